@@ -1,0 +1,65 @@
+"""MNIST's own digit format, and the one scaling every model input goes through.
+
+MNIST digits were made by fitting each digit into a 20x20 box (aspect ratio kept,
+anti-aliased) and then translating it so its centre of mass sits at (14, 14) of a
+28x28 canvas. ``to_mnist`` redoes exactly that for any crop, so training
+augmentation, the evaluation and the photo pipeline all hand the model digits of
+one shape.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SIZE = 28
+BOX = 20
+CENTRE = 14.0
+# Pixels dimmer than this share of the brightest one do not count towards the
+# bounding box: anti-aliasing fringes and faint noise would otherwise shrink the digit.
+BOX_THRESHOLD = 0.1
+
+
+def to_model_input(digits: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) white-on-black digits -> float32 (n, 28, 28, 1) in [0, 1].
+
+    The single scaling shared by the trainer, its evaluation and serving.
+    """
+    if digits.ndim != 3 or digits.shape[1:] != (SIZE, SIZE):
+        raise ValueError(f"expected (n, 28, 28) digits, got {digits.shape}")
+    return (digits.astype(np.float32) / 255.0)[..., np.newaxis]
+
+
+def to_mnist(ink: np.ndarray) -> np.ndarray:
+    """A crop of any size with bright ink on black -> a 28x28 uint8 digit in MNIST's format."""
+    image = ink.astype(np.float32)
+    peak = float(image.max()) if image.size else 0.0
+    out = np.zeros((SIZE, SIZE), np.uint8)
+    if peak <= 0.0:
+        return out
+    rows = np.flatnonzero((image > BOX_THRESHOLD * peak).any(axis=1))
+    cols = np.flatnonzero((image > BOX_THRESHOLD * peak).any(axis=0))
+    crop = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    if (new_w, new_h) != (w, h):
+        # INTER_AREA anti-aliases when shrinking; bilinear keeps enlarged strokes smooth.
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        crop = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+    # Shrinking thin strokes dims them; MNIST strokes are saturated at their core.
+    crop *= 255.0 / max(float(crop.max()), 1e-6)
+    total = float(crop.sum())
+    ys, xs = np.indices(crop.shape, dtype=np.float32)
+    cy = float((crop * ys).sum()) / total
+    cx = float((crop * xs).sum()) / total
+    # MNIST shifted by whole pixels; clamp so the 20x20 box always stays on the canvas.
+    top = min(max(round(CENTRE - cy), 0), SIZE - new_h)
+    left = min(max(round(CENTRE - cx), 0), SIZE - new_w)
+    out[top : top + new_h, left : left + new_w] = np.clip(crop + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
+def renormalise(digits: np.ndarray) -> np.ndarray:
+    """Pass each of (n, 28, 28) digits through ``to_mnist`` (near identity for MNIST itself)."""
+    return np.stack([to_mnist(d) for d in digits]) if len(digits) else digits.copy()
