@@ -33,8 +33,7 @@ class AugmentConfig:
     jitter_pixels: int = 2
 
 
-def augment(digits: np.ndarray, rng: np.random.Generator, config: AugmentConfig | None = None
-            ) -> np.ndarray:
+def augment(digits: np.ndarray, rng: np.random.Generator, config: AugmentConfig | None = None) -> np.ndarray:
     """Augmented copies of uint8 (n, 28, 28) digits, as uint8 (n, 28, 28) in MNIST format."""
     cfg = config or AugmentConfig()
     return np.stack([_augment_one(d, rng, cfg) for d in digits])
@@ -50,7 +49,7 @@ def _augment_one(digit: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig
     out = to_mnist(big)
     if rng.random() < cfg.jitter_probability:
         dx, dy = rng.integers(-cfg.jitter_pixels, cfg.jitter_pixels + 1, size=2)
-        m = np.float32([[1, 0, dx], [0, 1, dy]])
+        m = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
         out = cv2.warpAffine(out, m, (SIZE, SIZE), flags=cv2.INTER_NEAREST)
     return out
 
@@ -95,5 +94,6 @@ def _elastic(big: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> n
     dx = cv2.resize(coarse[0], (w, h), interpolation=cv2.INTER_CUBIC) * alpha
     dy = cv2.resize(coarse[1], (w, h), interpolation=cv2.INTER_CUBIC) * alpha
     grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(big, grid_x + dx, grid_y + dy, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.remap(
+        big, grid_x + dx, grid_y + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )

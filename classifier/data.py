@@ -69,8 +69,9 @@ def _from_keras() -> Mnist:
     try:
         (x_train, y_train), (x_test, y_test) = mnist.load_data()
     except Exception as exc:
-        raise DataError(f"could not download MNIST through Keras ({exc}); "
-                        f"pass --data PATH or set ${ENV_VAR}") from exc
+        raise DataError(
+            f"could not download MNIST through Keras ({exc}); pass --data PATH or set ${ENV_VAR}"
+        ) from exc
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     return validate(arrays, source="keras.datasets.mnist")
 

@@ -46,7 +46,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     if (new_w, new_h) != (w, h):
         # INTER_AREA anti-aliases when shrinking; bilinear keeps enlarged strokes smooth.
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        crop = cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+        crop = cv2.resize(crop, (new_w, new_h), interpolation=interpolation).astype(np.float32)
     # Shrinking thin strokes dims them; MNIST strokes are saturated at their core.
     crop *= 255.0 / max(float(crop.max()), 1e-6)
     total = float(crop.sum())

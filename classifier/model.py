@@ -6,8 +6,9 @@ import keras
 from keras import layers
 
 
-def _conv(x: keras.KerasTensor, filters: int, kernel: int, strides: int = 1,
-          padding: str = "valid") -> keras.KerasTensor:
+def _conv(
+    x: keras.KerasTensor, filters: int, kernel: int, strides: int = 1, padding: str = "valid"
+) -> keras.KerasTensor:
     # Batch norm replaces the conv bias, so the bias is dropped.
     x = layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False)(x)
     # momentum 0.9: running statistics settle within a short run too (tests, quick retrains)

@@ -43,8 +43,12 @@ class TrainConfig:
     limit: int | None = None  # train on the first N training digits only (quick runs, tests)
     test_limit: int | None = None  # evaluate on the first N test digits only
     augment: bool = True
-    version: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S"))
+    version: str = field(default_factory=lambda: _utc_now().strftime("%Y%m%d-%H%M%S"))
     verbose: int = 1
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class AugmentedEpochs:
@@ -54,8 +58,7 @@ class AugmentedEpochs:
     epoch is augmented in a background thread while the current one trains.
     """
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int,
-                 enabled: bool) -> None:
+    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int, enabled: bool) -> None:
         import keras
 
         class _Dataset(keras.utils.PyDataset):  # type: ignore[misc]
@@ -142,8 +145,7 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     if cfg.test_limit:
         x_test, y_test = x_test[: cfg.test_limit], y_test[: cfg.test_limit]
     x_test = renormalise(x_test)
-    print(f"data: {mnist.source} - train {len(y_train)}, validation {len(y_val)}, "
-          f"test {len(y_test)}")
+    print(f"data: {mnist.source} - train {len(y_train)}, validation {len(y_val)}, test {len(y_test)}")
 
     # --- network --------------------------------------------------------------
     epochs_data = AugmentedEpochs(x_train, y_train, cfg.batch_size, cfg.seed, cfg.augment)
@@ -192,17 +194,25 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     model.summary(print_fn=lambda line, *args, **kw: summary.write(line + "\n"))
     metadata: dict[str, Any] = {
         "version": cfg.version,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "data": {"source": mnist.source, "sha256": mnist.sha256, "train": len(y_train),
-                 "validation": len(y_val), "test": len(y_test)},
+        "created_at": _utc_now().isoformat(timespec="seconds"),
+        "data": {
+            "source": mnist.source,
+            "sha256": mnist.sha256,
+            "train": len(y_train),
+            "validation": len(y_val),
+            "test": len(y_test),
+        },
         "accuracy": test["accuracy"],
         "per_class": test["per_class"],
         "n": test["n"],
         "validation_accuracy": round(float(history.history["val_accuracy"][-1]), 4),
         "training_seconds": round(fit_seconds, 1),
         "seconds_per_epoch": round(fit_seconds / cfg.epochs, 1),
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()
-                   if k not in ("out", "verbose")},
+        "config": {
+            k: (str(v) if isinstance(v, Path) else v)
+            for k, v in asdict(cfg).items()
+            if k not in ("out", "verbose")
+        },
         "parameters": int(model.count_params()),
         "architecture": summary.getvalue(),
         "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.history.items()},
@@ -218,13 +228,14 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         if gap > EXPORT_TOLERANCE:
             raise RuntimeError(f"TFLite export disagrees with Keras by {gap:.2e}")
         metadata["export_max_abs_difference"] = gap
-        plot_confusion(matrix, stage / CONFUSION_FILE,
-                       f"MNIST test, accuracy {test['accuracy']:.2%}")
+        plot_confusion(matrix, stage / CONFUSION_FILE, f"MNIST test, accuracy {test['accuracy']:.2%}")
         plot_curves(history.history, stage / CURVES_FILE)
         (stage / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         # The metadata goes last: a reader that sees it sees the files it describes.
         for name in (KERAS_FILE, MODEL_FILE, CONFUSION_FILE, CURVES_FILE, METADATA_FILE):
             publish(stage / name, cfg.out / name)
-    print(f"wrote {cfg.out}/{{{MODEL_FILE},{KERAS_FILE},{METADATA_FILE}}} "
-          f"in {time.perf_counter() - started:.0f} s")
+    print(
+        f"wrote {cfg.out}/{{{MODEL_FILE},{KERAS_FILE},{METADATA_FILE}}} "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
     return metadata

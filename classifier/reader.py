@@ -1,0 +1,111 @@
+"""Reading digits: the shared preprocessing plus the model, assembled into an answer.
+
+``Reading.to_json`` is the contract of ``digitbot predict --json``; keep its shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from classifier.preprocess import Box, ImageError, Prepared, prepare
+from classifier.serving import Classifier
+
+# Below this confidence the answer is marked "not sure" and alternatives are listed.
+UNSURE_BELOW = 0.80
+TOP_K = 3
+
+
+@dataclass(frozen=True)
+class DigitResult:
+    digit: int
+    confidence: float
+    box: Box
+    top: list[tuple[int, float]]  # the TOP_K most likely digits, best first
+
+
+@dataclass(frozen=True)
+class Reading:
+    digits: list[DigitResult] = field(default_factory=list)
+    error: str | None = None  # the image could not be read at all
+    hint: str | None = None  # the image was read but no digit was found: why
+
+    @property
+    def number(self) -> str:
+        return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """How sure the whole answer is: every digit must be right."""
+        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+
+    @property
+    def unsure(self) -> bool:
+        return any(d.confidence < UNSURE_BELOW for d in self.digits)
+
+    def to_json(self, file: str) -> dict[str, Any]:
+        return {
+            "file": file,
+            "number": self.number,
+            "digits": [
+                {
+                    "digit": d.digit,
+                    "confidence": round(d.confidence, 4),
+                    "box": list(d.box),
+                    "top": [[digit, round(p, 4)] for digit, p in d.top],
+                }
+                for d in self.digits
+            ],
+            "error": self.error,
+        }
+
+
+def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
+    """Combine one image's preprocessing with the model's (n, 10) probabilities for it."""
+    results = []
+    for box, probs in zip(prepared.boxes, probabilities, strict=True):
+        order = np.argsort(probs)[::-1][:TOP_K]
+        top = [(int(i), float(probs[i])) for i in order]
+        results.append(DigitResult(digit=top[0][0], confidence=top[0][1], box=box, top=top))
+    return Reading(digits=results, hint=None if results else prepared.hint)
+
+
+class DigitReader:
+    """Bytes in, a ``Reading`` out; several images share one model call."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+
+    def prepare(self, data: bytes) -> Prepared | Reading:
+        """The CPU-heavy first half; a Reading with ``error`` set for unreadable bytes."""
+        try:
+            return prepare(data)
+        except ImageError as exc:
+            return Reading(error=str(exc))
+
+    def classify(self, items: Sequence[Prepared | Reading]) -> list[Reading]:
+        """The model half: one batched call for every digit of every prepared image."""
+        prepared = [p for p in items if isinstance(p, Prepared)]
+        digits = [p.digits for p in prepared if len(p.digits)]
+        probabilities = (
+            self.classifier.predict(np.concatenate(digits)) if digits else np.zeros((0, 10), np.float32)
+        )
+        readings: list[Reading] = []
+        offset = 0
+        for item in items:
+            if isinstance(item, Reading):
+                readings.append(item)
+                continue
+            n = len(item.digits)
+            readings.append(assemble(item, probabilities[offset : offset + n]))
+            offset += n
+        return readings
+
+    def read(self, data: bytes) -> Reading:
+        return self.classify([self.prepare(data)])[0]
+
+    def read_many(self, images: Sequence[bytes]) -> list[Reading]:
+        return self.classify([self.prepare(d) for d in images])
