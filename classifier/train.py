@@ -6,6 +6,7 @@ export, then every file written atomically into ``--out``.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import time
@@ -71,11 +72,12 @@ class AugmentedEpochs:
                 return to_model_input(xs[part]), ys[part]
 
             def on_epoch_begin(inner) -> None:
-                self._advance()
+                self._begin_epoch()
 
         self._x, self._y, self._seed, self._enabled = x, y, seed, enabled
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._epoch = -1
+        self._peeked = False
         self._ready: dict[int, Future[tuple[np.ndarray, np.ndarray]]] = {}
         self._data: tuple[np.ndarray, np.ndarray] | None = None
         self.dataset = _Dataset()
@@ -94,8 +96,15 @@ class AugmentedEpochs:
     def _current(self) -> tuple[np.ndarray, np.ndarray]:
         if self._data is None:  # Keras peeks at a batch before the first epoch begins
             self._advance()
+            self._peeked = True
         assert self._data is not None
         return self._data
+
+    def _begin_epoch(self) -> None:
+        if self._peeked:  # the first epoch's data was made for the peek: train on it
+            self._peeked = False
+        else:
+            self._advance()
 
     def _advance(self) -> None:
         self._epoch += 1
@@ -230,6 +239,11 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         metadata["export_max_abs_difference"] = gap
         plot_confusion(matrix, stage / CONFUSION_FILE, f"MNIST test, accuracy {test['accuracy']:.2%}")
         plot_curves(history.history, stage / CURVES_FILE)
+        # Hashes tie the metadata to exactly these files.
+        metadata["files"] = {
+            name: hashlib.sha256((stage / name).read_bytes()).hexdigest()
+            for name in (KERAS_FILE, MODEL_FILE, CONFUSION_FILE, CURVES_FILE)
+        }
         (stage / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n")
         # The metadata goes last: a reader that sees it sees the files it describes.
         for name in (KERAS_FILE, MODEL_FILE, CONFUSION_FILE, CURVES_FILE, METADATA_FILE):

@@ -1,0 +1,73 @@
+"""MNIST's digit format: the shared normalisation and the model-input scaling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from classifier.augment import augment
+from classifier.mnist_format import renormalise, to_mnist, to_model_input
+
+
+def _centre_of_mass(digit: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.indices(digit.shape)
+    total = float(digit.sum())
+    return float((digit * ys).sum()) / total, float((digit * xs).sum()) / total
+
+
+def test_model_input_scales_to_unit_range() -> None:
+    digits = np.array([[[0, 255] * 14] * 28], np.uint8)
+    x = to_model_input(digits)
+    assert x.shape == (1, 28, 28, 1) and x.dtype == np.float32
+    assert x.min() == 0.0 and x.max() == 1.0
+
+
+def test_model_input_rejects_other_shapes() -> None:
+    with pytest.raises(ValueError, match="28, 28"):
+        to_model_input(np.zeros((2, 32, 32), np.uint8))
+
+
+def test_mnist_digits_are_left_almost_unchanged(mnist_test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = mnist_test_digits
+    difference = np.abs(renormalise(x[:500]).astype(int) - x[:500]).mean(axis=(1, 2))
+    assert difference.mean() < 1.0  # of 255: MNIST is already in this format
+
+
+@pytest.mark.parametrize(("height", "width"), [(300, 60), (60, 300), (500, 400), (9, 7)])
+def test_any_crop_fits_a_20_pixel_box_centred_by_mass(height: int, width: int) -> None:
+    crop = np.zeros((height, width), np.uint8)
+    crop[height // 10 : height - height // 10, width // 10 : width - width // 10] = 255
+    digit = to_mnist(crop)
+    rows = np.flatnonzero(digit.max(axis=1) > 25)
+    cols = np.flatnonzero(digit.max(axis=0) > 25)
+    assert max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) in (19, 20, 21)
+    cy, cx = _centre_of_mass(digit)
+    assert abs(cy - 14) <= 1.0 and abs(cx - 14) <= 1.0
+    assert digit.max() == 255
+
+
+def test_hairline_strokes_are_brought_to_full_intensity() -> None:
+    crop = np.zeros((400, 400), np.uint8)
+    crop[20:380, 198:201] = 255  # a 3-pixel line shrinks to a fraction of a pixel
+    assert to_mnist(crop).max() == 255
+
+
+def test_empty_crop_gives_an_empty_digit() -> None:
+    assert not to_mnist(np.zeros((40, 40), np.uint8)).any()
+
+
+def test_augmentation_keeps_mnist_format_and_is_seeded(
+    mnist_test_digits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    x, _ = mnist_test_digits
+    first = augment(x[:50], np.random.default_rng(3))
+    again = augment(x[:50], np.random.default_rng(3))
+    other = augment(x[:50], np.random.default_rng(4))
+    assert first.shape == (50, 28, 28) and first.dtype == np.uint8
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+    assert np.abs(first.astype(int) - x[:50]).mean() > 5  # it really changes the digits
+    # Every augmented digit is still a digit: ink present, roughly centred.
+    for digit in first:
+        cy, cx = _centre_of_mass(digit)
+        assert digit.max() > 200 and abs(cy - 14) < 3.5 and abs(cx - 14) < 3.5
