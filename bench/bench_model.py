@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -103,10 +104,9 @@ def main() -> None:
         digits = x_test[:batch]
         inputs = to_model_input(digits)
         rows[batch] = {
-            "LiteRT": timed(lambda d=digits: classifier.predict(d), args.repeats),
-            "tf.function": timed(lambda i=inputs: forward(i), args.repeats),
-            "model.predict": timed(lambda i=inputs: model.predict(i, verbose=0),
-                                   max(20, args.repeats // 5)),
+            "LiteRT": timed(partial(classifier.predict, digits), args.repeats),
+            "tf.function": timed(partial(forward, inputs), args.repeats),
+            "model.predict": timed(partial(model.predict, inputs, verbose=0), max(20, args.repeats // 5)),
         }
         for name, (p50, p95) in rows[batch].items():
             print(f"batch {batch:2d}  {name:14s} p50 {p50:8.3f}  p95 {p95:8.3f}")

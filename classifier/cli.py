@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=_positive, help="train on the first N training digits only")
     train.add_argument("--batch-size", type=_positive, default=128, help="batch size (default 128)")
     train.add_argument("--version", help="version recorded in the metadata (default: a timestamp)")
+    train.add_argument(
+        "--feedback",
+        type=Path,
+        metavar="DB",
+        help="also train on the digits users confirmed or corrected (the bot's SQLite file)",
+    )
 
     evaluate = commands.add_parser(
         "evaluate",

@@ -21,6 +21,7 @@ import numpy as np
 
 from classifier.augment import augment
 from classifier.data import load_mnist
+from classifier.feedback import empty, load_feedback, oversample
 from classifier.files import publish, staging_dir
 from classifier.mnist_format import renormalise, to_model_input
 from classifier.report import accuracy_report, confusion_matrix, plot_confusion, plot_curves
@@ -44,6 +45,9 @@ class TrainConfig:
     limit: int | None = None  # train on the first N training digits only (quick runs, tests)
     test_limit: int | None = None  # evaluate on the first N test digits only
     augment: bool = True
+    feedback: Path | None = None  # the bot's SQLite database: users' confirmed/corrected digits
+    feedback_share: float = 0.15  # about this share of each epoch comes from feedback samples
+    progress_file: Path | None = None  # one JSON line per epoch, for the bot's /retrain message
     version: str = field(default_factory=lambda: _utc_now().strftime("%Y%m%d-%H%M%S"))
     verbose: int = 1
 
@@ -116,6 +120,31 @@ class AugmentedEpochs:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def progress_callback(path: Path) -> Any:
+    import keras
+
+    class _ProgressFile(keras.callbacks.Callback):  # type: ignore[misc]
+        """Appends ``{"epoch", "epochs", "val_accuracy", "elapsed", "eta_seconds"}`` per epoch."""
+
+        def on_train_begin(self, logs: dict[str, float] | None = None) -> None:
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+            elapsed = time.perf_counter() - self.started
+            epochs = int(self.params.get("epochs") or epoch + 1)
+            line = {
+                "epoch": epoch + 1,
+                "epochs": epochs,
+                "val_accuracy": round(float((logs or {}).get("val_accuracy", 0.0)), 4),
+                "elapsed": round(elapsed, 1),
+                "eta_seconds": round(elapsed / (epoch + 1) * (epochs - epoch - 1), 1),
+            }
+            with open(path, "a") as handle:
+                handle.write(json.dumps(line) + "\n")
+
+    return _ProgressFile()
+
+
 def split_validation(y: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices (train, validation): a seeded, class-balanced hold-out of ``size`` digits."""
     rng = np.random.default_rng([seed, 7919])
@@ -155,6 +184,15 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         x_test, y_test = x_test[: cfg.test_limit], y_test[: cfg.test_limit]
     x_test = renormalise(x_test)
     print(f"data: {mnist.source} - train {len(y_train)}, validation {len(y_val)}, test {len(y_test)}")
+    feedback = load_feedback(cfg.feedback) if cfg.feedback else empty()
+    feedback_train, feedback_holdout = feedback.split()
+    if len(feedback_train):
+        extra_x, extra_y = oversample(feedback_train, len(y_train), cfg.feedback_share)
+        x_train, y_train = np.concatenate([x_train, extra_x]), np.concatenate([y_train, extra_y])
+        print(
+            f"feedback: {len(feedback_train)} samples x {len(extra_y) // len(feedback_train)} "
+            f"copies in training, {len(feedback_holdout)} held out for the gate"
+        )
 
     # --- network --------------------------------------------------------------
     epochs_data = AugmentedEpochs(x_train, y_train, cfg.batch_size, cfg.seed, cfg.augment)
@@ -180,7 +218,7 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
             epochs_data.dataset,
             epochs=cfg.epochs,
             validation_data=(to_model_input(x_val), y_val),
-            callbacks=list(callbacks),
+            callbacks=[*callbacks, *([progress_callback(cfg.progress_file)] if cfg.progress_file else [])],
             verbose=cfg.verbose,
         )
     finally:
@@ -196,6 +234,11 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     per_class = test["per_class"]
     assert isinstance(per_class, dict)
     print("per class: " + "  ".join(f"{d}: {a:.4f}" for d, a in per_class.items()))
+
+    feedback_accuracy = None
+    if len(feedback_holdout):
+        feedback_probs = model.predict(to_model_input(feedback_holdout.x), verbose=0)
+        feedback_accuracy = round(float((feedback_probs.argmax(1) == feedback_holdout.y).mean()), 4)
 
     # --- export and write -----------------------------------------------------
     tflite = to_tflite(model)
@@ -215,6 +258,11 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         "per_class": test["per_class"],
         "n": test["n"],
         "validation_accuracy": round(float(history.history["val_accuracy"][-1]), 4),
+        "feedback": {
+            "train": len(feedback_train),
+            "holdout": len(feedback_holdout),
+            "holdout_accuracy": feedback_accuracy,
+        },
         "training_seconds": round(fit_seconds, 1),
         "seconds_per_epoch": round(fit_seconds / cfg.epochs, 1),
         "config": {

@@ -111,8 +111,9 @@ def test_bad_arguments_exit_2_with_usage(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_installed_command_has_help_everywhere() -> None:
     for sub in ([], ["train"], ["evaluate"], ["predict"], ["run"]):
-        done = subprocess.run([sys.executable, "-m", "classifier", *sub, "--help"],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "classifier", *sub, "--help"], capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0 and "usage: digitbot" in done.stdout
 
 

@@ -11,7 +11,7 @@ from classifier.data import ENV_VAR, DataError, load_mnist
 
 
 def _write(path: Path, **arrays: np.ndarray) -> Path:
-    np.savez(path, **arrays)
+    np.savez(path, **arrays)  # type: ignore[arg-type]
     return path
 
 
@@ -47,14 +47,14 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_not_an_npz(tmp_path: Path) -> None:
     path = tmp_path / "mnist.npz"
     path.write_text("hello")
-    with pytest.raises(DataError, match="not a readable .npz"):
+    with pytest.raises(DataError, match=r"not a readable \.npz"):
         load_mnist(path)
 
 
 def test_missing_keys(tmp_path: Path) -> None:
     arrays = _good()
     del arrays["y_test"]
-    with pytest.raises(DataError, match="missing array.*y_test"):
+    with pytest.raises(DataError, match=r"missing array.*y_test"):
         load_mnist(_write(tmp_path / "m.npz", **arrays))
 
 

@@ -11,10 +11,10 @@ import pytest
 
 pytest.importorskip("tensorflow")
 
-import keras  # noqa: E402
+import keras
 
-from classifier.serving import Classifier  # noqa: E402
-from classifier.train import TrainConfig, train  # noqa: E402
+from classifier.serving import Classifier
+from classifier.train import TrainConfig, train
 
 pytestmark = pytest.mark.slow
 
@@ -35,9 +35,10 @@ def test_a_short_run_learns_the_digits(trained: tuple[Path, dict[str, Any]]) -> 
     _, metadata = trained
     assert metadata["accuracy"] > 0.90  # on 1,000 held-out test digits it never saw
     assert metadata["n"] == 1000
-    assert metadata["data"]["validation"] > 0 and metadata["data"]["train"] + metadata["data"][
-        "validation"
-    ] == 4000
+    assert (
+        metadata["data"]["validation"] > 0
+        and metadata["data"]["train"] + metadata["data"]["validation"] == 4000
+    )
 
 
 def test_every_promised_file_is_written(trained: tuple[Path, dict[str, Any]]) -> None:
