@@ -119,6 +119,7 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         limit=args.limit,
         batch_size=args.batch_size,
+        feedback=args.feedback,
     )
     if args.version:
         config.version = args.version
