@@ -64,8 +64,9 @@ def startup(script: str, model: Path, runs: int = 3) -> tuple[float, float]:
     """Median wall seconds to import, load and answer once; peak RSS in MB."""
     results = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", script, str(model)], capture_output=True,
-                             text=True, check=True, cwd=ROOT).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(model)], capture_output=True, text=True, check=True, cwd=ROOT
+        ).stdout.split()
         results.append((float(out[-2]), float(out[-1])))
     return float(np.median([r[0] for r in results])), max(r[1] for r in results)
 
@@ -111,24 +112,31 @@ def main() -> None:
         for name, (p50, p95) in rows[batch].items():
             print(f"batch {batch:2d}  {name:14s} p50 {p50:8.3f}  p95 {p95:8.3f}")
         lite = rows[batch]["LiteRT"][0]
-        print(f"batch {batch:2d}  LiteRT is {rows[batch]['tf.function'][0] / lite:.1f}x faster than "
-              f"tf.function, {rows[batch]['model.predict'][0] / lite:.1f}x faster than model.predict")
+        print(
+            f"batch {batch:2d}  LiteRT is {rows[batch]['tf.function'][0] / lite:.1f}x faster than "
+            f"tf.function, {rows[batch]['model.predict'][0] / lite:.1f}x faster than model.predict"
+        )
 
     if not args.no_train:
         from classifier.train import TrainConfig, train
 
         print("\n== training speed (2 epochs on up to 12,000 digits, scaled to 55,000)")
         with tempfile.TemporaryDirectory() as out:
-            config = TrainConfig(out=Path(out), data=str(args.data), epochs=2, limit=12000,
-                                 test_limit=500, verbose=0)
+            config = TrainConfig(
+                out=Path(out), data=str(args.data), epochs=2, limit=12000, test_limit=500, verbose=0
+            )
             meta = train(config)
         per_epoch = meta["training_seconds"] / 2
         scaled = per_epoch * 55000 / meta["data"]["train"]
-        print(f"{per_epoch:.1f} s per epoch on {meta['data']['train']} digits -> "
-              f"~{scaled:.0f} s per full-MNIST epoch")
+        print(
+            f"{per_epoch:.1f} s per epoch on {meta['data']['train']} digits -> "
+            f"~{scaled:.0f} s per full-MNIST epoch"
+        )
         shipped = json.loads((args.model / "metadata.json").read_text())
-        print(f"shipped model: {shipped.get('seconds_per_epoch')} s per epoch, "
-              f"{shipped.get('training_seconds')} s in all")
+        print(
+            f"shipped model: {shipped.get('seconds_per_epoch')} s per epoch, "
+            f"{shipped.get('training_seconds')} s in all"
+        )
 
 
 if __name__ == "__main__":
