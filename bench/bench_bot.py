@@ -1,0 +1,253 @@
+"""Benchmark the bot end to end: the real bot process against the Bot API stand-in on loopback.
+
+50 users each send 10 phone photos (1280x960 JPEGs, offered in Telegram's four sizes):
+first at 25 photos per second (about Telegram's own ceiling for one bot), then all 500 at
+once. Prints, for each run: photos answered (each quoting its photo, and read right), reply
+latency p50/p95/max, photos per second, the bot's peak RSS, and the time from starting the
+bot process to its first reply.
+
+The "all at once" run is repeated with the outgoing flood limit switched off
+(DIGITBOT_OUTGOING_PER_SECOND=0) to show how fast the bot itself reads; with the limit on,
+replies can leave no faster than 30 per second, as Telegram requires.
+
+    .venv/bin/python bench/bench_bot.py [--users 50] [--photos 10] [--rate 25]
+
+The stand-in and the load generator run in this process, the bot in its own (so its memory
+is its own); everything shares this machine's cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from classifier.serving import default_model_path  # noqa: E402
+from tests.bot import photos  # noqa: E402
+from tests.standin import BotApiStandIn  # noqa: E402
+
+
+@dataclass
+class RunResult:
+    name: str
+    bot_cpu: float  # seconds of CPU the bot used during the run
+    own_cpu: float  # seconds of CPU this process (stand-in + load) used
+    sent: int
+    answered: int
+    quoted: int
+    correct: int
+    latencies: list[float]
+    seconds: float
+
+    def report(self) -> str:
+        lat = sorted(self.latencies) or [float("nan")]
+        p50 = statistics.median(lat) * 1000
+        p95 = lat[min(len(lat) - 1, round(0.95 * (len(lat) - 1)))] * 1000
+        return (
+            f"{self.name:<34} answered {self.answered}/{self.sent} (quoting {self.quoted}, read right "
+            f"{self.correct})  latency p50 {p50:.0f} ms  p95 {p95:.0f} ms  max {lat[-1] * 1000:.0f} ms  "
+            f"{self.answered / self.seconds:.1f} photos/s\n"
+            f"{'':<36} CPU per photo: bot {1000 * self.bot_cpu / max(1, self.answered):.1f} ms, "
+            f"stand-in + load {1000 * self.own_cpu / max(1, self.answered):.1f} ms"
+        )
+
+
+class BotProcess:
+    def __init__(self, standin: BotApiStandIn, data_dir: Path, extra_env: dict[str, str]) -> None:
+        self.standin = standin
+        self.data_dir = data_dir
+        self.extra_env = extra_env
+        self.process: asyncio.subprocess.Process | None = None
+        self.started_at = 0.0
+        self.peak_sampled_kb = 0
+        self._sampler: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DIGITBOT_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN=self.standin.token,
+            TELEGRAM_API_URL=self.standin.api_url,
+            TELEGRAM_FILE_URL=self.standin.file_url,
+            DIGITBOT_MODEL=str(default_model_path()),
+            DIGITBOT_DB=str(self.data_dir / "digitbot.sqlite3"),
+            DIGITBOT_LOG_LEVEL="WARNING",
+            PYTHONPATH=str(ROOT),
+        )
+        env.update(self.extra_env)
+        self.started_at = time.monotonic()
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=self.data_dir, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        self._sampler = asyncio.create_task(self._sample())
+
+    def _status_kb(self, field: str) -> int:
+        assert self.process is not None
+        try:
+            for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    async def _sample(self) -> None:
+        while True:
+            self.peak_sampled_kb = max(self.peak_sampled_kb, self._status_kb("VmRSS"))
+            await asyncio.sleep(0.1)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time the bot process has used so far."""
+        assert self.process is not None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        """VmHWM: the kernel's own record of the process's peak resident memory."""
+        return max(self._status_kb("VmHWM"), self.peak_sampled_kb) / 1024
+
+    async def stop(self) -> str:
+        assert self.process is not None
+        if self._sampler is not None:
+            self._sampler.cancel()
+        self.process.terminate()
+        _, err = await asyncio.wait_for(self.process.communicate(), 60)
+        return err.decode()
+
+
+def make_photos(count: int) -> list[tuple[list[tuple[bytes, int, int]], str]]:
+    """``count`` distinct phone photos of single MNIST test digits, in Telegram's sizes."""
+    with np.load(ROOT / "tests" / "data" / "mnist_subset.npz") as data:
+        x, y = data["x_test"], data["y_test"]
+    out = []
+    for i in range(count):
+        out.append((photos.telegram_sizes(photos.photo([x[i]], seed=i)), str(int(y[i]))))
+    return out
+
+
+async def run_load(
+    bot: BotProcess,
+    standin: BotApiStandIn,
+    name: str,
+    pool: list[tuple[list[tuple[bytes, int, int]], str]],
+    users: int,
+    per_user: int,
+    rate: float | None,
+    first_user: int,
+) -> RunResult:
+    total = users * per_user
+    sent: list[tuple[int, str]] = []
+    bot_cpu, own_cpu = bot.cpu_seconds(), time.process_time()
+    started = time.monotonic()
+    for i in range(total):
+        if rate:
+            delay = started + i / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        sizes, label = pool[i % len(pool)]
+        message = standin.send_photo(first_user + i % users, sizes)
+        sent.append((message["message_id"], label))
+    ids = {m for m, _ in sent}
+
+    def done() -> bool:
+        return sum(1 for s in standin.sent if s.reply_to in ids) >= total
+
+    try:
+        await standin.wait_for(done, timeout=180)
+    except TimeoutError:
+        print(f"  {name}: timed out waiting for replies", file=sys.stderr)
+    replies = {s.reply_to: s for s in standin.sent if s.reply_to in ids}
+    latencies = [replies[m].at - standin.pushed_at[m] for m, _ in sent if m in replies]
+    correct = sum(1 for m, label in sent if m in replies and (replies[m].text or "").startswith(f"{label} ("))
+    last = max((r.at for r in replies.values()), default=time.monotonic())
+    return RunResult(
+        name=name,
+        bot_cpu=bot.cpu_seconds() - bot_cpu,
+        own_cpu=time.process_time() - own_cpu,
+        sent=total,
+        answered=len(replies),
+        quoted=sum(1 for m, _ in sent if m in replies and replies[m].reply_to == m),
+        correct=correct,
+        latencies=latencies,
+        seconds=max(1e-9, last - started),
+    )
+
+
+async def session(
+    args: argparse.Namespace, pool: list[tuple[list[tuple[bytes, int, int]], str]], flood_limit: bool
+) -> None:
+    extra = {} if flood_limit else {"DIGITBOT_OUTGOING_PER_SECOND": "0"}
+    async with BotApiStandIn() as standin:
+        with tempfile.TemporaryDirectory(prefix="digitbot-bench-") as tmp:
+            bot = BotProcess(standin, Path(tmp), extra)
+            # The first photo waits at the stand-in before the bot even starts.
+            first = standin.send_photo(1, pool[0][0])
+            await bot.start()
+            try:
+                reply = await standin.reply_to(first, timeout=60)
+                first_reply = reply.at - bot.started_at
+                results = []
+                if flood_limit:
+                    print(f"  first reply {first_reply:.2f} s after starting the bot process")
+                    results.append(
+                        await run_load(
+                            bot,
+                            standin,
+                            f"{args.rate:g} photos/s",
+                            pool,
+                            args.users,
+                            args.photos,
+                            args.rate,
+                            1000,
+                        )
+                    )
+                    print("  " + results[-1].report())
+                name = "all at once" + ("" if flood_limit else " (no flood limit)")
+                results.append(await run_load(bot, standin, name, pool, args.users, args.photos, None, 5000))
+                print("  " + results[-1].report())
+                print(f"  bot peak RSS {bot.peak_rss_mb():.0f} MB")
+            finally:
+                stderr = await bot.stop()
+            errors = [line for line in stderr.splitlines() if " ERROR " in line or "Traceback" in line]
+            if errors:
+                print(f"  bot logged {len(errors)} errors, first: {errors[0]}")
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--photos", type=int, default=10, help="photos per user")
+    parser.add_argument("--rate", type=float, default=25.0, help="photos per second in the paced run")
+    parser.add_argument("--distinct", type=int, default=40, help="distinct photos to cycle through")
+    args = parser.parse_args()
+
+    print(f"model {default_model_path()}  cores {os.cpu_count()}  load average {os.getloadavg()[0]:.2f}")
+    started = time.perf_counter()
+    pool = make_photos(args.distinct)
+    print(f"rendered {len(pool)} phone photos (1280x960, offered as 90/320/800/1280 px) in "
+          f"{time.perf_counter() - started:.1f} s")  # fmt: skip
+    print("with Telegram's flood limit (30 messages/s):")
+    await session(args, pool, flood_limit=True)
+    print("without the outgoing flood limit:")
+    await session(args, pool, flood_limit=False)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
