@@ -4,7 +4,9 @@
 #   docker run -d --name digitbot --restart unless-stopped --env-file .env -v digitbot-data:/data digitbot
 #
 # The admin /retrain trains in TensorFlow; build with `--build-arg EXTRAS=train` to include it
-# (the image grows by about 1.5 GB; the bot process itself still never imports TensorFlow).
+# (the image grows by about 1.5 GB; the bot process itself still never imports TensorFlow), and
+# mount an mnist.npz with DIGITBOT_MNIST pointing at it, or let Keras download MNIST once.
+# Retrained versions go to /data/models, a running job's files to /data/retrain.
 FROM python:3.11-slim
 
 ARG EXTRAS=""

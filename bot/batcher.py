@@ -43,6 +43,11 @@ class Batcher:
         self.images = 0
         self.largest = 0
 
+    @property
+    def pending(self) -> int:
+        """Photos waiting for a model call."""
+        return len(self._pending)
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="digitbot-batcher")

@@ -15,12 +15,15 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from classifier.data import ENV_VAR as MNIST_ENV
 from classifier.serving import MODEL_ENV, SHIPPED_MODELS
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 DEFAULT_DATA_DIR = Path("data")
 DB_FILE = "digitbot.sqlite3"
+MODELS_FOLDER = "models"  # under the data dir: retrained versions (classifier.model_store)
+JOBS_FOLDER = "retrain"  # under the data dir: one temporary folder per running retrain
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 # A token from BotFather: "<bot id>:<secret>".
@@ -66,10 +69,26 @@ class Settings:
     batch_wait_ms: float = 5.0
     max_batch: int = 64
     retention_days: float = 30.0
+    # The admin /retrain (a separate, low-priority TensorFlow process: classifier.retrain).
+    mnist_path: Path | None = None  # None: Keras's own download (cached in ~/.keras)
+    retrain_epochs: int = 10
+    retrain_limit: int = 0  # train on the first N MNIST training digits; 0: all 60,000
+    retrain_test_limit: int = 0  # gate on the first N MNIST test digits; 0: all 10,000
+    retrain_threads: int = 1
+    retrain_nice: int = 10
 
     @property
     def webhook(self) -> bool:
         return self.webhook_url is not None
+
+    @property
+    def models_dir(self) -> Path:
+        """The ModelStore root: retrained versions and the pointer to the served one."""
+        return self.data_dir / MODELS_FOLDER
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / JOBS_FOLDER
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -154,6 +173,12 @@ def _parse(env: Mapping[str, str]) -> Settings:
         batch_wait_ms=_float(env, "DIGITBOT_BATCH_WAIT_MS", defaults.batch_wait_ms, low=0),
         max_batch=_int(env, "DIGITBOT_MAX_BATCH", defaults.max_batch, low=1),
         retention_days=_float(env, "DIGITBOT_RETENTION_DAYS", defaults.retention_days, low=0),
+        mnist_path=Path(mnist) if (mnist := get(MNIST_ENV)) else None,
+        retrain_epochs=_int(env, "DIGITBOT_RETRAIN_EPOCHS", defaults.retrain_epochs, low=1, high=1000),
+        retrain_limit=_int(env, "DIGITBOT_RETRAIN_LIMIT", defaults.retrain_limit, low=0),
+        retrain_test_limit=_int(env, "DIGITBOT_RETRAIN_TEST_LIMIT", defaults.retrain_test_limit, low=0),
+        retrain_threads=_int(env, "DIGITBOT_RETRAIN_THREADS", defaults.retrain_threads, low=1, high=64),
+        retrain_nice=_int(env, "DIGITBOT_RETRAIN_NICE", defaults.retrain_nice, low=0, high=19),
     )
 
 

@@ -108,6 +108,11 @@ class WorkSlots:
             else:
                 self._users[user_id] = (semaphore, users - 1)
 
+    @property
+    def users(self) -> int:
+        """Users with a photo being read or waiting (for health logs: must not grow idle)."""
+        return len(self._users)
+
     def _user_busy(self, user_id: int) -> bool:
         entry = self._users.get(user_id)
         return entry is not None and entry[0].locked()

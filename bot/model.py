@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from classifier.reader import DigitReader
 from classifier.serving import Classifier
@@ -24,12 +25,18 @@ class LoadedModel:
     reader: DigitReader
     version: str
     path: Path
+    metadata: dict[str, Any] = field(default_factory=dict)  # what training wrote (metadata.json)
 
 
 def load_model(path: str | os.PathLike[str]) -> LoadedModel:
     """Load a model folder or ``.tflite`` file (blocking: run it in an executor)."""
     classifier = Classifier(path)
-    return LoadedModel(reader=DigitReader(classifier), version=classifier.version, path=classifier.path)
+    return LoadedModel(
+        reader=DigitReader(classifier),
+        version=classifier.version,
+        path=classifier.path,
+        metadata=classifier.metadata,
+    )
 
 
 class ModelHolder:

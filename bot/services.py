@@ -17,9 +17,12 @@ from telegram.ext import Application, ContextTypes
 from bot.batcher import Batcher
 from bot.config import Settings
 from bot.limits import PhotoRateLimiter, WorkSlots
-from bot.model import ModelHolder, load_model
+from bot.model import LoadedModel, ModelHolder, load_model
 from bot.pipeline import Pipeline
+from bot.retraining import JobRecord, Retrainer
 from bot.storage import Storage
+from classifier.model_store import ModelStore
+from classifier.serving import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,9 @@ class Services:
     pipeline: Pipeline
     rate: PhotoRateLimiter
     slots: WorkSlots
+    store: ModelStore  # retrained versions, and which one is served
+    retrainer: Retrainer
+    interrupted_jobs: list[JobRecord] = field(default_factory=list)  # found at start, to report
     started_at: float = field(default_factory=time.monotonic)
     _housekeeping: asyncio.Task[None] | None = None
 
@@ -50,7 +56,8 @@ class Services:
         model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digitbot-model")
         storage: Storage | None = None
         try:
-            model = await loop.run_in_executor(model_thread, load_model, settings.model_path)
+            store = await loop.run_in_executor(pool, open_model_store, settings)
+            model = await loop.run_in_executor(model_thread, load_served_model, store)
             storage = await Storage.open(settings.db_path)
         except BaseException:
             pool.shutdown(wait=False)
@@ -71,7 +78,13 @@ class Services:
             pipeline=Pipeline(models, batcher, pool),
             rate=PhotoRateLimiter(settings.photos_per_minute),
             slots=WorkSlots(settings.max_in_flight, settings.max_in_flight_per_user, settings.max_queued),
+            store=store,
+            retrainer=Retrainer(settings, storage, store, models, pool),
         )
+        try:
+            services.interrupted_jobs = await services.retrainer.recover()
+        except Exception:  # bookkeeping of old jobs must not keep the bot from serving
+            log.exception("could not clean up after earlier retrain jobs")
         services._housekeeping = asyncio.create_task(services._housekeep(), name="digitbot-housekeeping")
         log.info(
             "model %s (%s), database %s, %d workers",
@@ -83,6 +96,7 @@ class Services:
         return services
 
     async def close(self) -> None:
+        await self.retrainer.stop()  # normally done already, while the bot could still report
         task, self._housekeeping = self._housekeeping, None
         if task is not None:
             task.cancel()
@@ -110,6 +124,28 @@ class Services:
             except Exception:
                 log.exception("pruning old answers failed; will try again")
             await asyncio.sleep(HOUSEKEEPING_EVERY)
+
+
+def open_model_store(settings: Settings) -> ModelStore:
+    """The versioned models under the data dir, minus what an interrupted publish left."""
+    store = ModelStore(settings.models_dir, base=settings.model_path)
+    removed = store.clean_up()
+    if removed:
+        log.warning("removed %s, left by an interrupted publish", ", ".join(removed))
+    return store
+
+
+def load_served_model(store: ModelStore) -> LoadedModel:
+    """The version the store points to; the base model if that one cannot be loaded (a broken
+    retrained version must not keep the bot from starting)."""
+    path = store.current_dir()
+    try:
+        return load_model(path)
+    except ModelError:
+        if path == store.base:
+            raise
+        log.exception("cannot load the current model %s; serving the base model %s instead", path, store.base)
+        return load_model(store.base)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

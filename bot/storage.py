@@ -1,12 +1,15 @@
-"""The bot's SQLite database: every answer, so its "what I saw" button works after a restart.
+"""The bot's SQLite database: answers (so "What I saw" works after a restart), users'
+feedback samples and retrain jobs.
 
 One connection, owned by one thread: every query runs there (``Storage.run``), never on the
 event loop. Writes are transactions; the journal is WAL, so a crash of the bot process never
 loses a committed write (``synchronous=NORMAL``: only a power cut can drop the last few).
+Writes that are acknowledged to a user (feedback, /forget) are ``durable``: synced to the disk
+before the commit returns, so not even a power cut loses them.
 
 Schema changes are migrations: ``MIGRATIONS[i]`` brings the database from
-``PRAGMA user_version`` i to i + 1, in one transaction. Add new tables (feedback samples,
-model versions, retrain jobs) by appending a migration; never edit a released one.
+``PRAGMA user_version`` i to i + 1, in one transaction. Add tables or columns by appending a
+migration; never edit a released one.
 """
 
 from __future__ import annotations
@@ -56,6 +59,54 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX answers_created_at ON answers (created_at)",
         "CREATE INDEX answers_user ON answers (user_id)",
         "CREATE INDEX answers_reply ON answers (chat_id, reply_message_id)",
+    ),
+    # 2: users' feedback and the admin's retrain jobs.
+    # `samples` keeps classifier.feedback's contract (id, image: the 784-byte 28x28 digit the
+    # model saw, label 0-9); the rest says where each came from. A sample outlives its answer
+    # (answers are pruned after the retention period; training data is kept until /forget),
+    # hence ON DELETE SET NULL. One sample per digit of an answer: a second tap or a changed
+    # mind updates it.
+    (
+        """
+        CREATE TABLE samples (
+            id INTEGER PRIMARY KEY,
+            image BLOB NOT NULL CHECK (length(image) = 784),
+            label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+            kind TEXT NOT NULL CHECK (kind IN ('confirmed', 'corrected')),
+            predicted INTEGER NOT NULL,
+            confidence REAL NOT NULL,
+            model_version TEXT NOT NULL,
+            answer_id INTEGER REFERENCES answers (id) ON DELETE SET NULL,
+            position INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            UNIQUE (answer_id, position)
+        )
+        """,
+        "CREATE INDEX samples_user ON samples (user_id)",
+        # One row per /retrain. status: running, then passed, failed, error or cancelled.
+        # `last_sample_id`: the newest sample when it started (what "samples waiting" counts from).
+        """
+        CREATE TABLE retrain_jobs (
+            id INTEGER PRIMARY KEY,
+            started_at REAL NOT NULL,
+            finished_at REAL,
+            status TEXT NOT NULL,
+            admin_id INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            message_id INTEGER,
+            pid INTEGER,
+            folder TEXT NOT NULL,
+            version TEXT NOT NULL,
+            serving_version TEXT NOT NULL,
+            last_sample_id INTEGER NOT NULL,
+            reason TEXT,
+            result_json TEXT
+        )
+        """,
+        "CREATE INDEX retrain_jobs_status ON retrain_jobs (status)",
     ),
 )
 
@@ -137,6 +188,18 @@ class Storage:
     async def get_answer(self, answer_id: int) -> Answer | None:
         return await self.run(lambda c: select_answer(c, answer_id))
 
+    async def find_answer_by_reply(self, chat_id: int, reply_message_id: int) -> Answer | None:
+        """The answer the bot sent as message ``reply_message_id`` in ``chat_id``."""
+
+        def work(connection: sqlite3.Connection) -> Answer | None:
+            row = connection.execute(
+                "SELECT id FROM answers WHERE chat_id = ? AND reply_message_id = ?",
+                (chat_id, reply_message_id),
+            ).fetchone()
+            return select_answer(connection, row[0]) if row else None
+
+        return await self.run(work)
+
     async def prune_answers(self, older_than: float) -> int:
         """Delete answers created before ``older_than`` (a ``time.time()``); how many went."""
         return await self.run(lambda c: delete_answers_before(c, older_than))
@@ -190,15 +253,22 @@ def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]])
 
 
 @contextmanager
-def transaction(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
-    connection.execute("BEGIN IMMEDIATE")
+def transaction(connection: sqlite3.Connection, durable: bool = False) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception. ``durable``: the commit is
+    synced to the disk (``synchronous=FULL``) before it returns."""
+    if durable:
+        connection.execute("PRAGMA synchronous = FULL")
     try:
-        yield connection
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    connection.execute("COMMIT")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+    finally:
+        if durable:
+            connection.execute("PRAGMA synchronous = NORMAL")
 
 
 def insert_answer(connection: sqlite3.Connection, answer: Answer) -> int:

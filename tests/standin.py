@@ -6,16 +6,22 @@ through ``TELEGRAM_API_URL``/``TELEGRAM_FILE_URL``. The test side:
 
 - plays users: ``send_text``, ``send_photo``, ``send_document``, ``send_message`` (any
   content), ``press_button``: each queues an update for getUpdates (long poll);
-- records every call (``calls``) and every message the bot sent (``sent``), and lets a test
+- records every call (``calls``) and every message the bot sent (``sent``), keeps each of
+  those messages as edited since (``current``, ``edits``), and lets a test
   ``await wait_for(...)`` any condition on them instead of sleeping;
 - injects faults: ``fail(method, status=..., retry_after=..., delay=..., times=...)`` for any
-  Bot API method, or ``"download"`` for the file URL (a delay alone makes a slow download).
+  Bot API method, or ``"download"`` for the file URL (a delay alone makes a slow download);
+  ``drop="before"``/``"after"`` closes the connection without an answer (before or after the
+  call took effect), and for the download ``cut=0.5`` sends half the file under the full
+  ``Content-Length`` and hangs up, ``short=0.5`` sends half the file as if it were all of it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import io
 import itertools
 import json
 import re
@@ -25,11 +31,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import ClientSession, web
+from PIL import Image
 
 TOKEN = "123456789:AAH-standin-token_0123456789abcdefXYZ"
 BOT_ID = int(TOKEN.split(":")[0])
 BOT_USERNAME = "digitbot_standin_bot"
 DOWNLOAD = "download"  # the pseudo-method name of the file URL, for faults and calls
+DROPPED, CUT, SHORT = 0, 1, 2  # Call.status of a hung-up call, a cut and a short download
 _INT = re.compile(r"-?\d+")
 _INT_KEYS = {"offset", "limit", "timeout", "chat_id", "message_id", "user_id", "from_chat_id"}
 
@@ -72,6 +80,9 @@ class Fault:
     times: int = 1  # how many matching calls it hits (-1: all)
     match: Callable[[dict[str, Any]], bool] | None = None
     hits: int = 0
+    drop: str | None = None  # "before" / "after" the call takes effect: hang up, no answer
+    cut: float | None = None  # download: send this share of the file, then hang up
+    short: float | None = None  # download: send only this share of the file, as a whole answer
 
 
 @dataclass
@@ -94,7 +105,10 @@ class BotApiStandIn:
         self.token = token
         self.calls: list[Call] = []
         self.sent: list[Sent] = []
+        self.current: dict[int, Sent] = {}  # bot message id -> the message as edited since
+        self.usernames: dict[int, str] = {}  # user id -> @username, for users who have one
         self.pushed_at: dict[int, float] = {}  # user message id -> when it was queued
+        self.update_of: dict[int, int] = {}  # user message id -> the id of the update carrying it
         self.webhook: Webhook | None = None
         self.unknown_methods: list[str] = []
         self._updates: list[dict[str, Any]] = []
@@ -149,7 +163,10 @@ class BotApiStandIn:
     # Playing users -------------------------------------------------------------------------
 
     def user(self, user_id: int) -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": "en"}
+        user = {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": "en"}
+        if user_id in self.usernames:
+            user["username"] = self.usernames[user_id]
+        return user
 
     def chat(self, chat_id: int, chat_type: str = "private") -> dict[str, Any]:
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
@@ -171,16 +188,40 @@ class BotApiStandIn:
             "from": self.user(user_id),
             **content,
         }
-        self.push_update({"message": message})
+        self.update_of[message["message_id"]] = self.push_update({"message": message})
         self.pushed_at[message["message_id"]] = time.monotonic()
         return message
 
-    def send_text(self, user_id: int, text: str, **kw: Any) -> dict[str, Any]:
+    def send_edited(self, message: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """The user edits ``message`` (one of theirs): an ``edited_message`` update."""
+        edited = {**message, **changes, "edit_date": int(time.time())}
+        self.push_update({"edited_message": edited})
+        return edited
+
+    def send_text(self, user_id: int, text: str, reply_to: Sent | None = None, **kw: Any) -> dict[str, Any]:
+        """A text message; ``reply_to``: as a reply to that message of the bot's."""
         content: dict[str, Any] = {"text": text}
         if text.startswith("/"):
             command = text.split()[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if reply_to is not None:
+            content["reply_to_message"] = self._as_bot_message(reply_to)
         return self.send_message(user_id, **content, **kw)
+
+    def _as_bot_message(self, message: Sent) -> dict[str, Any]:
+        edited = self.current.get(message.message_id)
+        if edited is not None and edited.chat_id == message.chat_id:  # (a test may forge the chat)
+            message = edited
+        content: dict[str, Any] = {"text": message.text or ""}
+        if message.reply_markup:
+            content["reply_markup"] = message.reply_markup
+        return {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": self._chats.get(message.chat_id) or self.chat(message.chat_id),
+            "from": self.bot_user(),
+            **content,
+        }
 
     def send_photo(
         self, user_id: int, sizes: Sequence[tuple[bytes, int, int]], caption: str | None = None, **kw: Any
@@ -210,11 +251,13 @@ class BotApiStandIn:
         file_name: str,
         mime_type: str | None,
         file_size: int | None = None,
+        file_path: str | None = None,
         **kw: Any,
     ) -> dict[str, Any]:
-        """A file; ``file_size`` overrides the size Telegram reports (e.g. an oversized file)."""
+        """A file; ``file_size`` overrides the size Telegram reports (e.g. an oversized file),
+        ``file_path`` the path getFile gives for it."""
         ext = file_name.rsplit(".", 1)[-1] if "." in file_name else "bin"
-        stored = self.add_file(data, "documents", ext, declared_size=file_size)
+        stored = self.add_file(data, "documents", ext, declared_size=file_size, path=file_path)
         document: dict[str, Any] = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -228,13 +271,7 @@ class BotApiStandIn:
     def press_button(self, user_id: int, message: Sent, data: str) -> str:
         """A tap on an inline button under ``message`` (a message the bot sent)."""
         query_id = f"cq{next(self._update_ids)}"
-        bot_message = {
-            "message_id": message.message_id,
-            "date": int(time.time()),
-            "chat": self._chats.get(message.chat_id) or self.chat(message.chat_id),
-            "from": self.bot_user(),
-            "text": message.text or "",
-        }
+        bot_message = self._as_bot_message(message)
         self.push_update(
             {
                 "callback_query": {
@@ -269,12 +306,14 @@ class BotApiStandIn:
         ):
             return r.status
 
-    def add_file(self, data: bytes, folder: str, ext: str, declared_size: int | None = None) -> StoredFile:
+    def add_file(
+        self, data: bytes, folder: str, ext: str, declared_size: int | None = None, path: str | None = None
+    ) -> StoredFile:
         n = next(self._file_ids)
         stored = StoredFile(
             file_id=f"FILE{n:06d}-{folder}",
             file_unique_id=f"U{n:06d}",
-            path=f"{folder}/file_{n}.{ext}",
+            path=path or f"{folder}/file_{n}.{ext}",
             data=data,
             declared_size=declared_size,
         )
@@ -294,7 +333,14 @@ class BotApiStandIn:
         delay: float = 0.0,
         times: int = 1,
         match: Callable[[dict[str, Any]], bool] | None = None,
+        drop: str | None = None,
+        cut: float | None = None,
+        short: float | None = None,
     ) -> Fault:
+        """The next ``times`` matching calls fail. With ``drop``, ``cut`` or ``short`` (for
+        those, pass ``status=None``) the connection misbehaves instead of answering an error."""
+        if drop not in (None, "before", "after"):
+            raise ValueError(f"drop must be 'before' or 'after', not {drop!r}")
         if description is None:
             description = {
                 400: "Bad Request",
@@ -303,7 +349,8 @@ class BotApiStandIn:
                 429: f"Too Many Requests: retry after {retry_after}",
                 502: "Bad Gateway",
             }.get(status or 0, "Internal Server Error")
-        fault = Fault(method, status, description, retry_after, delay, times, match)
+        fault = Fault(method, status, description, retry_after, delay, times, match, drop=drop, cut=cut,
+                      short=short)  # fmt: skip
         self._faults.append(fault)
         return fault
 
@@ -324,6 +371,33 @@ class BotApiStandIn:
 
     def replies_to(self, message_id: int) -> list[Sent]:
         return [s for s in self.sent if s.reply_to == message_id]
+
+    def edits(self, message_id: int) -> list[Call]:
+        """Successful edits of the bot's message ``message_id``, oldest first."""
+        return [
+            c
+            for c in self.calls
+            if c.method.startswith("editMessage")
+            and c.status == 200
+            and c.params.get("message_id") == message_id
+        ]
+
+    def buttons_of(self, message: Sent) -> list[dict[str, Any]]:
+        """The buttons under the bot's ``message`` now, after any edits."""
+        return self.current.get(message.message_id, message).buttons
+
+    def query_answer(self, query_id: str) -> Call | None:
+        """How the bot answered a button tap (answerCallbackQuery), once it has."""
+        found = [
+            c for c in self.calls_to("answerCallbackQuery") if c.params.get("callback_query_id") == query_id
+        ]
+        return found[0] if found else None
+
+    async def answered_query(self, query_id: str, timeout: float = 15.0) -> Call:
+        await self.wait_for(lambda: self.query_answer(query_id) is not None, timeout)
+        answer = self.query_answer(query_id)
+        assert answer is not None
+        return answer
 
     def downloaded(self) -> list[str]:
         """File paths the bot downloaded successfully."""
@@ -363,6 +437,9 @@ class BotApiStandIn:
         if fault is not None:
             if fault.delay:
                 await self._pause(fault.delay)
+            if fault.drop == "before":
+                await self._record(Call(method, params, files, time.monotonic(), DROPPED))
+                return _hang_up(request)
             if fault.status is not None:
                 await self._record(Call(method, params, files, time.monotonic(), fault.status))
                 return _error(fault.status, fault.description, fault.retry_after)
@@ -376,6 +453,9 @@ class BotApiStandIn:
         except _ApiError as exc:
             await self._record(Call(method, params, files, time.monotonic(), exc.status))
             return _error(exc.status, exc.description)
+        if fault is not None and fault.drop == "after":  # it took effect, but no one hears so
+            await self._record(Call(method, params, files, time.monotonic(), DROPPED))
+            return _hang_up(request)
         await self._record(Call(method, params, files, time.monotonic()))
         return web.json_response({"ok": True, "result": result})
 
@@ -390,12 +470,26 @@ class BotApiStandIn:
         if fault is not None:
             if fault.delay:
                 await self._pause(fault.delay)
+            if fault.drop is not None:
+                await self._record(Call(DOWNLOAD, params, {}, time.monotonic(), DROPPED))
+                return _hang_up(request)
             if fault.status is not None:
                 await self._record(Call(DOWNLOAD, params, {}, time.monotonic(), fault.status))
                 return web.Response(status=fault.status, text=fault.description)
         if stored is None:
             await self._record(Call(DOWNLOAD, params, {}, time.monotonic(), 404))
             return web.Response(status=404, text="Not Found")
+        if fault is not None and fault.short is not None:
+            await self._record(Call(DOWNLOAD, params, {}, time.monotonic(), SHORT))
+            part = stored.data[: int(len(stored.data) * fault.short)]
+            return web.Response(body=part, content_type="application/octet-stream")
+        if fault is not None and fault.cut is not None:
+            await self._record(Call(DOWNLOAD, params, {}, time.monotonic(), CUT))
+            response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+            response.content_length = len(stored.data)
+            await response.prepare(request)
+            await response.write(stored.data[: int(len(stored.data) * fault.cut)])
+            return _hang_up(request, response)
         await self._record(Call(DOWNLOAD, params, {}, time.monotonic()))
         return web.Response(body=stored.data, content_type="application/octet-stream")
 
@@ -425,18 +519,18 @@ class BotApiStandIn:
         reply_to = reply.get("message_id") if isinstance(reply, dict) else None
         if reply_to is None and params.get("reply_to_message_id") is not None:
             reply_to = int(params["reply_to_message_id"])
-        self.sent.append(
-            Sent(
-                method=method,
-                chat_id=int(params["chat_id"]),
-                message_id=message["message_id"],
-                text=params.get("text", params.get("caption")),
-                reply_to=reply_to,
-                reply_markup=params.get("reply_markup"),
-                photo=photo,
-                at=time.monotonic(),
-            )
+        sent = Sent(
+            method=method,
+            chat_id=int(params["chat_id"]),
+            message_id=message["message_id"],
+            text=params.get("text", params.get("caption")),
+            reply_to=reply_to,
+            reply_markup=params.get("reply_markup"),
+            photo=photo,
+            at=time.monotonic(),
         )
+        self.sent.append(sent)
+        self.current[sent.message_id] = sent
 
     async def _m_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return self.bot_user()
@@ -494,6 +588,8 @@ class BotApiStandIn:
         data = data or files.get("photo") or next(iter(files.values()), None)
         if data is None:
             raise _ApiError(400, "Bad Request: there is no photo in the request")
+        if not _valid_photo(data):
+            raise _ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
         stored = self.add_file(data, "photos", "jpg")
         size = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 640}
         content: dict[str, Any] = {"photo": [{**size, "height": 480, "file_size": len(data)}]}
@@ -503,17 +599,51 @@ class BotApiStandIn:
         self._remember("sendPhoto", params, message, data)
         return message
 
+    async def _m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        ref = params.get("document")
+        data = (
+            files.get(ref[len("attach://") :])
+            if isinstance(ref, str) and ref.startswith("attach://")
+            else None
+        )
+        data = data or files.get("document") or next(iter(files.values()), None)
+        if data is None:
+            raise _ApiError(400, "Bad Request: there is no document in the request")
+        stored = self.add_file(data, "documents", "bin")
+        document: dict[str, Any] = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        document["file_size"] = len(data)
+        content: dict[str, Any] = {"document": document}
+        if params.get("caption"):
+            content["caption"] = params["caption"]
+        message = self._bot_message(int(params["chat_id"]), **content)
+        self._remember("sendDocument", params, message, data)
+        return message
+
+    def _edit(self, params: dict[str, Any], **changes: Any) -> dict[str, Any]:
+        """Edit one of the bot's messages as Telegram does: it must exist in that chat, and an
+        edit that changes nothing is refused."""
+        message = self.current.get(int(params.get("message_id") or 0))
+        if message is None or message.chat_id != int(params["chat_id"]):
+            raise _ApiError(400, "Bad Request: message to edit not found")
+        edited = dataclasses.replace(message, **changes, at=time.monotonic())
+        if (edited.text, edited.reply_markup) == (message.text, message.reply_markup):
+            raise _ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup "
+                "are exactly the same as a current content and reply markup of the message",
+            )
+        self.current[message.message_id] = edited
+        content: dict[str, Any] = {"text": edited.text or ""}
+        if edited.reply_markup:
+            content["reply_markup"] = edited.reply_markup
+        return {**self._bot_message(message.chat_id, **content), "message_id": message.message_id}
+
     async def _m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        content: dict[str, Any] = {"text": params.get("text", "")}
-        if params.get("reply_markup"):
-            content["reply_markup"] = params["reply_markup"]
-        return {**self._bot_message(int(params["chat_id"]), **content), "message_id": params["message_id"]}
+        # Like Telegram: an edit without reply_markup removes the buttons.
+        return self._edit(params, text=params.get("text", ""), reply_markup=params.get("reply_markup"))
 
     async def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        message = self._bot_message(int(params["chat_id"]), text="")
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        return {**message, "message_id": params["message_id"]}
+        return self._edit(params, reply_markup=params.get("reply_markup"))
 
     async def _m_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         self.webhook = Webhook(str(params["url"]), params.get("secret_token")) if params.get("url") else None
@@ -544,6 +674,28 @@ class _ApiError(Exception):
         super().__init__(description)
         self.status = status
         self.description = description
+
+
+def _valid_photo(data: bytes) -> bool:
+    """Telegram's limits for sendPhoto: at most 10 MB, width + height at most 10,000, and
+    neither side more than 20 times the other."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Exception:
+        return True  # not for the stand-in to judge: Telegram would try to read it
+    return len(data) <= 10_000_000 and width + height <= 10_000 and max(width, height) <= 20 * min(
+        width, height
+    )
+
+
+def _hang_up(request: web.Request, response: web.StreamResponse | None = None) -> web.StreamResponse:
+    """Close the connection at once: the client gets no (or no complete) answer."""
+    if request.transport is not None:
+        request.transport.abort()
+    if response is None:
+        response = web.Response(status=500)
+    return response
 
 
 def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import reply
 from bot.replies import TRY_AGAIN
+from bot.transport import may_have_taken_effect
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +63,28 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     elif update is None and isinstance(error, NetworkError):
         log.warning("fetching updates failed: %s", error)  # PTB keeps polling
         return
+    elif isinstance(error, NetworkError) and may_have_taken_effect(error):
+        # A call to Telegram timed out or lost its connection after the transport's retries
+        # (bot.transport): it may have been carried out. Saying "try again" could follow an
+        # answer that did arrive, and resending could answer twice: log it, say nothing.
+        log.error("%s: a reply may not have been delivered (%s); not sent again", where, _cause(error))
+        return
+    elif isinstance(error, NetworkError):
+        log.error("%s: a reply could not be delivered (%s)", where, _cause(error))
+        text = TRY_AGAIN  # it surely did not arrive: worth one more try, best effort
+    elif isinstance(error, RetryAfter):
+        log.error("%s: a reply was refused by Telegram's flood control (%s); given up", where, error)
+        return
     else:
         log.error("%s: unexpected error", where, exc_info=error)
         text = TRY_AGAIN
     if isinstance(update, Update):
         await tell(update, text)
+
+
+def _cause(error: BaseException) -> str:
+    cause = error.__cause__
+    return f"{error}: {type(cause).__name__}" if cause is not None else str(error)
 
 
 async def tell(update: Update, text: str) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from telegram import Bot, Document, PhotoSize, Update
 from telegram.constants import FileSizeLimit
@@ -112,14 +113,24 @@ async def read_and_answer(
         async with svc.slots.slot(user):
             data = await download(context.bot, file_id, svc.settings.download_timeout)
             result = await svc.pipeline.read(data)
+            # Still in the slot: an answer waiting for Telegram's flood limit counts against
+            # its user's in-flight bound, so one user's backlog of answers never queues in
+            # front of everyone else's.
+            await answer(update, svc, result, source, started)
     except Overloaded:
         log.warning("overloaded: %d photos waiting; refused one from user %d", svc.slots.waiting, user)
         await reply(message, BUSY)
-        return
 
+
+async def answer(update: Update, svc: Services, result: Result, source: str, started: float) -> None:
+    """Store the answer, send it quoting the photo, link the two."""
+    message = update.effective_message
+    assert message is not None
     text = format_reading(result.reading)
     answer_id = await store_answer(svc, update, result, source)
-    sent = await reply(message, text, answer_keyboard(answer_id) if answer_id is not None else None)
+    # Feedback buttons only where there are digits to learn from and a sender to ask.
+    digits = len(result.reading.digits) if update.effective_user is not None else 0
+    sent = await reply(message, text, answer_keyboard(answer_id, digits) if answer_id is not None else None)
     if answer_id is not None:
         try:
             await svc.storage.set_reply_message(answer_id, sent.message_id)
@@ -163,23 +174,61 @@ async def store_answer(svc: Services, update: Update, result: Result, source: st
 
 
 async def download(bot: Bot, file_id: str, timeout: float) -> bytes:
-    """The file's bytes, in memory; a UserFacingError when Telegram cannot give them."""
+    """The file's bytes, in memory; a UserFacingError when Telegram cannot give them.
+
+    Each of getFile and the download is bounded by ``timeout`` as a whole, the transport's
+    retries included (``bot.transport``: each try waits at most its read timeout for the next
+    bytes, so a stalled connection is tried again while time is left). A download shorter than
+    the size getFile announced is fetched once more, then refused: a cut-off image is never
+    read as if it were whole.
+    """
     try:
-        telegram_file = await bot.get_file(file_id, read_timeout=timeout)
+        telegram_file = await asyncio.wait_for(bot.get_file(file_id), timeout)
     except BadRequest as exc:
         if "too big" in exc.message.lower():
             raise UserFacingError(TOO_LARGE_FILE.format(size="over 20 MB"), "file too big") from exc
         raise UserFacingError(DOWNLOAD_FAILED, "getFile failed") from exc
-    except TelegramError as exc:
+    except (TelegramError, TimeoutError) as exc:
         raise UserFacingError(DOWNLOAD_FAILED, "getFile failed") from exc
     if telegram_file.file_size is not None and telegram_file.file_size > MAX_DOWNLOAD:
         size = megabytes(telegram_file.file_size)
         raise UserFacingError(TOO_LARGE_FILE.format(size=size), f"file of {size}")
+    if not remote_file_path(telegram_file.file_path):
+        # PTB reads a file_path that names an existing local file from the disk instead of
+        # downloading it ("local mode" guessed from the path): never let the API pick a file.
+        raise UserFacingError(DOWNLOAD_FAILED, "getFile gave no remote file path")
+    expected = telegram_file.file_size
+
+    async def fetch() -> bytearray:
+        data = bytearray()
+        for _ in range(2):
+            data = await telegram_file.download_as_bytearray()
+            if expected is None or len(data) >= expected:
+                break
+            log.warning("download of %s incomplete: %d of %d bytes", file_id, len(data), expected)
+        return data
+
     try:
-        # read_timeout bounds each read; wait_for bounds the whole (possibly trickling) download.
-        data = await asyncio.wait_for(telegram_file.download_as_bytearray(read_timeout=timeout), timeout)
+        # The read timeout bounds each read; wait_for the whole (possibly trickling) download.
+        data = await asyncio.wait_for(fetch(), timeout)
     except (TelegramError, TimeoutError) as exc:
         raise UserFacingError(DOWNLOAD_FAILED, "download failed") from exc
+    if expected is not None and len(data) < expected:
+        raise UserFacingError(DOWNLOAD_FAILED, f"download incomplete: {len(data)} of {expected} bytes")
     if len(data) > MAX_DOWNLOAD:
         raise UserFacingError(TOO_LARGE_FILE.format(size=megabytes(len(data))), "download too large")
     return bytes(data)
+
+
+def remote_file_path(path: str | None) -> bool:
+    """A file path from getFile that PTB will download over HTTP: set, relative, without
+    ``..``, and not the name of a file on this machine."""
+    if not path:
+        return False
+    local = Path(path)
+    if local.is_absolute() or ".." in local.parts:
+        return False
+    try:
+        return not local.exists()
+    except OSError:  # e.g. a name too long for this file system: not a local file either
+        return True

@@ -16,6 +16,10 @@ from bot.replies import ANSWER_GONE, SEEN_CAPTION, SEEN_PREFIX, parse_callback
 from bot.services import services
 
 SLOW_DOWN = "Too many requests: please wait a minute."
+FILE_NAME = "what-i-saw.png"
+PHOTO_MAX_BYTES = 10_000_000
+PHOTO_MAX_SIDES = 10_000  # width + height
+PHOTO_MAX_RATIO = 20
 
 
 async def on_what_i_saw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -39,10 +43,24 @@ async def on_what_i_saw(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     await query.answer()
     png = await svc.pipeline.render(answer)
-    await context.bot.send_photo(
-        chat_id=message.chat.id,
-        photo=png,
-        filename="what-i-saw.png",
-        caption=SEEN_CAPTION,
-        reply_parameters=ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True),
-    )
+    quoted = ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
+    chat_id = message.chat.id
+    if fits_as_photo(png):
+        await context.bot.send_photo(
+            chat_id, photo=png, filename=FILE_NAME, caption=SEEN_CAPTION, reply_parameters=quoted
+        )
+    else:  # Telegram refuses it as a photo (hundreds of digits make it very tall): a file then
+        await context.bot.send_document(
+            chat_id, document=png, filename=FILE_NAME, caption=SEEN_CAPTION, reply_parameters=quoted
+        )
+
+
+def fits_as_photo(png: bytes) -> bool:
+    """Within Telegram's limits for sendPhoto: at most 10 MB, width + height at most 10,000
+    and neither side over 20 times the other (read from the PNG header)."""
+    if len(png) > PHOTO_MAX_BYTES or png[12:16] != b"IHDR":
+        return False
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    if not 0 < width + height <= PHOTO_MAX_SIDES:
+        return False
+    return max(width, height) <= PHOTO_MAX_RATIO * min(width, height)

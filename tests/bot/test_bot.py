@@ -16,6 +16,7 @@ from bot.app import App, build_application, serve
 from bot.config import Settings
 from bot.replies import ANSWER_GONE, BUSY, DOWNLOAD_FAILED, HINTS, SEEN_PREFIX, TEXT_HINT, TRY_AGAIN
 from bot.services import services_of
+from bot.transport import RETRY_DELAYS
 from tests.bot import photos
 from tests.standin import DOWNLOAD, BotApiStandIn, Sent
 
@@ -55,8 +56,9 @@ async def test_each_digit_is_read_and_the_answer_quotes_its_photo(
         reply = await standin.reply_to(message)
         assert reply.chat_id == USER + d
         assert read_number(reply) == str(d)
-        assert len(reply.buttons) == 1
-        assert re.fullmatch(rf"{SEEN_PREFIX}:\d+", reply.buttons[0]["callback_data"])
+        data = [button["callback_data"] for button in reply.buttons]
+        answer_id = data[-1].split(":")[1]
+        assert data == [f"ok:{answer_id}", f"no:{answer_id}", f"{SEEN_PREFIX}:{answer_id}"]
         assert len(standin.replies_to(message["message_id"])) == 1
     # Of the four sizes offered (90, 320, 800, 1280 px), only the 800 px one was downloaded.
     chosen = {m["photo"][2]["file_id"] for m in sent.values()}
@@ -152,7 +154,13 @@ async def test_help_and_start(bot: App, standin: BotApiStandIn) -> None:
         assert reply.text is not None and "photo" in reply.text and "30 days" in reply.text
         assert len(reply.text.splitlines()) <= 10
     commands = standin.calls_to("setMyCommands")
-    assert commands and [c["command"] for c in commands[0].params["commands"]] == ["help", "start"]
+    assert commands and [c["command"] for c in commands[0].params["commands"]] == [
+        "help",
+        "start",
+        "model",
+        "forget",
+    ]
+    assert all("scope" not in c.params for c in commands)  # no admins configured: no admin menu
 
 
 async def test_in_a_group_photos_are_answered_and_chatter_is_ignored(
@@ -233,7 +241,7 @@ async def test_a_slow_download_does_not_hold_up_other_users(
 async def test_a_failed_download_is_reported_and_the_next_photo_is_read(
     bot: App, standin: BotApiStandIn, digit_images: dict[int, np.ndarray]
 ) -> None:
-    standin.fail(DOWNLOAD, 500)
+    standin.fail(DOWNLOAD, 500, times=1 + len(RETRY_DELAYS))  # the first try and every resend
     reply = await answered(standin, digit_images[1])
     assert reply.text == DOWNLOAD_FAILED
     standin.fail("getFile", 400, "Bad Request: wrong file_id or the file is temporarily unavailable")
@@ -255,12 +263,14 @@ async def test_a_download_that_never_finishes_times_out(
 async def test_a_bot_api_error_on_the_answer_ends_in_try_again_and_the_bot_goes_on(
     bot: App, standin: BotApiStandIn, digit_images: dict[int, np.ndarray]
 ) -> None:
-    standin.fail("sendMessage", 500, match=lambda p: "reply_markup" in p)  # the answer, once
+    # The answer, the first time and every time it is sent again (bot.transport.RETRY_DELAYS).
+    standin.fail("sendMessage", 500, match=lambda p: "reply_markup" in p, times=1 + len(RETRY_DELAYS))
     message = standin.send_photo(USER, photos.telegram_sizes(digit_images[9]))
     reply = await standin.reply_to(message)
     assert reply.text == TRY_AGAIN
     failed = [c for c in standin.calls_to("sendMessage") if c.status == 500]
-    assert len(failed) == 1 and failed[0].params["reply_parameters"]["message_id"] == message["message_id"]
+    assert len(failed) == 1 + len(RETRY_DELAYS)
+    assert {c.params["reply_parameters"]["message_id"] for c in failed} == {message["message_id"]}
     await assert_still_reading(standin, digit_images)
     assert len(standin.replies_to(message["message_id"])) == 1
 
@@ -337,7 +347,8 @@ async def test_what_i_saw_sends_one_png_and_survives_a_restart(
 ) -> None:
     async with serve(build_application(settings)):
         reply = await answered(standin, digit_images[1])
-        data = reply.buttons[0]["callback_data"]
+        data = reply.buttons[-1]["callback_data"]
+        assert data.startswith(f"{SEEN_PREFIX}:")
         standin.press_button(USER, reply, data)
         await standin.wait_for(lambda: bool(standin.replies_to(reply.message_id)))
     async with serve(build_application(settings)):  # a restart: only the database remembers

@@ -70,13 +70,13 @@ def test_a_new_database_is_migrated_in_wal_mode(tmp_path: Path) -> None:
 def test_a_failing_migration_changes_nothing(tmp_path: Path) -> None:
     connection = connect(tmp_path / "db.sqlite3")
     try:
-        broken = (*MIGRATIONS, ("CREATE TABLE samples (id INTEGER PRIMARY KEY)", "THIS IS NOT SQL"))
+        broken = (*MIGRATIONS, ("CREATE TABLE later (id INTEGER PRIMARY KEY)", "THIS IS NOT SQL"))
         with pytest.raises(sqlite3.OperationalError):
             migrate(connection, broken)
         assert connection.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-        assert connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'samples'").fetchone() is None
+        assert connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'later'").fetchone() is None
         # A later, fixed migration applies.
-        fixed = (*MIGRATIONS, ("CREATE TABLE samples (id INTEGER PRIMARY KEY)",))
+        fixed = (*MIGRATIONS, ("CREATE TABLE later (id INTEGER PRIMARY KEY)",))
         assert migrate(connection, fixed) == len(MIGRATIONS) + 1
     finally:
         connection.close()
