@@ -684,8 +684,8 @@ def _valid_photo(data: bytes) -> bool:
             width, height = image.size
     except Exception:
         return True  # not for the stand-in to judge: Telegram would try to read it
-    return len(data) <= 10_000_000 and width + height <= 10_000 and max(width, height) <= 20 * min(
-        width, height
+    return (
+        len(data) <= 10_000_000 and width + height <= 10_000 and max(width, height) <= 20 * min(width, height)
     )
 
 
