@@ -76,6 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--debug", type=Path, metavar="DIR", help="write what the model saw (boxes and 28x28 crops) into DIR"
     )
 
+    photo_eval = commands.add_parser(
+        "photo-eval",
+        help="accuracy on rendered test photos, per style; confidence calibration",
+        description="Read MNIST test digits rendered as phone photos, drawings and empty images "
+        "(classifier/synth.py) and print the accuracy per style, for whole numbers and for "
+        "'no digit', with the confidence calibration error. --calibrate fits the temperature "
+        "and the 'not sure' threshold on the calibration split instead.",
+    )
+    photo_eval.add_argument("--model", help="model folder or .tflite file (default: shipped model)")
+    photo_eval.add_argument("--count", type=_positive, default=40, help="images per style (default 40)")
+    photo_eval.add_argument("--styles", help="comma-separated styles (default: all)")
+    photo_eval.add_argument(
+        "--data", help="Keras-format mnist.npz for more test digits (default: the subset)"
+    )
+    photo_eval.add_argument("--calibrate", action="store_true", help="fit calibration on its own split")
+    photo_eval.add_argument("--json", action="store_true", help="end with one JSON line")
+
     commands.add_parser(
         "run",
         help="run the Telegram bot (settings from the environment/.env)",
@@ -94,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _evaluate(args)
         if args.command == "predict":
             return _predict(args)
+        if args.command == "photo-eval":
+            from classifier.photo_eval import run_cli
+
+            return run_cli(args)
         if args.command == "run":
             from bot.app import run_bot
 

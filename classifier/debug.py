@@ -1,4 +1,6 @@
-"""What the model saw: the photo with digit boxes, and the 28x28 digits enlarged, as one PNG."""
+"""What the model saw, as one PNG: the photo with a box and label per digit, the ink that
+was found around the digits (ruled lines, shadows and specks already removed), and the
+28x28 digits handed to the model, enlarged, each with its reading."""
 
 from __future__ import annotations
 
@@ -6,14 +8,29 @@ import cv2
 import numpy as np
 
 from classifier.preprocess import Prepared
-from classifier.reader import Reading
+from classifier.reader import UNSURE_BELOW, Reading
 
 PANEL_WIDTH = 640
 CROP_ZOOM = 4  # 28x28 -> 112x112
+GREEN, ORANGE, RED, GREY = (0, 160, 0), (0, 140, 255), (0, 0, 220), (90, 90, 90)
+
+
+def _text(
+    image: np.ndarray, text: str, origin: tuple[int, int], colour: tuple[int, int, int], size: float = 0.5
+) -> None:
+    cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, size, colour, 1, cv2.LINE_AA)
+
+
+def _fit(image: np.ndarray, width: int) -> np.ndarray:
+    zoom = width / image.shape[1]
+    size = (width, max(1, round(image.shape[0] * zoom)))
+    return np.asarray(
+        cv2.resize(image, size, interpolation=cv2.INTER_AREA if zoom < 1 else cv2.INTER_NEAREST)
+    )
 
 
 def render_debug(prepared: Prepared, reading: Reading) -> bytes:
-    """One PNG: the working image with a box and label per digit, the model's inputs below it."""
+    """One PNG: photo with boxes, the ink found around the digits, the model's inputs."""
     photo = cv2.cvtColor(prepared.gray, cv2.COLOR_GRAY2BGR)
     zoom = PANEL_WIDTH / photo.shape[1]
     photo = cv2.resize(
@@ -26,30 +43,53 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
     for i, (x, y, w, h) in enumerate(prepared.boxes):
         p1 = (round(x * factor), round(y * factor))
         p2 = (round((x + w) * factor), round((y + h) * factor))
-        cv2.rectangle(photo, p1, p2, (0, 160, 0), 2)
+        sure = i >= len(reading.digits) or reading.digits[i].confidence >= UNSURE_BELOW
+        cv2.rectangle(photo, p1, p2, GREEN if sure else ORANGE, 2)
         if i < len(reading.digits):
             d = reading.digits[i]
-            label = f"{d.digit} {d.confidence:.0%}"
-            cv2.putText(
-                photo,
-                label,
-                (p1[0], max(14, p1[1] - 6)),
-                cv2.FONT_HERSHEY_SIMPLEX,
-                0.6,
-                (0, 0, 220),
-                2,
-                cv2.LINE_AA,
-            )
-    side = 28 * CROP_ZOOM
-    per_row = max(1, PANEL_WIDTH // (side + 8))
-    rows = max(1, -(-len(prepared.digits) // per_row))
-    strip = np.full((rows * (side + 8) + 8, PANEL_WIDTH, 3), 255, np.uint8)
-    for i, digit in enumerate(prepared.digits):
-        r, c = divmod(i, per_row)
-        big = cv2.resize(digit, (side, side), interpolation=cv2.INTER_NEAREST)
-        y0, x0 = 8 + r * (side + 8), 8 + c * (side + 8)
-        strip[y0 : y0 + side, x0 : x0 + side] = big[..., None]
-    ok, png = cv2.imencode(".png", np.vstack([photo, strip]))
+            _text(photo, f"{d.digit} {d.confidence:.0%}", (p1[0], max(14, p1[1] - 6)), RED, 0.6)
+    region = prepared.notes.get("region")
+    if isinstance(region, tuple) and len(region) == 4:
+        x, y, w, h = (round(v * factor) for v in region)
+        cv2.rectangle(photo, (x, y), (x + w, y + h), GREY, 1)
+    summary = f"read: {reading.number}" if reading.digits else f"no digit: {reading.hint or ''}"
+    if reading.digits and reading.unsure:
+        summary += "  (not sure)"
+    header = np.full((26, PANEL_WIDTH, 3), 255, np.uint8)
+    _text(header, summary[:90], (6, 18), (0, 0, 0))
+    panels = [header, photo]
+    if prepared.ink is not None and prepared.ink.size:
+        ink = _fit(
+            cv2.cvtColor(255 - prepared.ink, cv2.COLOR_GRAY2BGR), min(PANEL_WIDTH, prepared.ink.shape[1] * 4)
+        )
+        band = np.full((ink.shape[0] + 22, PANEL_WIDTH, 3), 255, np.uint8)
+        _text(band, "ink found around the digits", (6, 15), GREY, 0.45)
+        band[22:, : ink.shape[1]] = ink
+        panels.append(band)
+    panels.append(_crops(prepared, reading))
+    ok, png = cv2.imencode(".png", np.vstack(panels))
     if not ok:
         raise RuntimeError("could not encode the debug image")
     return bytes(png.tobytes())
+
+
+def _crops(prepared: Prepared, reading: Reading) -> np.ndarray:
+    """The 28x28 inputs, enlarged, each with the model's answer and runner-up below it."""
+    side = 28 * CROP_ZOOM
+    cell = side + 8
+    per_row = max(1, PANEL_WIDTH // cell)
+    rows = max(1, -(-len(prepared.digits) // per_row))
+    strip = np.full((rows * (cell + 30) + 8, PANEL_WIDTH, 3), 255, np.uint8)
+    for i, digit in enumerate(prepared.digits):
+        r, c = divmod(i, per_row)
+        y0, x0 = 8 + r * (cell + 30), 8 + c * cell
+        strip[y0 : y0 + side, x0 : x0 + side] = cv2.resize(
+            digit, (side, side), interpolation=cv2.INTER_NEAREST
+        )[..., None]
+        if i < len(reading.digits):
+            d = reading.digits[i]
+            colour = GREEN if d.confidence >= UNSURE_BELOW else ORANGE
+            _text(strip, f"{d.digit}  {d.confidence:.0%}", (x0, y0 + side + 14), colour)
+            if len(d.top) > 1:
+                _text(strip, f"else {d.top[1][0]} {d.top[1][1]:.0%}", (x0, y0 + side + 27), GREY, 0.4)
+    return strip

@@ -1,23 +1,46 @@
 """The shared photo preprocessing: image bytes -> MNIST-format digits and their boxes.
 
-`digitbot predict`, the photo evaluation and the bot all call ``prepare``.
-(Baseline version: decode, Otsu threshold, connected components, ``to_mnist``.)
+`digitbot predict`, the photo evaluation and the bot all call ``prepare``:
+
+1. decode (``imageio``): any common format, EXIF-upright, transparency flattened, grey;
+2. find the number (a 320-pixel analysis image): the ink is found (``photo_ink``) and
+   grouped into digits (``photo_layout``) twice, once taking ink as darker than the paper
+   and once as lighter; the reading with more digit-like writing decides the polarity;
+3. read the number (the detail region): the region around the digits is cut from the
+   full-resolution image at a scale that makes the digits about 64 pixels tall, and its
+   ink found and grouped again, so small digits keep their detail and large ones cost
+   little;
+4. each digit's ink is stroke-width normalised and put into MNIST's format (``to_mnist``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from classifier.imageio import MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
+from classifier.photo_ink import InkMap, detect_light_ink, find_ink, flat_background
+from classifier.photo_layout import Layout, Part, find_digits, shape_of
 
-MAX_PIXELS = 40_000_000  # refuse larger images: decompression bombs
+__all__ = ["MAX_PIXELS", "Box", "ImageError", "Prepared", "prepare", "prepare_gray"]
 
-
-class ImageError(ValueError):
-    """The bytes are not an image we can read; the message is fit to show a user."""
+ANALYSIS_SIDE = 320  # the analysis image's longer side (at most)
+MIN_ANALYSIS_SIDE = 64  # smaller images are enlarged by a whole factor to at least this
+DECODE_SIDE = 480  # JPEGs are decoded at reduced scale only while their short side stays >= this
+SHARPER_BELOW = 40  # digits shorter than this (px) in that image are read from the full-size one
+THIN_STROKE = 2.5  # ... and strokes thinner than this (px)
+READ_IN_ANALYSIS = 48  # digits at least this tall in the analysis image are read there
+DETAIL_HEIGHT = 64  # digits are read at a scale that makes them about this tall
+MAX_ZOOM = 2.0  # ... but never enlarged more than this: enlarging adds no detail, and thickens lines
+REGION_MARGIN = 0.6  # paper kept around the digits, as a share of their height
+SCENE_INK_SHARE = 0.1  # a frame this much "ink" ...
+SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the ink's contrast) is a scene
+STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
+STROKE_RANGE = (0.07, 0.18)  # stroke widths left alone (MNIST's 5th-95th percentile)
 
 
 Box = tuple[int, int, int, int]  # x, y, w, h in the original image's pixels
@@ -31,50 +54,221 @@ class Prepared:
     scale: float  # original pixels per working-image pixel
     hint: str | None = None  # when no digit was found: why, in words for a user
     notes: dict[str, object] = field(default_factory=dict)  # diagnostics (polarity, ...)
-
-
-def decode(data: bytes) -> np.ndarray:
-    """Image bytes -> grayscale uint8, or ImageError."""
-    if not data:
-        raise ImageError("the file is empty")
-    buffer = np.frombuffer(data, np.uint8)
-    image = cv2.imdecode(buffer, cv2.IMREAD_GRAYSCALE)
-    if image is None:
-        raise ImageError("this file is not an image I can read")
-    if image.size > MAX_PIXELS:
-        raise ImageError("the image is too large")
-    return image
+    ink: np.ndarray | None = None  # the detail region's ink mask (debug output)
 
 
 def prepare(data: bytes) -> Prepared:
-    """Image bytes -> the digits in it, ready for the model."""
-    return prepare_gray(decode(data))
+    """Image bytes -> the digits in it, ready for the model. Raises ``ImageError``."""
+    decoded = decode(data, min_side=DECODE_SIDE)
+
+    def full_resolution() -> tuple[np.ndarray, float]:
+        full = decode(data)
+        return full.gray, full.scale
+
+    prepared = prepare_gray(decoded.gray, decoded.scale, full_resolution if decoded.scale > 1 else None)
+    prepared.notes["format"] = decoded.format
+    if decoded.orientation != 1:
+        prepared.notes["exif_orientation"] = decoded.orientation
+    if decoded.flattened:
+        prepared.notes["transparency_on"] = decoded.flattened
+    return prepared
 
 
-def prepare_gray(gray: np.ndarray) -> Prepared:
-    scale = 1.0
-    if max(gray.shape) > 1024:
-        scale = max(gray.shape) / 1024
-        gray = cv2.resize(gray, None, fx=1 / scale, fy=1 / scale, interpolation=cv2.INTER_AREA)
-    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    if (ink > 0).mean() > 0.5:
-        ink = 255 - ink
-    count, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    min_height = max(8, gray.shape[0] // 20)
-    found = [
-        tuple(int(v) for v in stats[i, :4])
-        for i in range(1, count)
-        if stats[i, cv2.CC_STAT_HEIGHT] >= min_height
-    ]
-    found.sort(key=lambda b: b[0])
-    digits = [to_mnist(ink[y : y + h, x : x + w]) for x, y, w, h in found]
-    boxes: list[Box] = [
-        (round(x * scale), round(y * scale), round(w * scale), round(h * scale)) for x, y, w, h in found
-    ]
-    return Prepared(
-        digits=np.stack(digits) if digits else np.zeros((0, 28, 28), np.uint8),
-        boxes=boxes,
-        gray=gray,
-        scale=scale,
-        hint=None if digits else "I could not find any writing in this image",
-    )
+def prepare_gray(
+    gray: np.ndarray, scale: float = 1.0, sharper: Callable[[], tuple[np.ndarray, float]] | None = None
+) -> Prepared:
+    """A grey image (``scale`` original pixels per pixel) -> the digits in it.
+
+    ``sharper`` gives the same image at a higher resolution (a JPEG decoded at full size),
+    for digits too small to read in ``gray``.
+    """
+    analysis, analysis_factor = _analysis_image(gray)
+    factor = analysis_factor  # analysis pixels per pixel of the image the digits are read from
+    ink, layout = _find_number(analysis)
+    notes: dict[str, object] = {
+        "polarity": "light-on-dark" if ink.light_ink else "dark-on-light",
+        "ink_level": round(ink.level, 3),
+    }
+    empty = Prepared(np.zeros((0, 28, 28), np.uint8), [], analysis, scale / factor, notes=notes)
+    if not layout.digits:
+        empty.hint = _hint(ink, layout)
+        return empty
+    if looks_like_scene(ink):
+        empty.hint = "this looks like a photo of a scene, not of a number written on paper"
+        return empty
+    per_pixel = scale / analysis_factor  # original pixels per analysis pixel
+
+    def read_in_analysis() -> Prepared:
+        crops = [_crop(ink, layout, g) for g in layout.digits]
+        digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
+        boxes = [_scale_box((g.x, g.y, g.w, g.h), per_pixel) for g in layout.digits]
+        notes["lines_removed"] = ink.lines
+        return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask)
+
+    height = float(np.median([g.h for g in layout.digits]))
+    if height >= READ_IN_ANALYSIS:
+        # Digits this large are read where they were found: the region would add no detail.
+        return read_in_analysis()
+    thinnest = min(shape_of(layout.mask_of(g)).stroke for g in layout.digits)
+    source, source_scale = gray, scale
+    # Small digits, or strokes thin enough to break up in the decoded image (hairlines, the
+    # analysis image shows at most their width), are read from the full-size image.
+    if sharper is not None and min(height, SHARPER_BELOW * thinnest / THIN_STROKE) / factor < SHARPER_BELOW:
+        source, source_scale = sharper()
+        factor *= source_scale / scale  # analysis pixels per pixel of the sharper image
+        notes["decoded_again"] = "full resolution"
+    region = _read_region(source, layout.digits, thinnest, factor, ink.light_ink, ink.background)
+    notes["lines_removed"] = region.ink.lines
+    notes["region"] = _scale_box(region.box, source_scale)
+    if not region.layout.digits and region.ink.level == 0.0:
+        # Too faint to find again in the region: what the analysis image saw is all there is.
+        notes["read_in"] = "analysis image"
+        return read_in_analysis()
+    if not region.layout.digits:
+        empty.hint = _hint(region.ink, region.layout)
+        return empty
+    crops = [_crop(region.ink, region.layout, g) for g in region.layout.digits]
+    digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
+    boxes = [_scale_box(region.to_source(g), source_scale) for g in region.layout.digits]
+    return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask)
+
+
+def _find_number(analysis: np.ndarray) -> tuple[InkMap, Layout]:
+    """Ink and digits in the analysis image."""
+    # A drawing or a crop has one flat background, which is its paper everywhere, and no
+    # table or marks along its frame (a digit may touch it).
+    background = flat_background(analysis)
+    ink = find_ink(analysis, light_ink=detect_light_ink(analysis), background=background)
+    return ink, find_digits(ink.mask, (ink.dark, ink.paper), frame=background is None)
+
+
+def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """The image shrunk to ``ANALYSIS_SIDE``; a tiny image (a 28x28 digit) only enlarged a
+    little, so its edges stay sharp. Returns the image and the resize factor."""
+    longest = max(gray.shape)
+    if longest > ANALYSIS_SIDE:
+        return _resize_long(gray, ANALYSIS_SIDE)
+    if longest < MIN_ANALYSIS_SIDE:
+        return _resize_long(gray, longest * int(np.ceil(MIN_ANALYSIS_SIDE / longest)))
+    return gray, 1.0
+
+
+def looks_like_scene(ink: InkMap) -> bool:
+    """A photo with no page in it: "ink" covers much of the frame, and what is left is not
+    plain paper either (it still varies by a tenth of the ink's contrast or more).
+
+    Writing on paper, even a digit filling the frame, leaves a background that flattens to
+    nothing but noise; furniture, faces and landscapes do not.
+    """
+    step = max(1, round(np.sqrt(ink.mask.size / 20_000)))
+    mask = ink.mask[::step, ::step]
+    if float(np.mean(mask > 0)) < SCENE_INK_SHARE or ink.level <= 0:
+        return False
+    near = cv2.dilate(cv2.bitwise_or(mask, ink.line_mask[::step, ::step]), np.ones((3, 3), np.uint8))
+    background = ink.contrast[::step, ::step][near == 0]
+    return bool(background.size and float(np.percentile(background, 90)) >= SCENE_TEXTURE * ink.level)
+
+
+def _resize_long(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """The image with its longer side ``side``, and the resize factor."""
+    h, w = gray.shape
+    f = side / max(h, w)
+    if abs(f - 1.0) < 1e-3:
+        return gray, 1.0
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    interpolation = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(gray, size, interpolation=interpolation)), f
+
+
+@dataclass
+class _Region:
+    ink: InkMap
+    layout: Layout
+    box: Box  # the region in the grey source image
+    zoom: float  # region pixels per source pixel
+
+    def to_source(self, g: Part) -> Box:
+        x0, y0 = self.box[:2]
+        z = self.zoom
+        return (round(x0 + g.x / z), round(y0 + g.y / z), round(g.w / z), round(g.h / z))
+
+
+def _read_region(
+    gray: np.ndarray,
+    digits: list[Part],
+    stroke: float,
+    factor: float,
+    light_ink: bool,
+    background: int | None = None,
+) -> _Region:
+    """Find the digits again in the region around them, at a scale that makes them ~64 px tall."""
+    height = float(np.median([g.h for g in digits])) / factor
+    margin = REGION_MARGIN * max(g.h for g in digits) / factor
+    h, w = gray.shape
+    x0 = max(0, int(min(g.x for g in digits) / factor - margin))
+    y0 = max(0, int(min(g.y for g in digits) / factor - margin))
+    x1 = min(w, int(np.ceil(max(g.x1 for g in digits) / factor + margin)))
+    y1 = min(h, int(np.ceil(max(g.y1 for g in digits) / factor + margin)))
+    # Shrunk no further than keeps the thinnest strokes 2 px wide (the analysis image,
+    # smaller still, shows an upper bound of their width) and the region 48 px across.
+    zoom = min(DETAIL_HEIGHT / max(height, 1.0), MAX_ZOOM)
+    zoom = max(zoom, min(1.0, max(2.0 * factor / max(stroke, 1.0), 48.0 / max(min(x1 - x0, y1 - y0), 1))))
+    region = gray[y0:y1, x0:x1]
+    if abs(zoom - 1.0) > 0.05:
+        size = (max(1, round((x1 - x0) * zoom)), max(1, round((y1 - y0) * zoom)))
+        interpolation = cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR
+        region = np.asarray(cv2.resize(region, size, interpolation=interpolation))
+    else:
+        zoom = 1.0
+    # Ruled lines are at most ~1.5 px thick in a phone photo, ~3 px once faintly blurred.
+    ink = find_ink(region, light_ink, line_thickness=max(4.0, 3.0 * zoom), background=background)
+    # Only the row the analysis found: the region's margin may also hold a mark above or
+    # below it. (A digit of the row the small analysis image broke apart is kept.)
+    s = zoom / factor
+    row = (min(g.y for g in digits) * s - y0 * zoom, max(g.y1 for g in digits) * s - y0 * zoom)
+    layout = find_digits(ink.mask, row=row)
+    return _Region(ink, layout, (x0, y0, x1 - x0, y1 - y0), zoom)
+
+
+def _crop(ink: InkMap, layout: Layout, g: Part) -> np.ndarray:
+    """The digit's ink strength inside its box, other parts' ink blanked out."""
+    own = cv2.dilate(layout.mask_of(g).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    return np.where(own, ink.strength(g.y, g.y1, g.x, g.x1), np.float32(0.0))
+
+
+def _scale_box(box: Box, scale: float) -> Box:
+    x, y, w, h = box
+    return (round(x * scale), round(y * scale), round(w * scale), round(h * scale))
+
+
+def normalise_stroke(crop: np.ndarray) -> np.ndarray:
+    """Thicken hairlines and thin marker strokes towards MNIST's stroke width (a share of the
+    digit's height), at the crop's own resolution so a hairline is not lost first."""
+    h = crop.shape[0]
+    binary = crop > 0.5
+    if h < 8 or not binary.any():
+        return crop
+    width = shape_of(binary).stroke / h
+    low, high = STROKE_RANGE
+    if low <= width <= high:
+        return crop
+    radius = round((STROKE_TARGET - width) * h / 2)
+    if radius == 0:
+        return crop
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(radius) + 1,) * 2)
+    if radius > 0:
+        pad = radius + 1
+        grown = cv2.dilate(cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0), kernel)
+        return np.asarray(grown, np.float32)
+    thinner = np.asarray(cv2.erode(crop, kernel), np.float32)
+    # Never erase the digit: a stroke that would not survive keeps its width.
+    return thinner if float(thinner.max()) > 0.5 else crop
+
+
+def _hint(ink: InkMap, layout: Layout) -> str:
+    if ink.level == 0.0 or not layout.rejected:
+        return "I could not find any writing in this image: the page looks blank"
+    reasons = {reason for _, reason in layout.rejected}
+    if reasons <= {"too small", "much smaller than the digits"}:
+        return "I only found specks too small to be digits; move the camera closer to the number"
+    return "I found marks, but nothing shaped like a handwritten digit"

@@ -15,8 +15,26 @@ from classifier.preprocess import Box, ImageError, Prepared, prepare
 from classifier.serving import Classifier
 
 # Below this confidence the answer is marked "not sure" and alternatives are listed.
-UNSURE_BELOW = 0.80
+# Chosen by `digitbot photo-eval --calibrate` on the calibration photos (1,918 digits, model
+# 1.0.0 at 99.72% on MNIST): the lowest confidence above which digits were right at least
+# 99.5% of the time. 6.6% of digits fall below it, and 83% of the wrong ones.
+UNSURE_BELOW = 0.92
+# The model's probabilities are softened by this temperature so that a digit read with
+# confidence p is right about p of the time on photos (fitted by the same command,
+# minimising the log-loss on the calibration photos; it cut the calibration error there
+# from 0.016 to 0.0055). Refit both whenever the model is retrained.
+TEMPERATURE = 1.66
 TOP_K = 3
+
+
+def calibrate(probabilities: np.ndarray, temperature: float = TEMPERATURE) -> np.ndarray:
+    """Temperature scaling of (n, 10) softmax probabilities: softmax(log(p) / T)."""
+    if temperature == 1.0 or len(probabilities) == 0:
+        return np.asarray(probabilities, np.float32)
+    logits = np.log(np.clip(probabilities, 1e-12, 1.0)) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    scaled = np.exp(logits)
+    return np.asarray(scaled / scaled.sum(axis=1, keepdims=True), np.float32)
 
 
 @dataclass(frozen=True)
@@ -64,9 +82,10 @@ class Reading:
 
 
 def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
-    """Combine one image's preprocessing with the model's (n, 10) probabilities for it."""
+    """Combine one image's preprocessing with the model's (n, 10) probabilities for it
+    (calibrated here)."""
     results = []
-    for box, probs in zip(prepared.boxes, probabilities, strict=True):
+    for box, probs in zip(prepared.boxes, calibrate(probabilities), strict=True):
         order = np.argsort(probs)[::-1][:TOP_K]
         top = [(int(i), float(probs[i])) for i in order]
         results.append(DigitResult(digit=top[0][0], confidence=top[0][1], box=box, top=top))

@@ -1,0 +1,414 @@
+"""Where the ink is: a grey image -> how much ink each pixel holds, and which pixels are ink.
+
+Steps, and why:
+1. Flattening. With the ink made dark (the image is inverted for light ink), a
+   morphological closing on a thumbnail gives the paper's own brightness everywhere: it
+   removes strokes narrower than its window but keeps the sharp edge of a cast shadow.
+   Ink is then the share by which a pixel is darker than its own paper, so shadows,
+   gradients, coloured paper and dim exposure cancel out.
+2. Threshold. Hysteresis relative to the strongest strokes and to the paper's noise: a
+   stroke is seeded where it is clearly ink and grown through its fainter, blurred parts,
+   while paper grain and text showing through from the back stay below the seed level.
+3. Ruled and grid lines. Pixels in thin runs across a line's direction that join into long
+   collinear chains spanning the image are line; only those thin pixels are removed, so
+   where a digit's stroke crosses the line (a thicker run) the stroke is kept whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+THUMB_SIDE = 96  # the paper's brightness is estimated on a thumbnail this long
+MIN_PAPER = 24.0  # grey level below which the paper is too dark to measure contrast against
+STATS_PIXELS = 12_000  # noise and level statistics use a subsample of about this many pixels
+
+
+@dataclass
+class InkMap:
+    mask: np.ndarray  # uint8 (h, w) 0/255: the pixels taken as ink, lines removed
+    contrast: np.ndarray  # float32 (h, w): share by which each pixel is darker than its paper
+    dark: np.ndarray  # uint8 (h, w): the image with its ink made dark (inverted for light ink)
+    paper: np.ndarray  # float32 (h, w): the paper's estimated brightness in ``dark``
+    light_ink: bool  # True when the ink is lighter than its background
+    line_mask: np.ndarray  # uint8 (h, w) 0/255: pixels of ruled and grid lines (removed from ``mask``)
+    noise: float  # the paper's noise, in contrast units
+    level: float  # the contrast of the strongest strokes (0 when there is no ink)
+    lines: int  # ruled or grid lines removed
+    low: float = 0.0  # the contrast where ink begins
+    background: int | None = None  # the flat background's grey level, when it has one
+
+    def strength(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """float32 in [0, 1] inside a box: how much of a full stroke each pixel holds (the
+        anti-aliased grey levels the digit's crop is made of)."""
+        part = (self.contrast[y0:y1, x0:x1] - np.float32(self.low)) * np.float32(
+            1.0 / max(self.level - self.low, 1e-3)
+        )
+        return np.asarray(np.clip(part, 0.0, 1.0), np.float32)
+
+
+def _odd(value: float) -> int:
+    return max(3, int(value) // 2 * 2 + 1)
+
+
+def flat_background(gray: np.ndarray) -> int | None:
+    """The grey level of a drawing's, crop's or scan's background: one flat grey all around
+    the frame. None for a photo, whose border is never that flat."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    level = int(np.median(border))
+    # Within 3% (2 grey levels at least): a dim photo is smooth too, but its light still
+    # falls off by more than that around the frame.
+    tolerance = max(2.0, 0.03 * level)
+    if float(np.mean(np.abs(border.astype(np.int16) - level) <= tolerance)) < 0.8:
+        return None
+    return level
+
+
+def detect_light_ink(gray: np.ndarray) -> bool:
+    """True when the ink is lighter than its background (white paint on black, a 28x28 MNIST
+    digit, a white digit on a transparent canvas).
+
+    Those images have a flat background (``flat_background``); the side of it holding more
+    of the other pixels, weighted by how far they are, is the ink's side, provided that
+    side is a minority (strokes, not a page). Handwriting photographed on paper is dark
+    ink: judging a photo's polarity from its brightness would let a cast shadow or a dark
+    table flip it.
+    """
+    level = flat_background(gray)
+    if level is None:
+        return False
+    step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
+    sample = gray[::step, ::step].astype(np.int16) - level
+    # Strokes stand far off a drawing's background; a photo's light falloff does not.
+    lighter = np.maximum(sample - 80, 0)
+    darker = np.maximum(-sample - 80, 0)
+    return bool(lighter.sum() > darker.sum() and float(np.mean(lighter > 0)) < 0.45)
+
+
+def _pad(thumb: np.ndarray, k: int) -> np.ndarray:
+    """Extend the thumbnail by ``k`` on each side for the closing.
+
+    The frame's own pixels are replicated outwards, which keeps light falloff exact and a
+    strip of table or shadow along the frame dark. Only where a stroke runs into the frame
+    (a stretch darker than the paper, shorter than the closing is wide) is the page
+    mirrored instead, so the stroke stays a stroke the closing can bridge rather than
+    becoming endless. (OpenCV's own border handling would lift the paper along any edge
+    darker than the middle, such as vignetting, into "ink".)
+    """
+    out = cv2.copyMakeBorder(thumb, k, k, k, k, cv2.BORDER_REPLICATE)
+    h, w = thumb.shape
+    paper = 0.85 * float(np.max(cv2.resize(thumb, (8, 8), interpolation=cv2.INTER_AREA)))
+    edges = (thumb[0], thumb[-1], thumb[:, 0], thumb[:, -1])
+    strokes = [_short_runs(edge < paper, k) for edge in edges]
+    if not any(s.any() for s in strokes):
+        return np.asarray(out)
+    mirrored = cv2.copyMakeBorder(thumb, k, k, k, k, cv2.BORDER_REFLECT_101)
+    for side, stroke in enumerate(strokes):
+        along = np.flatnonzero(stroke) + k
+        if side == 0:
+            out[:k, along] = mirrored[:k, along]
+        elif side == 1:
+            out[k + h :, along] = mirrored[k + h :, along]
+        elif side == 2:
+            out[along, :k] = mirrored[along, :k]
+        else:
+            out[along, k + w :] = mirrored[along, k + w :]
+    return np.asarray(out)
+
+
+def _short_runs(flags: np.ndarray, length: int) -> np.ndarray:
+    """``flags`` with only its runs of True shorter than ``length`` kept."""
+    if not flags.any() or flags.all():
+        return np.zeros_like(flags)
+    padded = np.concatenate([[False], flags, [False]])
+    changes = np.flatnonzero(padded[1:] != padded[:-1])
+    starts, stops = changes[::2], changes[1::2]
+    out = np.zeros(flags.size + 1, np.int32)
+    short = stops - starts < length
+    np.add.at(out, starts[short], 1)
+    np.add.at(out, stops[short], -1)
+    return np.cumsum(out[:-1]) > 0
+
+
+def paper_brightness(dark_ink: np.ndarray) -> np.ndarray:
+    """The paper under dark ink, at every pixel: a closing wider than strokes, on a thumbnail."""
+    h, w = dark_ink.shape
+    # A small image (a region around the digits) is closed as it is.
+    f = THUMB_SIDE / max(h, w) if max(h, w) > 1.6 * THUMB_SIDE else 1.0
+    size = (max(2, round(w * f)), max(2, round(h * f)))
+    thumb = cv2.resize(dark_ink, size, interpolation=cv2.INTER_AREA) if f < 1 else dark_ink
+    # Wider than the thickest marker stroke of a digit that fills the frame.
+    k = _odd(max(min(thumb.shape) / 3, max(thumb.shape) / 5))
+    padded = _pad(thumb, k)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    closed = closed[k:-k, k:-k].astype(np.float32)
+    if closed.shape == dark_ink.shape:
+        return closed
+    if not _has_sharp_edge(closed):
+        # Light that changes smoothly: plain interpolation is exact enough.
+        return np.asarray(cv2.resize(closed, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
+    # Guided on a grid twice the thumbnail's, then plainly enlarged: at that size the edge
+    # it keeps sharp is already within a pixel or two, for a quarter of the work.
+    th, tw = thumb.shape
+    mid = (min(w, 2 * tw), min(h, 2 * th))
+    guide = cv2.resize(dark_ink, mid, interpolation=cv2.INTER_AREA) if mid != (w, h) else dark_ink
+    paper = guided_upsample(closed, thumb.astype(np.float32), guide)
+    if paper.shape != dark_ink.shape:
+        paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(paper, np.float32)
+
+
+def _has_sharp_edge(paper: np.ndarray) -> bool:
+    """Whether the paper's brightness jumps somewhere between neighbouring thumbnail cells by
+    more than light falloff does (the edge of a cast shadow, or of the page)."""
+    step = max(float(np.abs(np.diff(paper, axis=0)).max()), float(np.abs(np.diff(paper, axis=1)).max()))
+    return step > 0.06 * float(paper.max())
+
+
+def guided_upsample(values: np.ndarray, means: np.ndarray, guide: np.ndarray) -> np.ndarray:
+    """Enlarge a thumbnail's ``values`` to ``guide``'s size, each pixel taking them from the
+    neighbouring thumbnail cells whose mean brightness (``means``) is like its own (a joint
+    bilateral upsampling).
+
+    Plain interpolation would smear the paper's brightness across the sharp edge of a cast
+    shadow, and the darker side of the edge would look like a strip of ink.
+    """
+    h, w = guide.shape
+    th, tw = values.shape
+    sigma = max(8.0, 0.08 * float(np.median(values)))
+    g = guide.astype(np.float32) * np.float32(1.0 / sigma)
+    scaled_means = (means * np.float32(1.0 / sigma)).ravel()
+    flat_values = values.ravel()
+    total = np.zeros((h, w), np.float32)
+    weights = np.zeros((h, w), np.float32)
+    for index, spatial in _bilinear_taps(h, w, th, tw):
+        near = g - scaled_means[index]
+        weight = cv2.exp(-(near * near)) + np.float32(1e-3)
+        weight *= spatial
+        total += weight * flat_values[index]
+        weights += weight
+    return np.asarray(total / weights, np.float32)
+
+
+@lru_cache(maxsize=32)
+def _bilinear_taps(h: int, w: int, th: int, tw: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """For enlarging (th, tw) to (h, w): the four neighbouring cells of every pixel, as flat
+    indices, with their bilinear weights."""
+    ys = (np.arange(h, dtype=np.float32) + 0.5) * (th / h) - 0.5
+    xs = (np.arange(w, dtype=np.float32) + 0.5) * (tw / w) - 0.5
+    y0 = np.clip(np.floor(ys), 0, th - 1).astype(np.int32)
+    x0 = np.clip(np.floor(xs), 0, tw - 1).astype(np.int32)
+    wy = np.clip(ys - y0, 0.0, 1.0)[:, None]
+    wx = np.clip(xs - x0, 0.0, 1.0)[None, :]
+    y1, x1 = np.minimum(y0 + 1, th - 1), np.minimum(x0 + 1, tw - 1)
+    taps = []
+    for rows, row_weight in ((y0, 1.0 - wy), (y1, wy)):
+        for cols, col_weight in ((x0, 1.0 - wx), (x1, wx)):
+            index = rows[:, None] * tw + cols[None, :]
+            taps.append((index, (row_weight * col_weight).astype(np.float32)))
+    return tuple(taps)
+
+
+def find_ink(
+    gray: np.ndarray, light_ink: bool, line_thickness: float | None = None, background: int | None = None
+) -> InkMap:
+    """The ink in a grey image of the given polarity (see the module's docstring).
+
+    ``line_thickness`` bounds how thick a ruled line may be, in pixels (default: from the
+    image's size). ``background``: the grey level of a flat background (a drawing, a
+    crop), which is then the paper everywhere, however thick the strokes on it.
+    """
+    dark = cv2.bitwise_not(gray) if light_ink else gray
+    if background is not None:
+        paper = np.full(gray.shape, float(255 - background if light_ink else background), np.float32)
+    else:
+        paper = paper_brightness(dark)
+    fine = dark.astype(np.float32)
+    contrast = cv2.divide(cv2.subtract(paper, fine), np.maximum(paper, np.float32(MIN_PAPER)))
+    np.clip(contrast, 0.0, 1.0, out=contrast)
+    # Statistics on contrast quantised to 1/255: histograms instead of sorting.
+    levels = cv2.convertScaleAbs(contrast, alpha=255.0)
+    h, w = levels.shape
+
+    # The paper's noise from the image's fine grain (a high-pass, which strokes touch only at
+    # their edges): the 25th percentile of the grain's size (0.32 sigma for Gaussian
+    # noise), so ruled lines and strokes covering a quarter of the page do not inflate it.
+    grain = cv2.convertScaleAbs(cv2.subtract(fine, cv2.GaussianBlur(fine, (0, 0), 1.0)), alpha=8.0)
+    spread = _percentile(grain, 25) / 8.0 / 0.32 * 1.5
+    noise = spread / max(_percentile(cv2.convertScaleAbs(paper), 50), MIN_PAPER) + 0.004
+    # The paper's own level from the lower part of the distribution: ink may cover half
+    # of a frame it fills, which would swamp a plain median.
+    step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
+    centre = _percentile(levels[::step, ::step], 25) / 255.0 + 0.67 * noise
+    floor = max(centre + 4.0 * noise, 0.04)
+    weak = _above(levels, floor)
+    # Lines first, on everything faintly dark, so that a page of ruled lines does not set
+    # the level that decides what counts as a stroke.
+    thickness = line_thickness if line_thickness is not None else max(3.0, min(gray.shape) * 0.006)
+    lines, count = line_pixels(weak, thickness)
+    # The level comes from the inner part of the frame when it holds ink: strips of table
+    # and dark corners along the frame would otherwise drown a pencil's faint strokes.
+    # (At full resolution: a tiny digit's thin strokes may be missed by a subsample.)
+    strong = _above(levels, max(centre + 6.0 * noise, 0.06))
+    if count:
+        strong = cv2.subtract(strong, lines)
+    inner = (slice(round(0.06 * h), round(0.94 * h)), slice(round(0.06 * w), round(0.94 * w)))
+    histogram = _histogram(levels[inner], strong[inner])
+    if histogram.sum() < 3:
+        histogram = _histogram(levels, strong)
+    if histogram.sum() < 3:
+        return InkMap(
+            np.zeros(gray.shape, np.uint8), contrast, dark, paper, light_ink, lines, noise, 0.0, count
+        )
+    # The strongest strokes set the level: a high percentile, so that a page of faint text
+    # showing through from the back does not drag it down to its own contrast.
+    level = _percentile_of(histogram, 97) / 255.0
+    high = max(centre + 8.0 * noise, 0.5 * level, 0.08)
+    low = max(floor, 0.3 * level)
+    mask = _hysteresis(levels, low, high)
+    if count:
+        # A ruled line is printed faint; ink lying on it is darker, and stays.
+        line_level = _percentile_of(_histogram(levels, lines), 50) / 255.0
+        lines[levels > 255.0 * max(1.6 * line_level, line_level + 0.15)] = 0
+        mask = cv2.subtract(mask, lines)
+    return InkMap(mask, contrast, dark, paper, light_ink, lines, noise, level, count, low, background)
+
+
+def _histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Counts of each uint8 value (where ``mask`` is set)."""
+    return np.asarray(cv2.calcHist([values], [0], mask, [256], [0, 256]).ravel())
+
+
+def _percentile_of(histogram: np.ndarray, q: float) -> float:
+    cumulative = np.cumsum(histogram)
+    return float(np.searchsorted(cumulative, q / 100.0 * cumulative[-1])) if cumulative[-1] else 0.0
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    """The q-th percentile of uint8 values, from their histogram."""
+    return _percentile_of(_histogram(np.ascontiguousarray(values)), q)
+
+
+def _above(levels: np.ndarray, threshold: float) -> np.ndarray:
+    """uint8 mask (0/255) of contrast levels above ``threshold`` (a contrast, 0..1)."""
+    return np.asarray(cv2.threshold(levels, min(threshold * 255.0, 255.0), 255, cv2.THRESH_BINARY)[1])
+
+
+def _hysteresis(levels: np.ndarray, low: float, high: float) -> np.ndarray:
+    weak = _above(levels, low)
+    count, labels = cv2.connectedComponents(weak, connectivity=8)
+    seeded = np.zeros(count, bool)
+    seeded[labels[levels > high * 255.0]] = True
+    seeded[0] = False
+    return np.where(seeded[labels], np.uint8(255), np.uint8(0))
+
+
+def line_pixels(mask: np.ndarray, thickness: float) -> tuple[np.ndarray, int]:
+    """The pixels of ruled and grid lines (near horizontal or vertical) in an ink mask, and
+    how many lines there are. ``thickness``: the thickest line to expect, in pixels."""
+    if cv2.countNonZero(mask) < 0.45 * min(mask.shape):
+        return np.zeros_like(mask), 0
+    horizontal, h_band, found_h = _line_pixels(mask, thickness, vertical=False)
+    vertical, v_band, found_v = _line_pixels(mask, thickness, vertical=True)
+    lines = cv2.bitwise_or(horizontal, vertical)
+    if found_h and found_v:
+        # Where a squared page's lines cross, each is "thick" seen across the other: those
+        # crossings are line too, unless a stroke's body fills them.
+        most = max(2, round(thickness))
+        side = most + 1 + most % 2
+        body = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+        crossing = cv2.bitwise_and(cv2.bitwise_and(h_band, v_band), cv2.subtract(mask, body))
+        lines = cv2.bitwise_or(lines, crossing)
+    return lines, found_h + found_v
+
+
+def remove_lines(mask: np.ndarray, thickness: float) -> tuple[np.ndarray, int]:
+    """An ink mask without its ruled and grid lines, and how many there were."""
+    lines, count = line_pixels(mask, thickness)
+    out = mask.copy()
+    out[lines > 0] = 0
+    return out, count
+
+
+MAX_TILT = 14.0  # degrees: ruled lines are searched within this of horizontal and vertical
+TILT_STEP = 1.0
+OFFSET_BIN = 2.0  # px
+MAX_VOTERS = 4000
+
+
+def _line_pixels(mask: np.ndarray, thickness: float, vertical: bool) -> tuple[np.ndarray, np.ndarray, int]:
+    """Near-horizontal (or near-vertical) lines: their thin pixels, the band along them, and
+    their count.
+
+    A vote over tilts and offsets (a Hough transform restricted to the angles a page is
+    photographed at) by the first pixel of every thin run across the line's direction, so
+    each line casts one vote per column whatever its thickness."""
+    h, w = mask.shape
+    length = h if vertical else w
+    most = max(2, round(thickness))
+    out = np.zeros_like(mask)
+    # Pixels in runs across the line no longer than a line is thick; a crossing stroke's
+    # run is longer. (An odd kernel: an even one is off by a pixel on one side of each run.)
+    across = most + 1 + most % 2
+    kernel = np.ones((1, across) if vertical else (across, 1), np.uint8)
+    thin = cv2.subtract(mask, cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel))
+    if cv2.countNonZero(thin) < 0.45 * length:
+        return out, out, 0
+    starts = thin.copy()
+    if vertical:  # along the line: rows; across it: columns
+        starts[:, 1:][thin[:, :-1] > 0] = 0
+        along, across_pos = np.nonzero(starts)
+    else:
+        starts[1:][thin[:-1] > 0] = 0
+        across_pos, along = np.nonzero(starts)
+    needed = 0.45 * length
+    if along.size < needed:
+        return out, out, 0
+    # A few thousand votes find the lines as well as all of them (a noisy page has many).
+    keep = -(-along.size // MAX_VOTERS)
+    if keep > 1:
+        # Chosen by a hash, not every k-th: regular spacing could skip whole lines of a grid.
+        chosen = (
+            (np.arange(along.size, dtype=np.uint32) * np.uint32(2654435761)) >> np.uint32(16)
+        ) % keep == 0
+        along, across_pos = along[chosen], across_pos[chosen]
+        needed /= keep
+    span = (w if vertical else h) + length * float(np.tan(np.deg2rad(MAX_TILT)))
+    bins = int(2 * span / OFFSET_BIN) + 2
+    along_f, across_f = along.astype(np.float32), across_pos.astype(np.float32)
+
+    def vote(degrees: np.ndarray, every: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        tilts = np.tan(np.deg2rad(degrees)).astype(np.float32)
+        position = across_f[None, ::every] - along_f[None, ::every] * tilts[:, None] + span
+        index = (position * np.float32(1.0 / OFFSET_BIN)).astype(np.int32)
+        index += (np.arange(tilts.size, dtype=np.int32) * bins)[:, None]
+        counts = np.bincount(index.ravel(), minlength=tilts.size * bins).reshape(tilts.size, bins)
+        return tilts, (counts[:, :-1] + counts[:, 1:]).astype(np.float32)  # a line on a bin boundary
+
+    # Coarse to fine: a page's lines share nearly one tilt (perspective adds a little), so
+    # find it on a coarse grid with a quarter of the votes, then look closely around it.
+    coarse = np.arange(-MAX_TILT, MAX_TILT + 0.1, 2 * TILT_STEP)
+    _, rough = vote(coarse, every=4)
+    best = float(coarse[int(np.argmax((rough**2).sum(axis=1)))])
+    tilts, votes = vote(np.arange(best - 3 * TILT_STEP, best + 3.1 * TILT_STEP, TILT_STEP))
+    # Lines are the local peaks of the vote that a line across most of the image would cast.
+    peaks = (votes >= needed) & (votes >= cv2.dilate(votes, np.ones((5, 5), np.uint8)))
+    found = np.argwhere(peaks)
+    if found.size == 0:
+        return out, out, 0
+    # One lone line must cross nearly everything; ruled and squared paper repeat their lines.
+    if len(found) == 1 and votes[found[0, 0], found[0, 1]] * keep < 0.9 * length:
+        return out, out, 0
+    band = np.zeros_like(mask)
+    ends = np.array([-1.0, length + 1.0], np.float32)
+    offsets = ((found[:, 1] + 1) * OFFSET_BIN - span)[:, None] + tilts[found[:, 0]][:, None] * ends[None, :]
+    along_ends = np.broadcast_to(ends, offsets.shape)
+    xy = np.stack([offsets, along_ends] if vertical else [along_ends, offsets], axis=-1)
+    cv2.polylines(
+        band, list(np.round(xy).astype(np.int32)), False, 255, thickness=2 * round(OFFSET_BIN) + most
+    )
+    out = cv2.bitwise_and(band, thin)
+    return out, band, len(found)

@@ -1,0 +1,347 @@
+"""Which ink is digits: connected parts grouped into digits, ordered left to right.
+
+A handwritten digit is not always one connected part (the detached bar of a 5, a 4 or an
+8 whose strokes do not quite meet), and not every part is a digit (specks, marks at the
+edge of the frame, dashes, filled blobs, the dark wedge of a table). Parts are grouped
+when one sits above the other; groups are kept when they are shaped like strokes, about
+as tall as the tallest digit, and not cut by the frame while the digits are not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter are not ink
+SHADOW = "a shadow or the edge of the page"
+ALONG_FRAME = "along the edge of the photo"
+FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
+
+
+@dataclass
+class Part:
+    x: int
+    y: int
+    w: int
+    h: int
+    area: int
+    labels: list[int] = field(default_factory=list)
+
+    @property
+    def x1(self) -> int:
+        return self.x + self.w
+
+    @property
+    def y1(self) -> int:
+        return self.y + self.h
+
+    def union(self, other: Part) -> Part:
+        x, y = min(self.x, other.x), min(self.y, other.y)
+        x1, y1 = max(self.x1, other.x1), max(self.y1, other.y1)
+        return Part(x, y, x1 - x, y1 - y, self.area + other.area, self.labels + other.labels)
+
+
+@dataclass
+class Layout:
+    digits: list[Part]  # left to right
+    labels: np.ndarray  # int32 (h, w) connected-component labels of the ink mask
+    rejected: list[tuple[Part, str]]  # groups that were not taken as digits, and why
+
+    @property
+    def ink(self) -> int:
+        """Ink pixels in the digits: how much digit-like writing was found."""
+        return sum(g.area for g in self.digits)
+
+    def mask_of(self, g: Part) -> np.ndarray:
+        """Boolean mask of a group's own pixels inside its box."""
+        crop = self.labels[g.y : g.y1, g.x : g.x1]
+        if len(g.labels) == 1:
+            return np.asarray(crop == g.labels[0])
+        return np.isin(crop, g.labels)
+
+
+def _belong_together(a: Part, b: Part) -> bool:
+    """Parts of one digit: one above the other, overlapping across, not two tall neighbours;
+    or a small piece almost touching a bigger one (a stroke broken by a ruled line)."""
+    union = a.union(b)
+    small, big = sorted((a, b), key=lambda p: p.area)
+    gap_x = max(a.x, b.x) - min(a.x1, b.x1)
+    gap_y = max(a.y, b.y) - min(a.y1, b.y1)
+    near = max(2.0, 0.08 * big.h)
+    if small.area < 0.3 * big.area and gap_x <= near and gap_y <= near and union.w <= 1.3 * union.h:
+        return True
+    if (
+        big.h > 2.5 * small.h
+        and big.x <= small.x
+        and big.y <= small.y
+        and small.x1 <= big.x1
+        and small.y1 <= big.y1
+    ):
+        return False  # inside something much larger (a frame of table around a digit)
+    overlap = min(a.x1, b.x1) - max(a.x, b.x)
+    if overlap < 0.3 * min(a.w, b.w):
+        return False
+    if min(a.h, b.h) >= 0.75 * union.h:  # side by side and both full height: two digits
+        return False
+    gap = max(a.y, b.y) - min(a.y1, b.y1)
+    return gap <= 0.35 * max(a.h, b.h) and union.w <= 1.3 * union.h
+
+
+def group_parts(parts: list[Part]) -> list[Part]:
+    """Merge parts that belong to one digit, biggest first."""
+    groups = sorted(parts, key=lambda p: -p.area)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if _belong_together(groups[i], groups[j]):
+                    groups[i] = groups[i].union(groups[j])
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+@dataclass(frozen=True)
+class Shape:
+    stroke: float  # mean stroke width (2 area / perimeter), px
+    solidity: float  # area / convex hull area
+    holes: int
+    elongation: float  # long side / short side of the smallest rotated rectangle around it
+
+
+def shape_of(mask: np.ndarray) -> Shape:
+    binary = mask.astype(np.uint8)
+    contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    area = float(binary.sum())
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    outer = [c for c, hh in zip(contours, hierarchy[0], strict=True) if hh[3] < 0] if contours else []
+    # Holes big enough to be a loop, not a pinhole in a marker's stroke.
+    least = 0.004 * binary.shape[0] * binary.shape[1]
+    holes = sum(
+        1 for c, hh in zip(contours, hierarchy[0], strict=True) if hh[3] >= 0 and cv2.contourArea(c) >= least
+    )
+    if not outer:
+        return Shape(0.0, 0.0, 0, 1.0)
+    points = np.concatenate(outer)
+    hull_area = float(cv2.contourArea(cv2.convexHull(points)))
+    (_, _), (rw, rh), _ = cv2.minAreaRect(points)
+    elongation = max(rw, rh) / max(min(rw, rh), 1.0)
+    return Shape(2.0 * area / max(perimeter, 1.0), area / max(hull_area, 1.0), holes, elongation)
+
+
+def valleys(dark: np.ndarray, paper: np.ndarray, radius: int) -> np.ndarray:
+    """Pixels darker than the brightest pixel on both sides of them, within ``radius``, across
+    or along: a stroke is, the dark side of a shadow's edge is not (beyond the edge it only
+    gets darker, or stays as dark)."""
+    size = radius + 1
+    left = cv2.dilate(dark, np.ones((1, size), np.uint8), anchor=(radius, 0))
+    right = cv2.dilate(dark, np.ones((1, size), np.uint8), anchor=(0, 0))
+    up = cv2.dilate(dark, np.ones((size, 1), np.uint8), anchor=(0, radius))
+    down = cv2.dilate(dark, np.ones((size, 1), np.uint8), anchor=(0, 0))
+    rim = np.maximum(np.minimum(left, right), np.minimum(up, down)).astype(np.float32)
+    depth = paper - dark.astype(np.float32)
+    return np.asarray(rim - dark >= 0.4 * np.maximum(depth, 1.0))
+
+
+def edge_support(labels: np.ndarray, count: int, dark: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """Per component: the share of the pixels just around it that are clearly brighter.
+
+    Ink is darker than everything around it. The paper's brightness estimate also calls
+    dark things "ink" when they are merely narrower than its window (the tip of a cast
+    shadow, a strip of table at the frame); such a region fades into surroundings just as
+    dark as itself on at least one side. Looking 2-3 pixels outside the part, rather than
+    at the slope of its edge, keeps this true for blurred photos and hairlines.
+    """
+    inside = labels > 0
+    mask = inside.view(np.uint8)
+    near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    around = cv2.dilate(mask, np.ones((7, 7), np.uint8))
+    ring = cv2.subtract(around, near) > 0
+    # Whose ring a pixel is in: the (largest) label within reach.
+    owner = cv2.dilate(labels.astype(np.uint16 if count < 65536 else np.float32), np.ones((7, 7), np.uint8))
+    owner = owner[ring].astype(np.intp)
+    members = labels[inside]
+    area = np.maximum(np.bincount(members, minlength=count), 1)
+    ink = np.bincount(members, weights=dark[inside], minlength=count) / area
+    # Halfway from the part's ink to the paper where the ring pixel is (a digit crossing
+    # a shadow's edge has bright paper on one side and shaded paper on the other).
+    brighter = dark[ring] >= 0.5 * (ink[owner] + paper[ring])
+    total = np.maximum(np.bincount(owner, minlength=count), 1)
+    return np.asarray(np.bincount(owner, weights=brighter, minlength=count) / total, np.float32)
+
+
+def find_digits(
+    mask: np.ndarray,
+    surroundings: tuple[np.ndarray, np.ndarray] | None = None,
+    frame: bool = False,
+    row: tuple[float, float] | None = None,
+) -> Layout:
+    """The digits in an ink mask.
+
+    ``surroundings`` (the image with dark ink, and its paper's brightness): parts not
+    darker than what is around them are dropped (see ``edge_support``). ``frame``: the
+    mask's border is a photo's frame, so things lying along it (a table's edge) and small
+    marks near it are not digits, and only the main row of digits is kept. ``row`` (top,
+    bottom): where the digits were found, in a region cut from the photo; groups mostly
+    outside that band are not digits.
+    """
+    h, w = mask.shape
+    short = min(h, w)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    speck = max(3, round((0.005 * short) ** 2))
+    whole_photo = frame
+    support = edge_support(labels, count, *surroundings) if surroundings is not None else None
+    if support is not None and surroundings is not None:
+        # A digit touching a shadow's edge is one part with the strip of "ink" along the
+        # edge: keep only its pixels that lie in a valley, darker than both sides.
+        doubtful = (support < MIN_EDGE_SUPPORT) & (stats[:, cv2.CC_STAT_AREA] >= speck)
+        doubtful[0] = False
+        if doubtful.any():
+            keep = valleys(*surroundings, radius=max(3, round(0.06 * short)))
+            mask = np.where(doubtful[labels] & ~keep, np.uint8(0), mask)
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+            support = edge_support(labels, count, *surroundings)
+    if whole_photo:
+        # How many of each part's pixels lie in a band along the frame.
+        band = max(2, round(FRAME_BAND * short))
+        along = np.concatenate(
+            [
+                labels[:band].ravel(),
+                labels[-band:].ravel(),
+                labels[band:-band, :band].ravel(),
+                labels[band:-band, -band:].ravel(),
+            ]
+        )
+        near_frame = np.bincount(along, minlength=count)
+    layout = Layout([], labels, [])
+    parts: list[Part] = []
+    for i in range(1, count):
+        x, y, pw, ph, area = (int(v) for v in stats[i])
+        part = Part(x, y, pw, ph, area, [i])
+        if part.area < speck:
+            continue
+        # Ink meets the frame where a stroke is cut; something lying along the frame (a
+        # table's edge, a shadow) has nearly all of itself there.
+        if whole_photo and near_frame[i] > 0.7 * part.area:
+            layout.rejected.append((part, ALONG_FRAME))
+            continue
+        if support is not None and support[i] < MIN_EDGE_SUPPORT:
+            layout.rejected.append((part, SHADOW))
+            continue
+        parts.append(part)
+    if not parts:
+        return layout
+    min_height = max(5, round(0.02 * short))
+    for g in group_parts(parts):
+        if row is not None and min(g.y1, row[1]) - max(g.y, row[0]) < 0.5 * g.h:
+            layout.rejected.append((g, "outside the row of digits"))
+            continue
+        reason = _not_a_digit(g, layout, min_height, whole_photo)
+        if reason:
+            layout.rejected.append((g, reason))
+        else:
+            layout.digits.append(g)
+    if whole_photo:
+        _drop_edge_marks(layout, (h, w))
+        _keep_main_row(layout)
+    if layout.digits:
+        tallest = max(g.h for g in layout.digits)
+        for g in [g for g in layout.digits if g.h < 0.45 * tallest]:
+            layout.digits.remove(g)
+            layout.rejected.append((g, "much smaller than the digits"))
+    layout.digits.sort(key=lambda g: g.x + g.w / 2)
+    return layout
+
+
+def _keep_main_row(layout: Layout) -> None:
+    """A number is written on one line: keep the row of digits holding the most ink.
+
+    Neighbours (less than a digit's height apart) overlapping in height are on one line;
+    chaining neighbours follows a line that slopes (a tilted photo), where the first and
+    last digit no longer overlap. A mark far off to the side is not part of the number.
+    """
+    digits = layout.digits
+    row_of = list(range(len(digits)))
+
+    def root(i: int) -> int:
+        while row_of[i] != i:
+            i = row_of[i]
+        return i
+
+    for i, a in enumerate(digits):
+        for j in range(i + 1, len(digits)):
+            b = digits[j]
+            close = max(a.x, b.x) - min(a.x1, b.x1) <= 1.2 * max(a.h, b.h)
+            overlap = min(a.y1, b.y1) - max(a.y, b.y)
+            if close and overlap >= 0.3 * min(a.h, b.h):
+                row_of[root(j)] = root(i)
+    rows: dict[int, list[Part]] = {}
+    for i, g in enumerate(digits):
+        rows.setdefault(root(i), []).append(g)
+    if len(rows) < 2:
+        return
+    main = max(rows.values(), key=lambda row: sum(g.area for g in row))
+    for g in [g for g in digits if g not in main]:
+        layout.digits.remove(g)
+        layout.rejected.append((g, "another line of writing"))
+
+
+def _touches_border(g: Part, shape: tuple[int, int]) -> bool:
+    h, w = shape
+    return g.x <= 1 or g.y <= 1 or g.x1 >= w - 1 or g.y1 >= h - 1
+
+
+def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
+    """Small marks close to the frame are not what was photographed; parts cut by the frame
+    are marks when the digits are not, unless they look like one more digit of the same
+    row (a number running off the photo)."""
+    h, w = shape
+    short = min(h, w)
+    margin = 0.08 * short
+    for g in list(layout.digits):
+        near_edge = g.x < margin or g.y < margin or g.x1 > w - margin or g.y1 > h - margin
+        if near_edge and g.h < 0.1 * short:
+            layout.digits.remove(g)
+            layout.rejected.append((g, "a mark at the edge"))
+    inside = [g for g in layout.digits if not _touches_border(g, shape)]
+    if not inside:
+        return
+    tallest = max(g.h for g in inside)
+    top = min(g.y for g in inside)
+    bottom = max(g.y1 for g in inside)
+    for g in [g for g in layout.digits if _touches_border(g, shape)]:
+        in_row = min(g.y1, bottom) - max(g.y, top) >= 0.6 * min(g.h, bottom - top)
+        if not (in_row and 0.6 * tallest <= g.h <= 1.5 * tallest):
+            layout.digits.remove(g)
+            layout.rejected.append((g, "a mark at the edge"))
+
+
+def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool) -> str | None:
+    if g.h < min_height:
+        return "too small"
+    if g.w > 3.0 * g.h:
+        return "a dash or a line"
+    h, w = layout.labels.shape
+    if frame and g.area < 0.12 * g.w * g.h and g.w > 0.85 * w and g.h > 0.85 * h:
+        return "a network of lines across the photo"  # the table all around a page, say
+    shape = shape_of(layout.mask_of(g))
+    if shape.stroke > 0.4 * max(g.h, g.w):
+        return "a blob, not strokes"
+    if shape.holes > 4:  # an 8 has two; a mesh of lines has many
+        return "a mesh of lines"
+    # A "1" may be one solid bar, upright or slanted, and a marker's 7 nearly convex; a
+    # solid shape that is neither elongated like a bar nor drawn with strokes is a blob.
+    if (
+        shape.solidity > 0.9
+        and shape.holes == 0
+        and shape.elongation < 2.2
+        and shape.stroke > 0.28 * max(g.h, g.w)
+    ):
+        return "a filled shape"
+    return None

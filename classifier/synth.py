@@ -1,0 +1,811 @@
+"""Seeded test material: MNIST **test** digits rendered as phone photos, paint drawings and
+transparent PNGs, plus images with no digit at all.
+
+Every sample is a real encoded file (JPEG, PNG, ...) with its expected reading, so the
+evaluation, the tests and the benchmark exercise exactly what a user sends. A sample
+depends only on (style, split, index), never on what was generated before it.
+
+A phone photo is rendered in paper space (paper tone and grain, ruled or squared lines,
+text showing through from the back, the digits in ink, stray marks), then photographed:
+perspective and rotation, a table around the page, light gradient, vignette and shadow,
+dim exposure, blur, sensor noise and JPEG compression.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+SUBSET = Path(__file__).resolve().parent.parent / "tests" / "data" / "mnist_subset.npz"
+# The test digits are cut into three disjoint parts: one to develop against, one to
+# calibrate confidence on, one to report. Each split also has its own random stream.
+SPLITS = {"dev": (0.0, 0.3), "calibration": (0.3, 0.65), "report": (0.65, 1.0)}
+_SPLIT_SEEDS = {"dev": 11, "calibration": 23, "report": 37}
+
+RGB = tuple[float, float, float]
+
+PAPERS: dict[str, RGB] = {
+    "white": (246, 246, 242),
+    "bright": (252, 252, 252),
+    "grey": (205, 205, 200),
+    "cream": (242, 233, 205),
+    "yellow": (250, 238, 150),
+    "pink": (250, 205, 215),
+    "blue": (195, 220, 245),
+    "green": (205, 235, 200),
+    "orange": (250, 200, 140),
+}
+COLOURED = ("yellow", "pink", "blue", "green", "orange")
+INKS: dict[str, RGB] = {
+    "black": (25, 25, 30),
+    "blue": (35, 50, 150),
+    "dark-blue": (20, 30, 90),
+    "red": (170, 30, 35),
+    "green": (20, 100, 45),
+    "pencil": (85, 85, 90),
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    style: str
+    label: str  # the digits left to right; "" when the image has no digit
+    data: bytes  # the encoded image file
+    extension: str  # "jpg", "png", ...
+    index: int  # position in its style's sequence
+    indices: tuple[int, ...] = ()  # which MNIST test digits it shows
+
+    @property
+    def name(self) -> str:
+        return f"{self.style}-{self.index:04d}-{self.label or 'none'}.{self.extension}"
+
+
+@dataclass(frozen=True)
+class Look:
+    """How one phone photo looks; each style draws one at random and stresses a part of it."""
+
+    size: tuple[int, int] = (1280, 960)  # output width, height
+    paper: RGB = PAPERS["white"]
+    grain: float = 3.0  # paper texture amplitude, grey levels
+    lines: str = "none"  # "none", "ruled" or "grid"
+    line_spacing: float = 0.05  # share of the paper's short side
+    line_rgb: RGB = (150, 180, 225)
+    line_width: float = 1.5
+    margin_line: bool = False
+    ink: RGB = INKS["black"]
+    ink_strength: float = 0.95  # share of the way from paper to ink colour
+    pencil: bool = False
+    stroke: float | None = None  # stroke width as a share of digit height; None: MNIST's own
+    digit_height: float = 0.25  # share of the output's short side
+    gap: tuple[float, float] = (0.12, 0.45)  # between digits, share of digit height
+    rotation: float = 0.0  # degrees
+    perspective: float = 0.03  # corner jitter, share of the size
+    table: float = 0.0  # how much the page is zoomed out so a table shows around it, 0..0.3
+    gradient: float = 0.25  # light falloff across the page, 0..1
+    shadow: float = 0.0  # darkening inside the shadow, 0..1
+    shadow_soft: float = 8.0  # blur of the shadow's edge, px
+    exposure: float = 1.0  # < 1 for dim photos
+    blur: float = 0.6  # gaussian sigma, px
+    noise: float = 3.0  # sensor noise sigma, grey levels
+    quality: int = 85  # JPEG quality
+    show_through: float = 0.0  # opacity of mirrored text from the back of the page
+    stray_marks: int = 0  # specks and short strokes near the edges
+    fill: float | None = None  # crop tightly around the digits: margin as a share of their size
+    orientation: int = 1  # EXIF orientation written to the file (1: none)
+
+
+# --------------------------------------------------------------------------- digits
+
+
+def _thin(mask: np.ndarray) -> np.ndarray:
+    """Zhang-Suen thinning of a boolean mask to one-pixel-wide lines (vectorised)."""
+    img = np.pad(mask.astype(np.uint8), 1)
+    while True:
+        changed = False
+        for step in (0, 1):
+            p2, p3, p4 = img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:]
+            p5, p6, p7 = img[2:, 2:], img[2:, 1:-1], img[2:, :-2]
+            p8, p9 = img[1:-1, :-2], img[:-2, :-2]
+            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
+            count = sum(p.astype(np.int32) for p in ring[:8])
+            transitions = sum(((ring[i] == 0) & (ring[i + 1] == 1)).astype(np.int32) for i in range(8))
+            if step == 0:
+                first, second = p2 * p4 * p6 == 0, p4 * p6 * p8 == 0
+            else:
+                first, second = p2 * p4 * p8 == 0, p2 * p6 * p8 == 0
+            remove = (
+                (img[1:-1, 1:-1] == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & first & second
+            )
+            if remove.any():
+                img[1:-1, 1:-1][remove] = 0
+                changed = True
+        if not changed:
+            return img[1:-1, 1:-1].astype(bool)
+
+
+def stroke_alpha(digit: np.ndarray, height: float, stroke: float | None = None) -> np.ndarray:
+    """An MNIST digit redrawn as ink coverage in [0, 1], ``height`` px tall, cropped to the ink.
+
+    ``stroke`` (a share of the height) redraws the digit along its skeleton with that pen
+    width; None keeps MNIST's own strokes, just smoothly enlarged.
+    """
+    rows = np.flatnonzero(digit.max(axis=1) > 40)
+    box_height = max(1, rows[-1] - rows[0] + 1) if rows.size else 20
+    k = max(height / box_height, 0.5)
+    side = max(8, round(28 * k))
+    if stroke is None:
+        grey = cv2.resize(digit.astype(np.float32) / 255.0, (side, side), interpolation=cv2.INTER_CUBIC)
+        alpha = np.clip((grey - 0.5) * max(k, 1.0) * 0.9 + 0.5, 0.0, 1.0)
+    else:
+        big = cv2.resize(digit, (112, 112), interpolation=cv2.INTER_CUBIC) > 110
+        skeleton = _thin(big)
+        distance = cv2.distanceTransform((~skeleton).astype(np.uint8), cv2.DIST_L2, 5)
+        if _redraw_overlap(big, distance) < 0.6:
+            # A digit written as blobs (a loop filled in) has a skeleton that is not the
+            # digit: redrawn with a pen it would become another digit. Keep its own shape.
+            return stroke_alpha(digit, height, None)
+        distance = cv2.resize(distance, (side, side), interpolation=cv2.INTER_LINEAR) * (side / 112)
+        radius = max(stroke * height, 0.7) / 2
+        alpha = np.clip(radius + 0.5 - distance, 0.0, 1.0)
+    ys, xs = np.nonzero(alpha > 0.02)
+    if ys.size == 0:
+        return np.zeros((1, 1), np.float32)
+    return np.asarray(alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], np.float32)
+
+
+def _redraw_overlap(shape: np.ndarray, distance: np.ndarray) -> float:
+    """Intersection over union of a digit's own shape and its skeleton redrawn at the
+    digit's own stroke width (both at 112x112)."""
+    area = float(shape.sum())
+    contours, _ = cv2.findContours(shape.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    redrawn = distance <= area / max(perimeter, 1.0)
+    union = float((shape | redrawn).sum())
+    return float((shape & redrawn).sum()) / max(union, 1.0)
+
+
+def number_alpha(
+    digits: list[np.ndarray],
+    height: float,
+    stroke: float | None,
+    gap: tuple[float, float],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Several digits written left to right, with handwriting's uneven sizes, gaps and baseline."""
+    parts = [stroke_alpha(d, height * rng.uniform(0.9, 1.1), stroke) for d in digits]
+    gaps = [round(height * rng.uniform(*gap)) for _ in parts[1:]]
+    tall = max(p.shape[0] for p in parts)
+    drift = [round(height * rng.uniform(-0.08, 0.08)) for _ in parts]
+    top = -min(drift) + 2
+    width = sum(p.shape[1] for p in parts) + sum(gaps) + 4
+    canvas = np.zeros((tall + top + max(drift) + 4, width), np.float32)
+    x = 2
+    for i, part in enumerate(parts):
+        h, w = part.shape
+        y = top + drift[i] + (tall - h)  # digits sit on a common baseline
+        region = canvas[y : y + h, x : x + w]
+        np.maximum(region, part, out=region)
+        x += w + (gaps[i] if i < len(gaps) else 0)
+    return canvas
+
+
+# --------------------------------------------------------------------------- paper and photo
+
+
+def _normal(rng: np.random.Generator, shape: tuple[int, ...], sigma: float) -> np.ndarray:
+    """Gaussian noise as float32 (numpy's float32 sampler is twice as fast)."""
+    return rng.standard_normal(shape, dtype=np.float32) * np.float32(sigma)
+
+
+def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], cells: int) -> np.ndarray:
+    """Noise in [-1, 1] that varies smoothly over ``cells`` cells across the longer side."""
+    h, w = shape
+    ch = max(2, round(cells * h / max(h, w)))
+    cw = max(2, round(cells * w / max(h, w)))
+    coarse = rng.uniform(-1, 1, (ch, cw)).astype(np.float32)
+    return np.asarray(cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC), np.float32)
+
+
+def _composite(canvas: np.ndarray, alpha: np.ndarray, rgb: RGB, x: int, y: int) -> None:
+    """Lay ink of colour ``rgb`` and coverage ``alpha`` onto ``canvas`` at (x, y), clipped."""
+    h, w = alpha.shape
+    H, W = canvas.shape[:2]
+    x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
+    if x0 >= x1 or y0 >= y1:
+        return
+    a = alpha[y0 - y : y1 - y, x0 - x : x1 - x, None]
+    region = canvas[y0:y1, x0:x1]
+    region *= 1.0 - a
+    region += a * np.asarray(rgb, np.float32)
+
+
+def _mirrored_text(rng: np.random.Generator, shape: tuple[int, int], spacing: float) -> np.ndarray:
+    """Coverage of handwriting-like text on the back of the page, seen mirrored through it."""
+    h, w = shape
+    layer = np.zeros(shape, np.uint8)
+    letters = "abcdefghijklmnopqrstuvwxyz      "
+    y = rng.uniform(0.5, 1.5) * spacing
+    size = spacing / 45
+    while y < h:
+        text = "".join(rng.choice(list(letters), size=60))
+        cv2.putText(
+            layer,
+            text,
+            (round(rng.uniform(-0.2, 0.05) * w), round(y)),
+            cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+            size,
+            255,
+            max(1, round(size * 2.5)),
+            cv2.LINE_AA,
+        )
+        y += spacing
+    # Seen through the paper, the back's writing is mirrored, diffused and faint.
+    return np.asarray(cv2.GaussianBlur(cv2.flip(layer, 1), (0, 0), 2.5), np.float32) / 255.0
+
+
+def _paper(rng: np.random.Generator, look: Look, shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    base = np.asarray(look.paper, np.float32)
+    # Fibres: a little low-frequency mottling plus fine grain.
+    mottle = _smooth_noise(rng, shape, 12) * look.grain
+    grain = cv2.GaussianBlur(_normal(rng, shape, look.grain), (0, 0), 0.8)
+    canvas = np.empty((h, w, 3), np.float32)
+    canvas[:] = base
+    canvas += (mottle + grain)[..., None]
+    return canvas
+
+
+def _draw_lines(rng: np.random.Generator, canvas: np.ndarray, look: Look, spacing: float) -> None:
+    h, w = canvas.shape[:2]
+    layer = np.zeros((h, w), np.uint8)
+    # Draw at 4x sub-pixel precision so 1-2 px lines are anti-aliased like printed ones.
+    thickness = max(1, round(look.line_width))
+    offset = rng.uniform(0, spacing)
+    y = offset
+    while y < h:
+        cv2.line(layer, (0, round(y * 16)), (w * 16, round(y * 16)), 255, thickness, cv2.LINE_AA, 4)
+        y += spacing
+    if look.lines == "grid":
+        x = rng.uniform(0, spacing)
+        while x < w:
+            cv2.line(layer, (round(x * 16), 0), (round(x * 16), h * 16), 255, thickness, cv2.LINE_AA, 4)
+            x += spacing
+    alpha = layer.astype(np.float32) / 255.0 * rng.uniform(0.6, 1.0)
+    _composite(canvas, alpha, look.line_rgb, 0, 0)
+    if look.margin_line:
+        margin = np.zeros((h, w), np.uint8)
+        x = round(rng.uniform(0.08, 0.2) * w)
+        cv2.line(margin, (x, 0), (x, h), 255, thickness, cv2.LINE_AA)
+        _composite(canvas, margin.astype(np.float32) / 255.0 * 0.8, (220, 90, 100), 0, 0)
+
+
+def _stray_marks(rng: np.random.Generator, canvas: np.ndarray, look: Look, count: int) -> None:
+    h, w = canvas.shape[:2]
+    short = min(h, w)
+    layer = np.zeros((h, w), np.uint8)
+    for _ in range(count):
+        # Near an edge: within 7% of one side.
+        side = rng.integers(4)
+        along = rng.uniform(0.05, 0.95)
+        depth = rng.uniform(0.01, 0.07)
+        x, y = (along * w, depth * h) if side == 0 else (along * w, (1 - depth) * h)
+        if side >= 2:
+            x, y = (depth * w if side == 2 else (1 - depth) * w), along * h
+        if rng.random() < 0.6:
+            radius = max(1, round(short * rng.uniform(0.002, 0.006)))
+            cv2.circle(layer, (round(x), round(y)), radius, 255, -1, cv2.LINE_AA)
+        else:
+            length = short * rng.uniform(0.01, 0.04)
+            angle = rng.uniform(0, np.pi)
+            p2 = (round(x + length * np.cos(angle)), round(y + length * np.sin(angle)))
+            cv2.line(layer, (round(x), round(y)), p2, 255, max(1, round(short * 0.003)), cv2.LINE_AA)
+    _composite(canvas, layer.astype(np.float32) / 255.0 * look.ink_strength, look.ink, 0, 0)
+
+
+def _ink_alpha(rng: np.random.Generator, alpha: np.ndarray, look: Look) -> np.ndarray:
+    alpha = alpha * look.ink_strength
+    if look.pencil:
+        # Graphite catches on the paper's tooth: patchy, never fully opaque.
+        tooth = np.clip(1.0 - np.abs(_normal(rng, alpha.shape, 0.35)), 0.2, 1.0)
+        alpha = alpha * cv2.GaussianBlur(tooth, (0, 0), 0.7)
+    return alpha.astype(np.float32)
+
+
+def _photograph(rng: np.random.Generator, paper: np.ndarray, look: Look) -> np.ndarray:
+    """The page as a phone sees it: perspective, table, light, shadow, blur, noise. RGB uint8."""
+    h, w = paper.shape[:2]
+    out_w, out_h = look.size
+    # Homography: the page (paper pixels) onto the photo, rotated, slightly in perspective.
+    zoom = 1.0 - look.table
+    centre = np.array([out_w / 2, out_h / 2], np.float32)
+    scale = zoom * max(out_w / w, out_h / h)
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    angle = np.deg2rad(look.rotation)
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], np.float32)
+    target = (corners - np.array([w / 2, h / 2], np.float32)) * scale @ rotation.T + centre
+    target += (
+        rng.uniform(-1, 1, (4, 2)).astype(np.float32)
+        * look.perspective
+        * np.array([out_w, out_h], np.float32)
+    )
+    matrix = cv2.getPerspectiveTransform(corners, target.astype(np.float32))
+    table = rng.uniform(40, 140, 3).astype(np.float32)
+    if look.table > 0:
+        background = np.empty((out_h, out_w, 3), np.float32)
+        background[:] = table
+        background += _smooth_noise(rng, (out_h, out_w), 8)[..., None] * 25
+        photo = cv2.warpPerspective(
+            paper,
+            matrix,
+            (out_w, out_h),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_TRANSPARENT,
+            dst=background,
+        )
+    else:
+        photo = cv2.warpPerspective(
+            paper, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+    # Light: a gradient across the page and a vignette, then an optional cast shadow.
+    # Light varies smoothly: computed on a coarse grid, then enlarged.
+    coarse_w, coarse_h = max(2, out_w // 8), max(2, out_h // 8)
+    yy, xx = np.mgrid[0:coarse_h, 0:coarse_w].astype(np.float32)
+    xx, yy = (xx + 0.5) / coarse_w - 0.5, (yy + 0.5) / coarse_h - 0.5
+    direction = rng.uniform(0, 2 * np.pi)
+    ramp = np.cos(direction) * xx + np.sin(direction) * yy + 0.5
+    light = (1.0 - look.gradient * np.clip(ramp, 0, 1)) * (1.0 - 0.3 * (xx**2 + yy**2))
+    light = cv2.resize(light, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
+    if look.shadow > 0:
+        light *= 1.0 - look.shadow * _shadow_mask(rng, (out_h, out_w), look.shadow_soft)
+    photo *= (light * look.exposure)[..., None]
+    if look.blur > 0:
+        photo = cv2.GaussianBlur(photo, (0, 0), look.blur)
+    photo += _normal(rng, photo.shape, look.noise)
+    # Dim photos: the camera's gain amplifies noise as well.
+    if look.exposure < 0.7:
+        photo += _normal(rng, photo.shape[:2], look.noise * 0.5)[..., None]
+    return np.asarray(np.clip(photo + 0.5, 0, 255), np.uint8)
+
+
+def _shadow_mask(rng: np.random.Generator, shape: tuple[int, int], soft: float) -> np.ndarray:
+    """1 inside a cast shadow, 0 outside: the rounded shape of a hand or a phone held over
+    the page, entering from one side and covering 20-60% of the frame."""
+    h, w = shape
+    mask = np.zeros(shape, np.uint8)
+    side = int(rng.integers(4))
+    depth = rng.uniform(0.2, 0.6)
+    long_axis = rng.uniform(0.5, 1.2) * (w if side < 2 else h)
+    if rng.random() < 0.5:  # a hand: an ellipse reaching in
+        centre = rng.uniform(0.2, 0.8)
+        cx, cy = (
+            (centre * w, 0.0) if side == 0 else (centre * w, float(h)) if side == 1 else (0.0, centre * h)
+        )
+        if side == 3:
+            cx, cy = float(w), centre * h
+        reach = depth * (h if side < 2 else w)
+        axes = (long_axis / 2, reach) if side < 2 else (reach, long_axis / 2)
+        cv2.ellipse(
+            mask,
+            (round(cx), round(cy)),
+            (round(axes[0]), round(axes[1])),
+            rng.uniform(-20, 20),
+            0,
+            360,
+            255,
+            -1,
+        )
+    else:  # a phone or a book: a slightly turned rectangle over one side
+        reach = depth * (h if side < 2 else w)
+        angle = rng.uniform(-15, 15)
+        if side < 2:
+            middle = (w / 2 + rng.uniform(-0.2, 0.2) * w, reach / 2 if side == 0 else h - reach / 2)
+            extent = (w * 1.6, reach * 2)
+        else:
+            middle = (reach / 2 if side == 2 else w - reach / 2, h / 2 + rng.uniform(-0.2, 0.2) * h)
+            extent = (reach * 2, h * 1.6)
+        box = cv2.boxPoints((middle, extent, angle))
+        cv2.fillPoly(mask, [np.round(box).astype(np.int32)], 255)
+    return np.asarray(cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(soft, 0.5)), np.float32)
+
+
+def render_photo(rng: np.random.Generator, digits: list[np.ndarray], look: Look) -> np.ndarray:
+    """Digits (possibly none) written on paper and photographed: RGB uint8 of ``look.size``."""
+    out_w, out_h = look.size
+    short = min(out_w, out_h)
+    height = look.digit_height * short
+    alpha = number_alpha(digits, height, look.stroke, look.gap, rng) if digits else None
+    if look.fill is not None and alpha is not None:
+        # A tight crop: the page is exactly the digits plus a small (even negative) margin.
+        ah, aw = alpha.shape
+        margin_x = round(look.fill * max(aw, ah) * rng.uniform(0.5, 1.5))
+        margin_y = round(look.fill * max(aw, ah) * rng.uniform(0.5, 1.5))
+        pw, ph = max(aw + 2 * margin_x, 8), max(ah + 2 * margin_y, 8)
+        look = replace(look, size=(pw, ph), table=0.0, perspective=min(look.perspective, 0.01), rotation=0.0)
+        paper_shape = (ph, pw)
+        spacing = look.line_spacing * min(pw, ph)
+        x, y = margin_x, margin_y
+    else:
+        # Paper space slightly larger than the photo, so warping never runs off the page.
+        pad = 1.15
+        paper_shape = (round(out_h * pad), round(out_w * pad))
+        spacing = look.line_spacing * min(paper_shape)
+        x = y = 0
+        if alpha is not None:
+            ah, aw = alpha.shape
+            ph, pw = paper_shape
+            free_x = max(pw * 0.72 - aw, 0)
+            free_y = max(ph * 0.72 - ah, 0)
+            x = round(pw * 0.14 + rng.uniform(0, free_x)) if aw < pw * 0.72 else round((pw - aw) / 2)
+            y = round(ph * 0.14 + rng.uniform(0, free_y)) if ah < ph * 0.72 else round((ph - ah) / 2)
+            if look.lines != "none":
+                # Handwriting sits on a line of the page (and crosses the next one up).
+                y = round(y + ah) // max(1, round(spacing)) * round(spacing) - ah + round(spacing * 0.1)
+    paper = _paper(rng, look, paper_shape)
+    if look.lines != "none":
+        _draw_lines(rng, paper, look, spacing)
+    if look.show_through > 0:
+        text = _mirrored_text(rng, paper_shape, max(spacing, short * 0.06))
+        _composite(paper, text * look.show_through, (60, 60, 70), 0, 0)
+    if alpha is not None:
+        _composite(paper, _ink_alpha(rng, alpha, look), look.ink, x, y)
+    if look.stray_marks:
+        _stray_marks(rng, paper, look, look.stray_marks)
+    return _photograph(rng, paper, look)
+
+
+# --------------------------------------------------------------------------- scenes and drawings
+
+
+def render_scene(rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+    """A photo with no writing: textured surfaces and objects with shading. RGB uint8."""
+    w, h = size
+    image = np.empty((h, w, 3), np.float32)
+    image[:] = rng.uniform(30, 220, 3)
+    for cells, amplitude in ((3, 60), (8, 30), (24, 12)):
+        image += np.stack([_smooth_noise(rng, (h, w), cells) for _ in range(3)], axis=-1) * amplitude
+    if rng.random() < 0.4:  # wood grain or fabric stripes
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        angle = rng.uniform(0, np.pi)
+        phase = (np.cos(angle) * xx + np.sin(angle) * yy) / rng.uniform(4, 30)
+        image += (np.sin(phase + _smooth_noise(rng, (h, w), 6) * 3) * rng.uniform(5, 25))[..., None]
+    for _ in range(rng.integers(2, 9)):
+        layer = np.zeros((h, w), np.uint8)
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        rx, ry = rng.uniform(0.05, 0.35) * w, rng.uniform(0.05, 0.35) * h
+        kind = rng.integers(3)
+        if kind == 0:
+            cv2.ellipse(
+                layer, (round(cx), round(cy)), (round(rx), round(ry)), rng.uniform(0, 180), 0, 360, 255, -1
+            )
+        elif kind == 1:
+            box = cv2.boxPoints(((cx, cy), (rx * 2, ry * 2), rng.uniform(0, 90)))
+            cv2.fillPoly(layer, [np.round(box).astype(np.int32)], 255)
+        else:
+            count = int(rng.integers(3, 8))
+            points = np.stack([cx + rng.uniform(-rx, rx, count), cy + rng.uniform(-ry, ry, count)], axis=1)
+            cv2.fillPoly(layer, [cv2.convexHull(np.round(points).astype(np.int32))], 255)
+        alpha = cv2.GaussianBlur(layer.astype(np.float32) / 255.0, (0, 0), rng.uniform(0.8, 4))
+        shade = 1.0 + _smooth_noise(rng, (h, w), 3) * 0.25
+        colour = rng.uniform(0, 255, 3).astype(np.float32)
+        image = np.asarray(
+            image * (1 - alpha[..., None]) + (colour * shade[..., None]) * alpha[..., None], np.float32
+        )
+    blurred = np.asarray(cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.5)), np.float32)
+    blurred += _normal(rng, blurred.shape, rng.uniform(2, 6))
+    return np.asarray(np.clip(blurred, 0, 255), np.uint8)
+
+
+def render_drawing(
+    rng: np.random.Generator, digit: np.ndarray, ink_on_dark: bool, size: tuple[int, int]
+) -> np.ndarray:
+    """A digit drawn with a round brush in a paint program: coverage in [0, 1] of ``size``."""
+    w, h = size
+    height = h * rng.uniform(0.45, 0.9)
+    stroke = rng.uniform(0.05, 0.22) if rng.random() < 0.8 else None
+    alpha = stroke_alpha(digit, height, stroke)
+    canvas = np.zeros((h, w), np.float32)
+    ah, aw = alpha.shape
+    if aw > w:  # a wide brush on a narrow canvas
+        alpha = cv2.resize(alpha, (w - 2, max(1, round(ah * (w - 2) / aw))), interpolation=cv2.INTER_AREA)
+        ah, aw = alpha.shape
+    x = round(rng.uniform(0, max(w - aw, 0)))
+    y = round(rng.uniform(0, max(h - ah, 0)))
+    canvas[y : y + ah, x : x + aw] = alpha[: h - y, : w - x]
+    del ink_on_dark  # the caller chooses colours; coverage is the same either way
+    return canvas
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def encode(image: np.ndarray, extension: str, quality: int = 90, orientation: int = 1) -> bytes:
+    """RGB, RGBA or grey uint8 -> file bytes; ``orientation`` stores the pixels turned so that
+    only a reader honouring the EXIF tag sees them upright."""
+    stored = image
+    if orientation != 1:
+        # The inverse of what the tag asks a viewer to do.
+        stored = {3: np.rot90(image, 2), 6: np.rot90(image, 1), 8: np.rot90(image, -1)}[orientation]
+    picture = Image.fromarray(np.ascontiguousarray(stored))
+    buffer = io.BytesIO()
+    if extension == "jpg":
+        exif = Image.Exif()
+        if orientation != 1:
+            exif[0x0112] = orientation
+        picture.save(buffer, "JPEG", quality=quality, exif=exif.tobytes())
+    else:
+        picture.save(
+            buffer, {"png": "PNG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "gif": "GIF"}[extension]
+        )
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- styles
+
+
+def _base_look(rng: np.random.Generator) -> Look:
+    """An ordinary phone photo of a digit on paper, every property a little random."""
+    paper = PAPERS[str(rng.choice(["white", "white", "bright", "grey", "cream"]))]
+    ink = INKS[str(rng.choice(["black", "black", "blue", "dark-blue", "red", "green"]))]
+    stroke = None if rng.random() < 0.4 else float(rng.uniform(0.06, 0.16))
+    portrait = rng.random() < 0.3
+    return Look(
+        size=(960, 1280) if portrait else (1280, 960),
+        paper=paper,
+        grain=float(rng.uniform(1.5, 5)),
+        line_spacing=float(rng.uniform(0.035, 0.07)),
+        line_rgb=(float(rng.uniform(120, 190)), float(rng.uniform(150, 200)), float(rng.uniform(190, 240))),
+        line_width=float(rng.uniform(1, 2.5)),
+        ink=ink,
+        ink_strength=float(rng.uniform(0.75, 1.0)),
+        stroke=stroke,
+        digit_height=float(rng.uniform(0.12, 0.45)),
+        rotation=float(rng.uniform(-10, 10)),
+        perspective=float(rng.uniform(0, 0.05)),
+        table=float(rng.uniform(0.0, 0.15)) if rng.random() < 0.3 else 0.0,
+        gradient=float(rng.uniform(0, 0.45)),
+        exposure=float(rng.uniform(0.75, 1.05)),
+        blur=float(rng.uniform(0, 1.3)),
+        noise=float(rng.uniform(1, 5)),
+        quality=int(rng.integers(55, 96)),
+    )
+
+
+def _look_phone(rng: np.random.Generator) -> Look:
+    return _base_look(rng)
+
+
+def _look_ruled(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(look, lines="ruled", margin_line=bool(rng.random() < 0.3))
+
+
+def _look_grid(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(look, lines="grid", line_spacing=float(rng.uniform(0.03, 0.055)))
+
+
+def _look_shadow(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(
+        look,
+        shadow=float(rng.uniform(0.3, 0.65)),
+        shadow_soft=float(rng.choice([3.0, 8.0, 20.0, 40.0])),
+        gradient=float(rng.uniform(0.2, 0.6)),
+    )
+
+
+def _look_dim(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(look, exposure=float(rng.uniform(0.2, 0.45)), noise=float(rng.uniform(2, 5)), blur=0.8)
+
+
+def _look_pencil(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(
+        look,
+        ink=INKS["pencil"],
+        pencil=True,
+        ink_strength=float(rng.uniform(0.5, 0.85)),
+        stroke=float(rng.uniform(0.04, 0.1)),
+    )
+
+
+def _look_ballpoint(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(look, ink=INKS["blue"], stroke=float(rng.uniform(0.035, 0.07)), lines="ruled")
+
+
+def _look_coloured(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(
+        look,
+        paper=PAPERS[str(rng.choice(COLOURED))],
+        show_through=float(rng.uniform(0.06, 0.2)),
+    )
+
+
+def _look_tiny(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    size = (2016, 1512) if rng.random() < 0.5 else (1600, 1200)
+    return replace(
+        look, size=size, digit_height=float(rng.uniform(0.035, 0.07)), blur=float(rng.uniform(0, 1))
+    )
+
+
+def _look_fill(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(look, fill=float(rng.uniform(-0.02, 0.06)), digit_height=float(rng.uniform(0.3, 0.8)))
+
+
+def _look_thick(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(
+        look, stroke=float(rng.uniform(0.2, 0.3)), ink=INKS[str(rng.choice(["black", "blue", "red"]))]
+    )
+
+
+def _look_hairline(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(look, stroke=float(rng.uniform(0.008, 0.025)), blur=float(rng.uniform(0, 0.6)))
+
+
+def _look_marks(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(look, stray_marks=int(rng.integers(2, 8)), table=float(rng.uniform(0.05, 0.2)))
+
+
+def _look_exif(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(look, orientation=int(rng.choice([3, 6, 8])))
+
+
+def _look_number(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    lines = str(rng.choice(["none", "none", "ruled", "grid"]))
+    return replace(
+        look,
+        lines=lines,
+        digit_height=float(rng.uniform(0.1, 0.22)),
+        shadow=float(rng.uniform(0.3, 0.6)) if rng.random() < 0.2 else 0.0,
+        rotation=float(rng.uniform(-6, 6)),
+    )
+
+
+def _look_empty(rng: np.random.Generator) -> Look:
+    look = _base_look(rng)
+    return replace(
+        look,
+        paper=PAPERS[str(rng.choice([*PAPERS]))],
+        lines=str(rng.choice(["none", "ruled", "grid"])),
+        shadow=float(rng.uniform(0.3, 0.6)) if rng.random() < 0.35 else 0.0,
+        shadow_soft=float(rng.choice([3.0, 20.0])),
+        show_through=float(rng.uniform(0.08, 0.2)) if rng.random() < 0.2 else 0.0,
+        stray_marks=int(rng.integers(0, 3)),
+        exposure=float(rng.uniform(0.3, 1.0)),
+    )
+
+
+PHOTO_LOOKS: dict[str, Callable[[np.random.Generator], Look]] = {
+    "phone": _look_phone,
+    "ruled": _look_ruled,
+    "grid": _look_grid,
+    "shadow": _look_shadow,
+    "dim": _look_dim,
+    "pencil": _look_pencil,
+    "ballpoint": _look_ballpoint,
+    "coloured": _look_coloured,
+    "tiny": _look_tiny,
+    "fill": _look_fill,
+    "thick": _look_thick,
+    "hairline": _look_hairline,
+    "marks": _look_marks,
+    "exif": _look_exif,
+}
+DRAWING_STYLES = ("paint-black-on-white", "paint-white-on-black", "transparent", "mnist28")
+NUMBER_STYLES = {"number2": 2, "number3": 3, "number4": 4, "number5-6": 5}
+EMPTY_STYLES = ("empty-paper", "empty-scene")
+SINGLE_STYLES = (*PHOTO_LOOKS, *DRAWING_STYLES)
+STYLES = (*SINGLE_STYLES, *NUMBER_STYLES, *EMPTY_STYLES)
+
+
+def load_test_digits(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST test digits and labels: from a Keras-format mnist.npz, else the committed subset."""
+    with np.load(path or SUBSET, allow_pickle=False) as data:
+        return np.asarray(data["x_test"]), np.asarray(data["y_test"])
+
+
+def split_range(split: str, n: int) -> tuple[int, int]:
+    """The [start, stop) test indices a split may use out of ``n`` test digits."""
+    low, high = SPLITS[split]
+    return round(low * n), round(high * n)
+
+
+def pick_digits(
+    style: str, index: int, split: str, available: int
+) -> tuple[np.random.Generator, tuple[int, ...]]:
+    """The sample's random stream, and which of ``available`` test digits it shows."""
+    if style not in STYLES:
+        raise ValueError(f"unknown style {style!r}")
+    rng = np.random.default_rng([_SPLIT_SEEDS[split], STYLES.index(style), index])
+    start, stop = split_range(split, available)
+    count = NUMBER_STYLES.get(style, 0 if style in EMPTY_STYLES else 1)
+    if style == "number5-6":
+        count = int(rng.integers(5, 7))
+    return rng, tuple(int(i) for i in rng.integers(start, stop, size=count))
+
+
+def make_sample(style: str, index: int, split: str, x: np.ndarray, y: np.ndarray) -> Sample:
+    """Sample ``index`` of ``style`` in ``split``: the same bytes every time."""
+    rng, picked = pick_digits(style, index, split, len(x))
+    digits = [x[i] for i in picked]
+    label = "".join(str(int(y[i])) for i in picked)
+
+    if style in PHOTO_LOOKS or style in NUMBER_STYLES:
+        look = PHOTO_LOOKS[style](rng) if style in PHOTO_LOOKS else _look_number(rng)
+        photo = render_photo(rng, digits, look)
+        data = encode(photo, "jpg", look.quality, look.orientation)
+        return Sample(style, label, data, "jpg", index, picked)
+    if style == "empty-paper":
+        look = _look_empty(rng)
+        data = encode(render_photo(rng, [], look), "jpg", look.quality)
+        return Sample(style, "", data, "jpg", index)
+    if style == "empty-scene":
+        size = (1280, 960) if rng.random() < 0.7 else (960, 1280)
+        return Sample(
+            style, "", encode(render_scene(rng, size), "jpg", int(rng.integers(60, 95))), "jpg", index
+        )
+    return _drawing_sample(style, rng, digits[0], label, index, picked)
+
+
+def _drawing_sample(
+    style: str, rng: np.random.Generator, digit: np.ndarray, label: str, index: int, picked: tuple[int, ...]
+) -> Sample:
+    if style == "mnist28":
+        image = digit
+        if rng.random() < 0.2:
+            image = 255 - digit  # black on white, still 28x28
+        extension = "jpg" if rng.random() < 0.3 else "png"
+        return Sample(style, label, encode(image, extension, 92), extension, index, picked)
+    side = int(rng.choice([200, 280, 400, 512, 800]))
+    size = (round(side * rng.uniform(0.8, 1.5)), side)
+    coverage = render_drawing(rng, digit, style == "paint-white-on-black", size)
+    if style == "transparent":
+        # Transparent pixels keep whatever colour the app left there: black, white or the ink.
+        ink = np.asarray(
+            [(0, 0, 0), (20, 20, 20), (30, 60, 200), (255, 255, 255)][
+                int(rng.choice(4, p=[0.4, 0.2, 0.2, 0.2]))
+            ],
+            np.uint8,
+        )
+        under = (
+            ink
+            if rng.random() < 0.3
+            else np.asarray([(0, 0, 0), (255, 255, 255)][int(rng.integers(2))], np.uint8)
+        )
+        rgba = np.empty((*coverage.shape, 4), np.uint8)
+        opaque = coverage > 0
+        rgba[..., :3] = under
+        rgba[opaque, :3] = ink
+        rgba[..., 3] = np.clip(coverage * 255 + 0.5, 0, 255).astype(np.uint8)
+        return Sample(style, label, encode(rgba, "png"), "png", index, picked)
+    background, ink_level = (0.0, 255.0) if style == "paint-white-on-black" else (255.0, 0.0)
+    grey = background + (ink_level - background) * coverage
+    image = np.repeat(np.clip(grey + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
+    extension = str(rng.choice(["png", "png", "png", "jpg", "webp", "bmp"]))
+    return Sample(style, label, encode(image, extension, 90), extension, index, picked)
+
+
+def generate(
+    style: str, count: int, split: str = "dev", x: np.ndarray | None = None, y: np.ndarray | None = None
+) -> Iterator[Sample]:
+    """``count`` samples of ``style`` from ``split`` (test digits from the committed subset by default)."""
+    if x is None or y is None:
+        x, y = load_test_digits()
+    for index in range(count):
+        yield make_sample(style, index, split, x, y)

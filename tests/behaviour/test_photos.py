@@ -1,0 +1,177 @@
+"""Behaviour of the whole reader (preprocessing + the shipped model) on real image files.
+
+Photos are rendered from MNIST test digits by ``classifier.synth``: known photos must give
+their known digits, changes a reader should not care about (position, tilt, size, pen,
+light) must not change the answer, and pages with no digit must say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from classifier import synth
+from classifier.reader import DigitReader, Reading
+from classifier.serving import Classifier, default_model_path
+
+pytestmark = pytest.mark.behaviour
+
+# A plain, well lit phone photo; each test changes one thing.
+BASE = synth.Look(
+    size=(960, 720),
+    paper=synth.PAPERS["white"],
+    grain=2.0,
+    ink=synth.INKS["black"],
+    stroke=0.11,
+    digit_height=0.3,
+    rotation=0.0,
+    perspective=0.0,
+    gradient=0.1,
+    blur=0.6,
+    noise=2.0,
+    quality=88,
+)
+
+
+@pytest.fixture(scope="module")
+def reader() -> DigitReader:
+    return DigitReader(Classifier(default_model_path()))
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    return synth.load_test_digits()
+
+
+def photo(digits: Sequence[np.ndarray], look: synth.Look, seed: int = 0) -> bytes:
+    rng = np.random.default_rng(seed)
+    return synth.encode(synth.render_photo(rng, list(digits), look), "jpg", look.quality)
+
+
+def read(reader: DigitReader, data: bytes) -> Reading:
+    reading = reader.read(data)
+    assert reading.error is None
+    return reading
+
+
+def test_known_photos_give_their_digits(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    x, y = digits
+    picks = range(100, 130)
+    right = sum(read(reader, photo([x[i]], BASE, seed=i)).number == str(y[i]) for i in picks)
+    assert right >= 28, f"{right}/30 plain photos read correctly"
+
+
+@pytest.fixture(scope="module")
+def clear_cases(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, str]]:
+    """Test digits read right and confidently in the plain photo: the ones whose answer
+    must then survive changes that should not matter."""
+    x, y = digits
+    cases = []
+    for i in range(200, 260):
+        reading = read(reader, photo([x[i]], BASE, seed=i))
+        if reading.number == str(y[i]) and reading.digits[0].confidence >= 0.95:
+            cases.append((i, reading.number))
+        if len(cases) == 10:
+            break
+    assert len(cases) == 10
+    return cases
+
+
+CHANGES = {
+    "shifted": {"digit_height": 0.3},  # the seed moves the digit elsewhere on the page
+    "tilted left": {"rotation": -8.0, "perspective": 0.03},
+    "tilted right": {"rotation": 8.0, "perspective": 0.03},
+    "smaller": {"digit_height": 0.14},
+    "larger": {"digit_height": 0.5},
+    "thin pen": {"stroke": 0.04},
+    "marker": {"stroke": 0.2},
+    "light gradient": {"gradient": 0.55},
+    "dim": {"exposure": 0.35},
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_the_answer_does_not_depend_on(
+    change: str,
+    reader: DigitReader,
+    digits: tuple[np.ndarray, np.ndarray],
+    clear_cases: list[tuple[int, str]],
+) -> None:
+    x, _ = digits
+    look = replace(BASE, **CHANGES[change])  # type: ignore[arg-type]
+    changed = [
+        (i, answer, got)
+        for i, answer in clear_cases
+        if (got := read(reader, photo([x[i]], look, seed=1000 + i)).number) != answer
+    ]
+    assert len(changed) <= 1, f"{change}: answers changed {changed}"
+
+
+def test_a_number_is_read_left_to_right(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    x, y = digits
+    look = replace(BASE, digit_height=0.16, gap=(0.2, 0.35))
+    right = 0
+    for start in (300, 310, 320, 330):
+        picked = list(range(start, start + 4))
+        expected = "".join(str(y[i]) for i in picked)
+        reading = read(reader, photo([x[i] for i in picked], look, seed=start))
+        assert len(reading.digits) == 4, reading.number
+        boxes = [d.box[0] for d in reading.digits]
+        assert boxes == sorted(boxes)
+        right += reading.number == expected
+    assert right >= 3
+
+
+def test_digits_on_squared_and_ruled_paper(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    x, y = digits
+    right = 0
+    for k, i in enumerate(range(400, 412)):
+        look = replace(BASE, lines="grid" if k % 2 else "ruled", line_spacing=0.05, stroke=0.08)
+        right += read(reader, photo([x[i]], look, seed=i)).number == str(y[i])
+    assert right >= 11
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        {},
+        {"lines": "ruled"},
+        {"lines": "grid", "line_spacing": 0.04},
+        {"shadow": 0.5, "shadow_soft": 10.0, "gradient": 0.5},
+        {"paper": synth.PAPERS["yellow"], "show_through": 0.15},
+        {"exposure": 0.3},
+    ],
+)
+def test_a_page_without_writing_gives_no_digit(reader: DigitReader, page: dict[str, object]) -> None:
+    reading = read(reader, photo([], replace(BASE, **page)))  # type: ignore[arg-type]
+    assert reading.digits == [] and reading.hint
+
+
+def test_photos_of_scenes_give_no_digit(reader: DigitReader) -> None:
+    found = []
+    for seed in range(6):
+        scene = synth.render_scene(np.random.default_rng(seed), (960, 720))
+        reading = read(reader, synth.encode(scene, "jpg", 85))
+        found.append(reading.number)
+    assert sum(n == "" for n in found) >= 5, found
+
+
+def test_drawings_crops_and_transparent_pngs(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    x, y = digits
+    right = 0
+    for style in ("paint-black-on-white", "paint-white-on-black", "transparent", "mnist28"):
+        for sample in synth.generate(style, 6, "report", x, y):
+            right += read(reader, sample.data).number == sample.label
+    assert right >= 23
+
+
+def test_unreadable_files_are_errors_not_digits(reader: DigitReader) -> None:
+    reading = reader.read(b"GIF89a but then nothing")
+    assert reading.error and not reading.digits

@@ -1,0 +1,174 @@
+"""Decoding image bytes: every format users send, EXIF, transparency, bit depths, and refusals."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from classifier import imageio
+from classifier.imageio import ImageError, decode
+
+
+def _page(height: int = 60, width: int = 80) -> np.ndarray:
+    """Light grey paper with one dark block in the top-left quarter (so orientation shows)."""
+    page = np.full((height, width), 230, np.uint8)
+    page[5:25, 8:30] = 20
+    return page
+
+
+def _encode(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def _dark_block_at_top_left(gray: np.ndarray) -> bool:
+    h, w = gray.shape
+    return float(gray[: h // 2, : w // 2].mean()) < float(gray[h // 2 :, w // 2 :].mean()) - 30
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF"])
+def test_common_formats_decode_to_the_same_grey_picture(fmt: str) -> None:
+    page = _page()
+    data = _encode(Image.fromarray(page).convert("RGB"), fmt)
+    decoded = decode(data)
+    assert decoded.gray.dtype == np.uint8 and decoded.gray.shape == page.shape
+    assert np.abs(decoded.gray.astype(int) - page).mean() < 6
+    assert decoded.format == fmt
+
+
+def test_only_the_first_frame_of_an_animated_gif_is_read() -> None:
+    first = Image.fromarray(_page()).convert("P")
+    second = Image.fromarray(255 - _page()).convert("P")
+    data = _encode(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
+    assert getattr(Image.open(io.BytesIO(data)), "n_frames", 1) == 2
+    assert _dark_block_at_top_left(decode(data).gray)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_exif_orientation_turns_the_picture_upright(orientation: int) -> None:
+    upright = _page(60, 80)
+    # What a phone stores: the sensor's pixels, plus a tag saying how to turn them.
+    stored = {3: np.rot90(upright, 2), 6: np.rot90(upright, 1), 8: np.rot90(upright, -1)}[orientation]
+    exif = Image.Exif()
+    exif[imageio.ORIENTATION_TAG] = orientation
+    data = _encode(Image.fromarray(np.ascontiguousarray(stored)), "JPEG", quality=95, exif=exif.tobytes())
+    decoded = decode(data)
+    assert decoded.orientation == orientation
+    assert decoded.gray.shape == upright.shape
+    assert _dark_block_at_top_left(decoded.gray)
+
+
+def test_sixteen_bit_grey_is_scaled_to_eight_bits() -> None:
+    page = _page().astype(np.uint16) * 257  # the same picture over the 16-bit range
+    data = _encode(Image.fromarray(page), "PNG")
+    decoded = decode(data)
+    assert Image.open(io.BytesIO(data)).mode.startswith("I")
+    assert np.abs(decoded.gray.astype(int) - _page()).max() <= 1
+
+
+def test_cmyk_jpeg_is_read_as_grey() -> None:
+    cmyk = np.zeros((60, 80, 4), np.uint8)  # no ink anywhere: white paper
+    cmyk[5:25, 8:30, 3] = 255  # full black (K) in the top-left block
+    data = _encode(Image.fromarray(cmyk, "CMYK"), "JPEG", quality=95)
+    gray = decode(data).gray
+    assert gray[40:, 50:].mean() > 200 and gray[8:22, 10:28].mean() < 60
+
+
+@pytest.mark.parametrize("hidden", [(0, 0, 0), (255, 255, 255)])
+def test_dark_strokes_on_a_transparent_canvas_are_put_on_white(hidden: tuple[int, int, int]) -> None:
+    rgba = np.zeros((60, 80, 4), np.uint8)
+    rgba[..., :3] = hidden  # whatever colour the app left under the transparency
+    rgba[5:25, 8:30] = (10, 10, 10, 255)
+    decoded = decode(_encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    assert decoded.flattened == "white"
+    assert decoded.gray[40:, 50:].min() == 255 and decoded.gray[10:20, 12:25].max() < 30
+
+
+def test_light_strokes_on_a_transparent_canvas_are_put_on_black() -> None:
+    rgba = np.zeros((60, 80, 4), np.uint8)
+    rgba[5:25, 8:30] = (255, 255, 255, 255)
+    decoded = decode(_encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    assert decoded.flattened == "black"
+    assert decoded.gray[40:, 50:].max() == 0 and decoded.gray[10:20, 12:25].min() > 230
+
+
+def test_palette_transparency_is_flattened_too() -> None:
+    palette = Image.fromarray(_page()).convert("P")
+    background = palette.getpixel((70, 50))
+    data = _encode(palette, "PNG", transparency=background)
+    decoded = decode(data)
+    assert decoded.flattened == "white"
+    assert _dark_block_at_top_left(decoded.gray)
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims a huge size and whose pixel data is a few bytes."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(8_000, 6_000), (50_000, 50_000)],  # over our cap; and over Pillow's own bomb limit too
+)
+def test_a_decompression_bomb_is_refused_from_its_header_alone(
+    monkeypatch: pytest.MonkeyPatch, width: int, height: int
+) -> None:
+    def no_decoding(self: Image.Image) -> None:
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(Image.Image, "load", no_decoding)
+    assert width * height > imageio.MAX_PIXELS
+    with pytest.raises(ImageError, match="too large"):
+        decode(_png_header_only(width, height))
+
+
+def test_a_large_jpeg_is_decoded_at_reduced_scale_when_asked() -> None:
+    page = np.full((1600, 2400), 220, np.uint8)
+    page[100:400, 100:500] = 30
+    data = _encode(Image.fromarray(page), "JPEG", quality=85)
+    reduced = decode(data, min_side=700)
+    assert reduced.scale == pytest.approx(2.0)
+    assert reduced.gray.shape == (800, 1200)
+    assert reduced.gray[60:190, 60:240].mean() < 60  # still the same picture
+    assert decode(data).gray.shape == (1600, 2400)  # full size unless asked
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, this is not a picture at all", "not an image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 40, "not an image|damaged"),
+    ],
+)
+def test_unreadable_bytes_give_a_short_clear_error(data: bytes, message: str) -> None:
+    with pytest.raises(ImageError, match=message):
+        decode(data)
+
+
+def test_a_truncated_jpeg_is_reported_as_damaged() -> None:
+    data = _encode(Image.fromarray(_page(200, 300)), "JPEG", quality=90)
+    with pytest.raises(ImageError, match="damaged"):
+        decode(data[: len(data) // 2])
+
+
+def test_image_error_is_a_value_error_with_a_message_for_users() -> None:
+    with pytest.raises(ValueError) as caught:
+        decode(b"")
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 100

@@ -1,0 +1,263 @@
+"""The photo preprocessing without the model: where the ink is, which ink is digits, and the
+crops handed to the model."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from classifier import synth
+from classifier.mnist_format import to_mnist
+from classifier.photo_ink import detect_light_ink, find_ink, remove_lines
+from classifier.photo_layout import Part, find_digits, group_parts
+from classifier.preprocess import ImageError, prepare, prepare_gray
+
+
+@pytest.fixture(scope="module")
+def mnist() -> tuple[np.ndarray, np.ndarray]:
+    return synth.load_test_digits()
+
+
+def _page(width: int = 640, height: int = 480, paper: int = 235) -> np.ndarray:
+    return np.full((height, width), paper, np.float32)
+
+
+def _write(page: np.ndarray, digit: np.ndarray, x: int, y: int, height: int, ink: float = 30.0) -> None:
+    """Ink an MNIST digit onto a grey page (in place), its top-left corner at (x, y)."""
+    alpha = synth.stroke_alpha(digit, height, 0.1)
+    h, w = alpha.shape
+    region = page[y : y + h, x : x + w]
+    region[:] = region * (1 - alpha) + ink * alpha
+
+
+def _png(gray: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _jpeg(gray: np.ndarray, quality: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- polarity
+
+
+def test_polarity_of_drawings_and_photos(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = mnist
+    page = _page()
+    _write(page, x[0], 250, 150, 150)
+    dark_on_light = page.astype(np.uint8)
+    assert not detect_light_ink(dark_on_light)
+    assert detect_light_ink(255 - dark_on_light)
+    assert detect_light_ink(x[0])  # an MNIST digit itself: white on black
+    dim = (dark_on_light.astype(np.float32) * 0.2).astype(np.uint8)  # a dim photo of the page
+    assert not detect_light_ink(dim)
+
+
+def test_a_dark_table_around_the_page_does_not_flip_the_polarity(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    x, _ = mnist
+    photo = np.full((480, 640), 60.0, np.float32)  # dark table
+    photo[60:420, 120:520] = 225  # the page
+    _write(photo, x[1], 280, 150, 150)
+    prepared = prepare_gray(photo.astype(np.uint8))
+    assert prepared.notes["polarity"] == "dark-on-light"
+    assert len(prepared.digits) == 1
+
+
+# --------------------------------------------------------------------------- ink
+
+
+def test_ink_is_found_under_a_hard_shadow_and_a_light_gradient(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = mnist
+    page = _page()
+    _write(page, x[0], 120, 150, 140)
+    _write(page, x[1], 420, 150, 140)
+    ramp = np.linspace(1.0, 0.55, page.shape[1], dtype=np.float32)[None, :]
+    light = np.ones_like(page) * ramp
+    light[:, 330:] *= 0.5  # a shadow's sharp edge between the two digits
+    ink = find_ink((page * light).astype(np.uint8), light_ink=False)
+    found = ink.mask > 0
+    assert found[150:290, 120:260].sum() > 300 and found[150:290, 420:560].sum() > 300
+    # The shadow's edge itself and the darker paper are not ink.
+    assert found[:, 300:360].sum() < 50 and found[330:, :].sum() < 50
+
+
+def test_faint_text_showing_through_the_page_is_not_ink(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = mnist
+    back = np.full((480, 640), 235, np.uint8)
+    for row in range(40, 480, 30):  # the back's writing: faint, blurred
+        cv2.putText(back, "ghost text from the back", (10, row), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 205, 2)
+    page = cv2.GaussianBlur(back.astype(np.float32), (0, 0), 1.5)
+    _write(page, x[2], 260, 150, 160)
+    ink = find_ink(page.astype(np.uint8), light_ink=False)
+    found = ink.mask > 0
+    assert found[150:320, 260:430].sum() > 300
+    assert found[:, :200].sum() < 30
+
+
+# --------------------------------------------------------------------------- ruled and grid lines
+
+
+def _ruled(page: np.ndarray, spacing: int, grid: bool = False, tone: int = 170, tilt: float = 0.0) -> None:
+    h, w = page.shape
+    for y in range(spacing // 2, h + w, spacing):
+        cv2.line(page, (0, y), (w, round(y + w * tilt)), tone, 2)
+    if grid:
+        for x0 in range(spacing // 2, w, spacing):
+            cv2.line(page, (x0, 0), (x0, h), tone, 2)
+
+
+@pytest.mark.parametrize(("grid", "tilt"), [(False, 0.0), (False, 0.08), (True, 0.0)])
+def test_ruled_and_grid_lines_are_removed(grid: bool, tilt: float) -> None:
+    page = _page()
+    _ruled(page, 24, grid=grid, tilt=tilt)
+    ink = find_ink(page.astype(np.uint8), light_ink=False)
+    assert ink.lines >= 5
+    assert (ink.mask > 0).mean() < 0.002
+
+
+def test_removing_lines_keeps_the_strokes_that_cross_them() -> None:
+    mask = np.zeros((200, 300), np.uint8)
+    for y in range(20, 200, 25):
+        mask[y : y + 2, :] = 255  # ruled lines, 2 px
+    mask[30:170, 140:147] = 255  # a vertical stroke crossing five of them
+    cleaned, count = remove_lines(mask, 3.0)
+    assert count >= 6
+    assert cleaned[30:170, 140:147].all()  # the stroke, even where it crosses a line
+    assert cleaned[:, :130].sum() == 0 and cleaned[:, 160:].sum() == 0
+
+
+def test_a_dark_stroke_lying_on_a_faint_line_is_kept() -> None:
+    page = _page()
+    _ruled(page, 30, tone=190)
+    cv2.line(page, (250, 255), (400, 255), 30, 3)  # the bar of a 7 written along a line
+    cv2.line(page, (400, 255), (330, 400), 30, 3)
+    ink = find_ink(page.astype(np.uint8), light_ink=False)
+    assert ink.lines >= 5
+    assert (ink.mask[252:259, 260:390] > 0).mean() > 0.5
+
+
+# --------------------------------------------------------------------------- digits
+
+
+def test_parts_of_one_digit_are_grouped() -> None:
+    body = Part(100, 60, 60, 80, 1500, [1])  # the body of a 5 ...
+    bar = Part(125, 40, 50, 12, 300, [2])  # ... and its detached bar above it
+    assert len(group_parts([body, bar])) == 1
+    upper, lower = Part(100, 40, 50, 45, 900, [1]), Part(98, 88, 54, 50, 1000, [2])  # a broken 8
+    assert len(group_parts([upper, lower])) == 1
+    left, right = Part(100, 40, 50, 90, 1200, [1]), Part(160, 42, 45, 88, 1100, [2])  # two digits
+    assert len(group_parts([left, right])) == 2
+
+
+def test_digits_are_ordered_left_to_right_and_specks_ignored(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = mnist
+    page = _page()
+    order = [3, 0, 1, 2]  # drawn in this order, at these x positions
+    for i, xpos in zip(order, (420, 60, 180, 300), strict=True):
+        _write(page, x[i], xpos, 170, 110)
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # dust
+        cx, cy = int(rng.integers(10, 630)), int(rng.integers(10, 470))
+        cv2.circle(page, (cx, cy), 1, 60, -1)
+    prepared = prepare(_png(page))
+    assert len(prepared.digits) == 4
+    xs = [box[0] for box in prepared.boxes]
+    assert xs == sorted(xs)
+    assert prepared.boxes[0][0] == pytest.approx(60, abs=15)
+
+
+def test_blank_paper_and_lines_alone_hold_no_digit() -> None:
+    blank = _page() + np.random.default_rng(1).normal(0, 2, (480, 640)).astype(np.float32)
+    for page in (blank, blank.copy()):
+        prepared = prepare(_jpeg(page))
+        assert len(prepared.digits) == 0 and prepared.hint
+        _ruled(page, 26)
+    lined = blank.copy()
+    _ruled(lined, 26, grid=True)
+    prepared = prepare(_jpeg(lined))
+    assert len(prepared.digits) == 0 and prepared.hint
+
+
+def test_a_digit_filling_and_touching_the_frame_is_found(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = mnist
+    alpha = synth.stroke_alpha(x[0], 300, 0.2)  # a marker's 7
+    crop = 240.0 * (1 - alpha[:-4, 3:]) + 20.0 * alpha[:-4, 3:]  # cut at the frame
+    prepared = prepare(_png(crop))
+    assert len(prepared.digits) == 1
+
+
+def test_a_small_number_in_a_big_photo_is_read_from_full_resolution(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    x, _ = mnist
+    page = _page(2400, 1800)
+    _write(page, x[0], 1100, 800, 70)
+    _write(page, x[1], 1160, 800, 70)
+    prepared = prepare(_jpeg(page))
+    assert len(prepared.digits) == 2
+    bx, by, _, bh = prepared.boxes[0]
+    assert abs(bx - 1100) < 25 and abs(by - 800) < 25 and 40 < bh < 100
+
+
+def test_a_28x28_mnist_crop_comes_out_as_itself(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = mnist
+    for digit in x[:10]:
+        prepared = prepare(_png(digit))
+        assert len(prepared.digits) == 1
+        expected = to_mnist(digit).astype(np.float32)
+        got = prepared.digits[0].astype(np.float32)
+        # The same shape, allowing the centring to differ by a pixel or two.
+        correlation = max(
+            np.corrcoef(expected.ravel(), np.roll(got, (dy, dx), axis=(0, 1)).ravel())[0, 1]
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+        )
+        assert correlation > 0.85
+
+
+def test_hairlines_and_marker_strokes_are_brought_towards_mnist_width(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    x, _ = mnist
+
+    def ink_share(stroke: float) -> float:
+        page = _page()
+        alpha = synth.stroke_alpha(x[0], 200, stroke)
+        h, w = alpha.shape
+        page[120 : 120 + h, 200 : 200 + w] = 235 * (1 - alpha) + 25 * alpha
+        digits = prepare(_png(page)).digits
+        assert len(digits) == 1
+        return float((digits[0] > 127).mean())
+
+    mnist_share = float((to_mnist(x[0]) > 127).mean())
+    assert ink_share(0.01) > 0.5 * mnist_share  # a hairline thickened
+    assert ink_share(0.3) < 2.0 * mnist_share  # a marker thinned
+
+
+def test_a_scene_without_paper_has_no_digit() -> None:
+    rng = np.random.default_rng(5)
+    scene = synth.render_scene(rng, (640, 480))
+    buffer = io.BytesIO()
+    Image.fromarray(scene).save(buffer, "JPEG", quality=85)
+    prepared = prepare(buffer.getvalue())
+    assert len(prepared.digits) == 0 and prepared.hint
+
+
+def test_find_digits_on_an_empty_mask() -> None:
+    layout = find_digits(np.zeros((100, 100), np.uint8))
+    assert layout.digits == [] and layout.rejected == []
+
+
+def test_unreadable_bytes_raise_image_error() -> None:
+    with pytest.raises(ImageError):
+        prepare(b"not an image")

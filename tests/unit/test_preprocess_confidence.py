@@ -1,0 +1,56 @@
+"""Confidence: temperature scaling, its fitting, the calibration error and the "not sure"
+threshold chosen from data."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifier.photo_eval import choose_threshold, expected_calibration_error, fit_temperature
+from classifier.reader import UNSURE_BELOW, calibrate
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return np.asarray(e / e.sum(axis=1, keepdims=True), np.float32)
+
+
+def test_temperature_scaling_keeps_the_answer_and_changes_the_confidence() -> None:
+    rng = np.random.default_rng(0)
+    probabilities = _softmax(rng.normal(0, 4, (50, 10)))
+    assert np.allclose(calibrate(probabilities, 1.0), probabilities)
+    softer, sharper = calibrate(probabilities, 2.0), calibrate(probabilities, 0.5)
+    assert np.allclose(softer.sum(axis=1), 1.0, atol=1e-5)
+    assert (softer.argmax(axis=1) == probabilities.argmax(axis=1)).all()
+    assert (softer.max(axis=1) <= probabilities.max(axis=1) + 1e-6).all()
+    assert (sharper.max(axis=1) >= probabilities.max(axis=1) - 1e-6).all()
+
+
+def test_fitting_recovers_the_temperature_that_made_a_model_overconfident() -> None:
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 2.5, (4000, 10))
+    truth = np.array([rng.choice(10, p=p) for p in _softmax(logits)])  # honest probabilities
+    overconfident = _softmax(logits * 2.0)  # the same model, twice as sure of itself
+    temperature = fit_temperature(overconfident, truth)
+    assert 1.7 < temperature < 2.3
+    honest = calibrate(overconfident, temperature)
+    correct = honest.argmax(axis=1) == truth
+    before = expected_calibration_error(overconfident.max(axis=1), correct)
+    after = expected_calibration_error(honest.max(axis=1), correct)
+    assert after < before / 2 and after < 0.03
+
+
+def test_calibration_error_of_perfect_and_of_overconfident_answers() -> None:
+    confidence = np.full(1000, 0.9)
+    assert expected_calibration_error(confidence, np.arange(1000) < 900) < 1e-9
+    assert abs(expected_calibration_error(confidence, np.arange(1000) < 600) - 0.3) < 1e-9
+
+
+def test_the_threshold_keeps_sure_answers_right_often_enough() -> None:
+    rng = np.random.default_rng(2)
+    confidence = rng.uniform(0.3, 1.0, 5000)
+    correct = rng.random(5000) < confidence  # right as often as claimed
+    threshold = choose_threshold(confidence, correct, target=0.97)
+    sure = confidence >= threshold
+    assert correct[sure].mean() >= 0.97
+    assert 0.9 < threshold < 1.0
+    assert 0.0 < UNSURE_BELOW < 1.0
