@@ -24,6 +24,7 @@ import numpy as np
 
 THUMB_SIDE = 96  # the paper's brightness is estimated on a thumbnail this long
 MIN_PAPER = 24.0  # grey level below which the paper is too dark to measure contrast against
+MIN_INK_LEVEL = 0.18  # the faintest pencil measured is ~0.23 darker than its paper
 STATS_PIXELS = 12_000  # noise and level statistics use a subsample of about this many pixels
 
 
@@ -266,6 +267,10 @@ def find_ink(
     # The strongest strokes set the level: a high percentile, so that a page of faint text
     # showing through from the back does not drag it down to its own contrast.
     level = _percentile_of(histogram, 97) / 255.0
+    if level < MIN_INK_LEVEL:
+        # Nothing on the page is darker than faint text showing through from its back.
+        none = np.zeros(gray.shape, np.uint8)
+        return InkMap(none, contrast, dark, paper, light_ink, lines, noise, 0.0, count, 0.0, background)
     high = max(centre + 8.0 * noise, 0.5 * level, 0.08)
     low = max(floor, 0.3 * level)
     mask = _hysteresis(levels, low, high)
