@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from classifier.preprocess import Box
-from classifier.reader import DigitResult
+from classifier.reader import DigitResult, joint_confidence, number_of
 
 T = TypeVar("T")
 
@@ -135,11 +135,11 @@ class Answer:
 
     @property
     def number(self) -> str:
-        return "".join(str(d.digit) for d in self.digits)
+        return number_of(self.digits)
 
     @property
     def confidence(self) -> float:
-        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+        return joint_confidence(self.digits)
 
 
 class Storage:

@@ -45,6 +45,16 @@ class DigitResult:
     top: list[tuple[int, float]]  # the TOP_K most likely digits, best first
 
 
+def number_of(digits: Sequence[DigitResult]) -> str:
+    """The digits read left to right, as text."""
+    return "".join(str(d.digit) for d in digits)
+
+
+def joint_confidence(digits: Sequence[DigitResult]) -> float:
+    """How sure a whole answer is: every digit must be right."""
+    return float(np.prod([d.confidence for d in digits])) if digits else 0.0
+
+
 @dataclass(frozen=True)
 class Reading:
     digits: list[DigitResult] = field(default_factory=list)
@@ -53,12 +63,11 @@ class Reading:
 
     @property
     def number(self) -> str:
-        return "".join(str(d.digit) for d in self.digits)
+        return number_of(self.digits)
 
     @property
     def confidence(self) -> float:
-        """How sure the whole answer is: every digit must be right."""
-        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+        return joint_confidence(self.digits)
 
     @property
     def unsure(self) -> bool:
