@@ -6,12 +6,21 @@ scaling, luma only) when the caller needs fewer pixels; a complete JPEG goes thr
 OpenCV's decoder, the fastest at hand, everything else through Pillow. Transparent images are
 flattened onto a background that contrasts with their ink: white under dark ink, black
 under light ink, so a white digit on a transparent canvas does not vanish.
+
+Other formats have no reduced decoding: Pillow holds the whole picture in its own mode (up
+to 4 bytes a pixel, 160 MB at the cap; WebP goes through OpenCV, whose decoder holds it
+twice where Pillow's held it four times). Everything after that is done a strip of rows at
+a time, in integers where it can be, and shrunk by a whole factor as it goes, so no other
+full-size copy is made (converting at full size, with transparency flattened in float32,
+took 1.25 GB for a 40-megapixel PNG): a picture longer than ``FULL_SIDE`` is reduced to
+fit it and, when the caller needs fewer pixels, as far as a JPEG of its size would be.
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -19,6 +28,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 MAX_PIXELS = 40_000_000  # refuse larger images: decompression bombs
+# Longest side of any picture but a JPEG, reduced by a whole factor to fit. A 4032x3024 phone
+# photo fits; digits found in the 320-px analysis image are >= ~30 px tall at this size.
+FULL_SIDE = 4096
+STRIP_PIXELS = 1 << 20  # pixels converted to grey at a time
 ORIENTATION_TAG = 0x0112
 
 # EXIF orientation -> the numpy steps that turn the stored pixels upright.
@@ -50,7 +63,8 @@ def decode(data: bytes, min_side: int = 0) -> Decoded:
     """Bytes -> an upright grey image, or ``ImageError``.
 
     A JPEG may be decoded at reduced scale as long as its shorter side stays >= ``min_side``
-    (0: full resolution).
+    (0: full resolution). Any other picture is reduced to ``FULL_SIDE`` at most; when it is
+    longer than that, ``min_side`` reduces it as it would a JPEG.
     """
     if not data:
         raise ImageError("the file is empty")
@@ -79,8 +93,10 @@ def decode(data: bytes, min_side: int = 0) -> Decoded:
         if fast is not None:
             (gray, scale), flattened = fast, None
         else:
-            scale = _draft(image, min_side)
-            gray, flattened = _to_gray(image)
+            _draft(image, min_side)
+            factor = _reduction(image, min_side)
+            gray, flattened = _to_gray(_picture(image, data), factor)
+            scale = width / gray.shape[1]
     except ImageError:
         raise
     except Exception as exc:  # truncated or corrupt data surfaces only while decoding
@@ -90,7 +106,20 @@ def decode(data: bytes, min_side: int = 0) -> Decoded:
     return Decoded(gray, scale, str(image.format), orientation, flattened)
 
 
-_REDUCED = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4}
+_REDUCED = {
+    1: cv2.IMREAD_GRAYSCALE,
+    2: cv2.IMREAD_REDUCED_GRAYSCALE_2,
+    4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+    8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
+}
+
+
+def _halving(width: int, height: int, min_side: int, most: int) -> int:
+    """The largest power of two up to ``most`` that keeps the short side >= ``min_side``."""
+    factor = 1
+    while factor < most and min_side > 0 and min(width, height) // (factor * 2) >= min_side:
+        factor *= 2
+    return factor
 
 
 def _decode_jpeg_fast(data: bytes, image: Image.Image, min_side: int) -> tuple[np.ndarray, float] | None:
@@ -100,9 +129,7 @@ def _decode_jpeg_fast(data: bytes, image: Image.Image, min_side: int) -> tuple[n
     if image.format != "JPEG" or image.mode not in ("L", "RGB", "YCbCr") or not data.endswith(b"\xff\xd9"):
         return None
     width, height = image.size
-    factor = 1
-    while factor < 4 and min_side > 0 and min(width, height) // (factor * 2) >= min_side:
-        factor *= 2
+    factor = _halving(width, height, min_side, 8)
     gray = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION)
     if gray is None:
         return None
@@ -117,58 +144,175 @@ def _orientation(image: Image.Image) -> int:
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
-def _draft(image: Image.Image, min_side: int) -> float:
+def _draft(image: Image.Image, min_side: int) -> None:
     """Ask the JPEG decoder for the smallest DCT scale that keeps the short side >= min_side."""
     if image.format != "JPEG" or min_side <= 0 or image.mode not in ("L", "RGB", "YCbCr"):
-        return 1.0
+        return
     width, height = image.size
-    factor = 1
-    while factor < 8 and min(width, height) // (factor * 2) >= min_side:
-        factor *= 2
-    if factor == 1:
-        image.draft("L", (width, height))  # still skip colour conversion
-        return 1.0
+    factor = _halving(width, height, min_side, 8)
+    # At full scale, still skip the colour conversion.
     image.draft("L", (-(-width // factor), -(-height // factor)))
-    return width / image.size[0]
 
 
-def _to_gray(image: Image.Image) -> tuple[np.ndarray, str | None]:
+def _reduction(image: Image.Image, min_side: int) -> int:
+    """How many times to shrink a picture Pillow decoded in full. A JPEG: not at all (it was
+    drafted, or is read in full as before). Anything else: to ``FULL_SIDE``; and when it is
+    larger than that and the caller needs fewer pixels, at least as far as a JPEG of its size."""
+    if image.format == "JPEG":
+        return 1
+    width, height = image.size
+    longest = max(width, height)
+    if longest <= FULL_SIDE:
+        return 1  # what phones and paint programs send: read exactly as it is
+    return max(-(-longest // FULL_SIDE), _halving(width, height, min_side, 4))
+
+
+Converter = Callable[[Image.Image], np.ndarray]  # a strip of the picture -> uint8 grey
+
+_EIGHT_BIT = ("L", "P", "RGB", "CMYK", "YCbCr", "1", "LAB", "HSV")
+_ALPHA = ("RGBA", "LA", "PA", "La", "RGBa")
+
+
+@dataclass(frozen=True)
+class _Picture:
+    """Decoded pixels, handed out a strip of rows at a time as Pillow images."""
+
+    mode: str
+    size: tuple[int, int]
+    transparency: bool  # palette or colour-key transparency (``info["transparency"]``)
+    rows: Callable[[int, int], Image.Image]  # (top, bottom) -> that strip
+
+
+def _picture(image: Image.Image, data: bytes) -> _Picture:
     image.seek(0)  # first frame of a GIF, WebP or TIFF animation
+    if image.format == "WEBP":
+        # Pillow's WebP decoder holds four full-size copies (611 MB at the pixel cap);
+        # OpenCV's the pixels and one (same pixels, first frame of an animation too).
+        flags = cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION
+        pixels = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+        if (
+            pixels is not None
+            and pixels.dtype == np.uint8
+            and pixels.shape[:2] == image.size[::-1]
+            and (pixels.ndim == 2 or pixels.shape[2] in (3, 4))
+        ):
+            return _array_picture(np.asarray(pixels))
     image.load()
-    mode = image.mode
-    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
-    if has_alpha:
-        # Through RGBA so palette and colour-key transparency become a real alpha channel.
-        return _flatten(image.convert("RGBA").convert("LA"))
-    if mode in ("L", "P", "RGB", "CMYK", "YCbCr", "1", "LAB", "HSV"):
-        return np.asarray(image.convert("L") if mode != "L" else image, np.uint8), None
-    # 16- and 32-bit grey, float: scale the type's range down to 8 bits.
-    values = np.asarray(image)
-    if values.ndim == 3:
-        values = values[..., :3].mean(axis=-1)
-    return _to_uint8(values), None
+    width, height = image.size
+
+    def rows(top: int, bottom: int) -> Image.Image:
+        return image if top == 0 and bottom >= height else image.crop((0, top, width, bottom))
+
+    return _Picture(image.mode, image.size, "transparency" in image.info, rows)
 
 
-def _to_uint8(values: np.ndarray) -> np.ndarray:
-    if values.dtype == np.uint8:
-        return values
-    if values.dtype.kind == "f":
-        top = 1.0 if float(np.nanmax(values)) <= 1.0 else 255.0
-        return np.asarray(np.clip(np.nan_to_num(values) * (255.0 / top) + 0.5, 0, 255), np.uint8)
-    peak = int(values.max()) if values.size else 0
-    # A 16-bit image stored in 32-bit ints still has a 16-bit range.
-    top = 65535 if peak > 255 else 255
-    return np.asarray(np.clip(values.astype(np.float32) * (255.0 / top) + 0.5, 0, 255), np.uint8)
+def _array_picture(pixels: np.ndarray) -> _Picture:
+    """OpenCV's grey, BGR or BGRA uint8 pixels, as Pillow's L, RGB or RGBA strips."""
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    mode = {1: "L", 3: "RGB", 4: "RGBA"}[channels]
+    order = [2, 1, 0, 3][:channels]
+
+    def rows(top: int, bottom: int) -> Image.Image:
+        strip = pixels[top:bottom] if channels == 1 else pixels[top:bottom, :, order]
+        return Image.fromarray(np.ascontiguousarray(strip))
+
+    return _Picture(mode, (pixels.shape[1], pixels.shape[0]), False, rows)
 
 
-def _flatten(image: Image.Image) -> tuple[np.ndarray, str]:
-    """Grey+alpha -> grey on a background chosen to contrast with what is drawn."""
-    la = np.asarray(image, np.float32)
-    grey, alpha = la[..., 0], la[..., 1] / 255.0
-    visible = alpha > 0.5
-    # Light strokes on a transparent canvas go on black, dark ones on white.
-    drawn = visible.any() and not visible.all()
-    light_ink = drawn and float(grey[visible].mean()) > 127.5
-    background = 0.0 if light_ink else 255.0
-    flat = grey * alpha + background * (1.0 - alpha)
-    return np.clip(flat + 0.5, 0, 255).astype(np.uint8), "black" if light_ink else "white"
+def _to_gray(picture: _Picture, factor: int) -> tuple[np.ndarray, str | None]:
+    """The picture as uint8 grey, shrunk ``factor`` times (area average)."""
+    if picture.mode in _ALPHA or picture.transparency:
+        flatten, background = _flattener(picture, factor)
+        return _by_strips(picture, factor, flatten), background
+    if picture.mode in _EIGHT_BIT:
+        return _by_strips(picture, factor, _luma), None
+    return _by_strips(picture, factor, _deep_to_uint8(picture, factor)), None
+
+
+def _strips(picture: _Picture, factor: int) -> Iterator[tuple[int, Image.Image]]:
+    """(first row, strip) for strips of about ``STRIP_PIXELS`` and a whole number of
+    ``factor`` rows: converting the whole picture at once would hold a full-size copy of it
+    in every intermediate mode and type."""
+    width, height = picture.size
+    rows = max(1, STRIP_PIXELS // max(width, 1))
+    rows = max(factor, rows - rows % factor)
+    for top in range(0, height, rows):
+        yield top, picture.rows(top, min(height, top + rows))
+
+
+def _by_strips(picture: _Picture, factor: int, convert: Converter) -> np.ndarray:
+    width, height = picture.size
+    gray = np.empty((-(-height // factor), -(-width // factor)), np.uint8)
+    for top, strip in _strips(picture, factor):
+        part = convert(strip)
+        if factor > 1:
+            # Area average; partial blocks at the right and bottom edge are averaged as
+            # they are, as a JPEG decoder's DCT scaling does.
+            part = np.asarray(Image.fromarray(part).reduce(factor))
+        gray[top // factor : top // factor + part.shape[0]] = part
+    return gray
+
+
+def _luma(strip: Image.Image) -> np.ndarray:
+    return np.asarray(strip.convert("L") if strip.mode != "L" else strip, np.uint8)
+
+
+def _grey_alpha(strip: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    # Through RGBA so palette and colour-key transparency become a real alpha channel.
+    if strip.mode != "LA":
+        strip = (strip if strip.mode == "RGBA" else strip.convert("RGBA")).convert("LA")
+    la = np.asarray(strip, np.uint8)
+    return la[..., 0], la[..., 1]
+
+
+def _flattener(picture: _Picture, factor: int) -> tuple[Converter, str]:
+    """Grey+alpha -> grey on a background chosen to contrast with what is drawn (a first
+    pass over the strips looks at what is drawn): light strokes on a transparent canvas go
+    on black, dark ones on white. In 16-bit integers: float32 at full size cost 1.2 GB."""
+    shown = total = 0  # pixels more opaque than not, and the sum of their grey
+    for _, strip in _strips(picture, factor):
+        grey, alpha = _grey_alpha(strip)
+        visible = alpha >= 128
+        shown += int(np.count_nonzero(visible))
+        total += int(grey[visible].sum(dtype=np.int64))
+    width, height = picture.size
+    light_ink = 0 < shown < width * height and 2 * total > 255 * shown  # drawn, mean grey > 127.5
+    background = np.uint16(0 if light_ink else 255)
+
+    def flatten(strip: Image.Image) -> np.ndarray:
+        grey, alpha = _grey_alpha(strip)
+        a = alpha.astype(np.uint16)
+        # grey * a + background * (255 - a) <= 255 * 255: exact in 16 bits; rounded.
+        flat = grey * a + background * (np.uint16(255) - a) + np.uint16(127)
+        return np.asarray(flat // np.uint16(255), np.uint8)
+
+    return flatten, "black" if light_ink else "white"
+
+
+def _values(strip: Image.Image) -> np.ndarray:
+    values = np.asarray(strip)
+    return values[..., :3].mean(axis=-1) if values.ndim == 3 else values
+
+
+def _deep_to_uint8(picture: _Picture, factor: int) -> Converter:
+    """16- and 32-bit grey, float: the type's range scaled down to 8 bits. Which range that
+    is depends on the largest value in the whole picture, found in a first pass."""
+    peak = float("nan")
+    for _, strip in _strips(picture, factor):
+        values = _values(strip)
+        if values.size:
+            # fmax skips nan: an all-nan picture keeps a nan peak, read as a 0-255 range.
+            peak = float(np.fmax(peak, np.fmax.reduce(values, axis=None)))
+
+    def convert(strip: Image.Image) -> np.ndarray:
+        values = _values(strip)
+        if values.dtype == np.uint8:
+            return values
+        if values.dtype.kind == "f":
+            top = 1.0 if peak <= 1.0 else 255.0
+            return np.asarray(np.clip(np.nan_to_num(values) * (255.0 / top) + 0.5, 0, 255), np.uint8)
+        # A 16-bit image stored in 32-bit ints still has a 16-bit range.
+        top = 65535 if peak > 255 else 255
+        return np.asarray(np.clip(values.astype(np.float32) * (255.0 / top) + 0.5, 0, 255), np.uint8)
+
+    return convert

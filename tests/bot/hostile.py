@@ -87,6 +87,38 @@ def transparent_drawing(digit: np.ndarray, light_ink: bool = False, side: int = 
     return save(Image.fromarray(rgba), "PNG")
 
 
+def big_transparent_drawing(digit: np.ndarray, side: int = 6300, size: int = 600) -> bytes:
+    """A ``size``-pixel digit drawn in the middle of a ``side`` x ``side`` transparent canvas
+    (RGBA, 40 megapixels by default: just under the pixel cap), in ~200 KB. Written a row
+    at a time: making it costs no 160 MB, decoding it used to cost 1.25 GB."""
+    coverage = cv2.resize(digit, (size, size), interpolation=cv2.INTER_CUBIC)
+    drawing = np.zeros((size, size, 4), np.uint8)
+    drawing[..., :3] = (20, 30, 120)
+    drawing[..., 3] = coverage
+    drawing[coverage == 0, :3] = 0
+    left = (side - size) // 2
+    blank = bytes(1 + 4 * side)  # filter byte 0, then (0, 0, 0, 0) pixels
+    packer = zlib.compressobj(6)
+    body = []
+    for y in range(side):
+        row = y - left
+        if 0 <= row < size:
+            line = bytearray(blank)
+            line[1 + 4 * left : 1 + 4 * (left + size)] = drawing[row].tobytes()
+            body.append(packer.compress(bytes(line)))
+        else:
+            body.append(packer.compress(blank))
+    body.append(packer.flush())
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", b"".join(body)) + chunk(b"IEND", b"")
+    )
+
+
 def grey_alpha_drawing(digit: np.ndarray, side: int = 400) -> bytes:
     """The same in grey + alpha (LA)."""
     coverage = cv2.resize(digit, (side, side), interpolation=cv2.INTER_CUBIC)
@@ -141,6 +173,18 @@ def printed_text(size: tuple[int, int] = (1280, 960)) -> np.ndarray:
     ]
     for i, line in enumerate(lines):
         cv2.putText(page, line, (40, 150 + i * 180), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 20, 4)
+    return cv2.cvtColor(page, cv2.COLOR_GRAY2RGB)
+
+
+def printed_page(lines: int = 12, size: tuple[int, int] = (1280, 960)) -> np.ndarray:
+    """A dense page of print: ~40 characters a line, ~430 parts in all at 12 lines (grouping
+    them into digits took 9 s when it restarted after every merge)."""
+    page = np.full((size[1], size[0]), 245, np.uint8)
+    scale, thick = {4: (2.0, 4), 8: (1.5, 3), 12: (1.1, 2)}[lines]
+    for i in range(lines):
+        y = 60 + i * (900 // lines)
+        cv2.putText(page, "Lorem ipsum 0123456789 dolor sit amet consec", (20, y), cv2.FONT_HERSHEY_SIMPLEX,
+                    scale, 20, thick)  # fmt: skip
     return cv2.cvtColor(page, cv2.COLOR_GRAY2RGB)
 
 

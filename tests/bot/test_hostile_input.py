@@ -159,6 +159,8 @@ FILES: list[tuple[str, Maker, str, str | None, Expect]] = [
     ("RGBA PNG, white ink on transparent", lambda im, d: H.transparent_drawing(d, light_ink=True), "w.png",
      PNG, SEVEN),
     ("grey+alpha PNG", lambda im, d: H.grey_alpha_drawing(d), "la.png", PNG, SEVEN),
+    ("40 MP transparent PNG, a 7 drawn in its middle", lambda im, d: H.big_transparent_drawing(d), "big7.png",
+     PNG, SEVEN),
     ("CMYK JPEG", lambda im, d: H.cmyk_jpeg(seven(im)), "print.jpg", JPG, SEVEN),
     ("progressive JPEG", lambda im, d: H.progressive_jpeg(seven(im)), "web.jpg", JPG, SEVEN),
     ("EXIF-rotated JPEG (6: turned 90° clockwise)", lambda im, d: H.exif_rotated_jpeg(seven(im), 6), "6.jpg",
@@ -212,6 +214,7 @@ PICTURES: list[tuple[str, Callable[[], np.ndarray], Expect]] = [
     ("all black", lambda: hostile.flat(0), NOTHING),
     ("pure noise", lambda: hostile.noise(), NOTHING),
     ("printed text", hostile.printed_text, Expect(clear=True)),
+    ("a dense page of print (12 lines, ~430 parts)", hostile.printed_page, Expect(clear=True)),
 ]
 
 
