@@ -1,6 +1,8 @@
 """Training augmentation that makes MNIST look like digits cut out of phone photos.
 
-Each digit is enlarged 3x, given another stroke width, warped (rotation, scale,
+Each digit is enlarged 3x, given another stroke width (thickened or thinned, or
+re-inked: its skeleton redrawn with an even pen, as ballpoints and markers write),
+warped (rotation, scale,
 aspect, shear and an elastic wobble as a hand makes) and then put back into
 MNIST's format by the same ``to_mnist`` the photo pipeline uses, so the model
 trains on exactly the kind of input it will be served. A last small shift
@@ -15,6 +17,7 @@ import cv2
 import numpy as np
 
 from classifier.mnist_format import SIZE, to_mnist
+from classifier.strokes import REDRAWABLE, redraw_overlap, skeleton_distance
 
 UP = 3  # work at 84x84 so thickness changes and warps stay smooth
 
@@ -29,6 +32,10 @@ class AugmentConfig:
     elastic_alpha: float = 1.8  # largest displacement, in 28x28 pixels
     elastic_cell: float = 10.0  # spacing of the field's random control points, in 28x28 pixels
     thickness_probability: float = 0.6
+    # MNIST's strokes swell and taper; a pen's are even. Photos of pen strokes read worse
+    # than MNIST itself until the model sees such strokes (see docs/photos.md).
+    reink_probability: float = 0.35
+    pen_radius: tuple[float, float] = (1.8, 5.5)  # in 84x84 pixels: 6-18% of a 60-px digit
     jitter_probability: float = 0.4
     jitter_pixels: int = 2
 
@@ -41,7 +48,9 @@ def augment(digits: np.ndarray, rng: np.random.Generator, config: AugmentConfig 
 
 def _augment_one(digit: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     big = cv2.resize(digit, (SIZE * UP, SIZE * UP), interpolation=cv2.INTER_LINEAR)
-    if rng.random() < cfg.thickness_probability:
+    if rng.random() < cfg.reink_probability:
+        big = _reink(big, rng, cfg)
+    elif rng.random() < cfg.thickness_probability:
         big = _change_thickness(big, rng)
     big = _affine(big, rng, cfg)
     if rng.random() < cfg.elastic_probability:
@@ -63,6 +72,16 @@ def _change_thickness(big: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     thinner = cv2.erode(big, kernel)
     # Never erase the digit: a stroke too thin to survive keeps its original width.
     return thinner if int(thinner.max()) > 64 else big
+
+
+def _reink(big: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    shape = big > 110
+    distance = skeleton_distance(shape)
+    if redraw_overlap(shape, distance) < REDRAWABLE:
+        return big
+    radius = rng.uniform(*cfg.pen_radius)
+    # Anti-aliased edge one pixel wide, as a pen photographed and scaled down leaves.
+    return np.asarray(np.clip((radius + 0.5 - distance) * 255.0, 0.0, 255.0), np.uint8)
 
 
 def _affine(big: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:

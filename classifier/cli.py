@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=_positive, help="train on the first N training digits only")
     train.add_argument("--batch-size", type=_positive, default=128, help="batch size (default 128)")
     train.add_argument("--version", help="version recorded in the metadata (default: a timestamp)")
+    train.add_argument("--learning-rate", type=float, default=2e-3, help="peak learning rate (default 0.002)")
+    train.add_argument(
+        "--start-from",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="fine-tune: start from this model folder's weights instead of random ones",
+    )
     train.add_argument(
         "--feedback",
         type=Path,
@@ -140,7 +147,9 @@ def _train(args: argparse.Namespace) -> int:
         seed=args.seed,
         limit=args.limit,
         batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
         feedback=args.feedback,
+        start_from=args.start_from,
     )
     if args.version:
         config.version = args.version

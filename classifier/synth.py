@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from classifier.strokes import REDRAWABLE, redraw_overlap, skeleton_distance
+
 SUBSET = Path(__file__).resolve().parent.parent / "tests" / "data" / "mnist_subset.npz"
 # The test digits are cut into three disjoint parts: one to develop against, one to
 # calibrate confidence on, one to report. Each split also has its own random stream.
@@ -103,32 +105,6 @@ class Look:
 # --------------------------------------------------------------------------- digits
 
 
-def _thin(mask: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning of a boolean mask to one-pixel-wide lines (vectorised)."""
-    img = np.pad(mask.astype(np.uint8), 1)
-    while True:
-        changed = False
-        for step in (0, 1):
-            p2, p3, p4 = img[:-2, 1:-1], img[:-2, 2:], img[1:-1, 2:]
-            p5, p6, p7 = img[2:, 2:], img[2:, 1:-1], img[2:, :-2]
-            p8, p9 = img[1:-1, :-2], img[:-2, :-2]
-            ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
-            count = sum(p.astype(np.int32) for p in ring[:8])
-            transitions = sum(((ring[i] == 0) & (ring[i + 1] == 1)).astype(np.int32) for i in range(8))
-            if step == 0:
-                first, second = p2 * p4 * p6 == 0, p4 * p6 * p8 == 0
-            else:
-                first, second = p2 * p4 * p8 == 0, p2 * p6 * p8 == 0
-            remove = (
-                (img[1:-1, 1:-1] == 1) & (count >= 2) & (count <= 6) & (transitions == 1) & first & second
-            )
-            if remove.any():
-                img[1:-1, 1:-1][remove] = 0
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1].astype(bool)
-
-
 def stroke_alpha(digit: np.ndarray, height: float, stroke: float | None = None) -> np.ndarray:
     """An MNIST digit redrawn as ink coverage in [0, 1], ``height`` px tall, cropped to the ink.
 
@@ -144,9 +120,8 @@ def stroke_alpha(digit: np.ndarray, height: float, stroke: float | None = None) 
         alpha = np.clip((grey - 0.5) * max(k, 1.0) * 0.9 + 0.5, 0.0, 1.0)
     else:
         big = cv2.resize(digit, (112, 112), interpolation=cv2.INTER_CUBIC) > 110
-        skeleton = _thin(big)
-        distance = cv2.distanceTransform((~skeleton).astype(np.uint8), cv2.DIST_L2, 5)
-        if _redraw_overlap(big, distance) < 0.6:
+        distance = skeleton_distance(big)
+        if redraw_overlap(big, distance) < REDRAWABLE:
             # A digit written as blobs (a loop filled in) has a skeleton that is not the
             # digit: redrawn with a pen it would become another digit. Keep its own shape.
             return stroke_alpha(digit, height, None)
@@ -157,17 +132,6 @@ def stroke_alpha(digit: np.ndarray, height: float, stroke: float | None = None) 
     if ys.size == 0:
         return np.zeros((1, 1), np.float32)
     return np.asarray(alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], np.float32)
-
-
-def _redraw_overlap(shape: np.ndarray, distance: np.ndarray) -> float:
-    """Intersection over union of a digit's own shape and its skeleton redrawn at the
-    digit's own stroke width (both at 112x112)."""
-    area = float(shape.sum())
-    contours, _ = cv2.findContours(shape.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
-    redrawn = distance <= area / max(perimeter, 1.0)
-    union = float((shape | redrawn).sum())
-    return float((shape & redrawn).sum()) / max(union, 1.0)
 
 
 def number_alpha(

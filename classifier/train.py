@@ -47,6 +47,7 @@ class TrainConfig:
     augment: bool = True
     feedback: Path | None = None  # the bot's SQLite database: users' confirmed/corrected digits
     feedback_share: float = 0.15  # about this share of each epoch comes from feedback samples
+    start_from: Path | None = None  # a model folder whose weights training starts from (fine-tuning)
     progress_file: Path | None = None  # one JSON line per epoch, for the bot's /retrain message
     version: str = field(default_factory=lambda: _utc_now().strftime("%Y%m%d-%H%M%S"))
     verbose: int = 1
@@ -206,6 +207,10 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         alpha=0.01,
     )
     model = build_model()
+    if cfg.start_from:
+        start = cfg.start_from / KERAS_FILE if cfg.start_from.is_dir() else cfg.start_from
+        model.set_weights(keras.models.load_model(start, compile=False).get_weights())
+        print(f"starting from the weights of {start}")
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
         loss="sparse_categorical_crossentropy",

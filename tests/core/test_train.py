@@ -81,6 +81,23 @@ def test_same_seed_same_model_other_seed_other_model(
     assert not all(np.array_equal(a, c) for a, c in zip(weights["a"], weights["c"], strict=True))
 
 
+def test_fine_tuning_starts_from_the_given_model(
+    trained: tuple[Path, dict[str, Any]], tmp_path: Path, mnist_subset_path: Path
+) -> None:
+    start, _ = trained
+    start_weights = keras.models.load_model(start / "model.keras").get_weights()
+    # A learning rate too small to move the weights: what comes out is what went in.
+    out = tmp_path / "tuned"
+    metadata = train(
+        _config(out, mnist_subset_path, epochs=1, limit=800, learning_rate=1e-12, start_from=start, seed=9)
+    )
+    tuned = keras.models.load_model(out / "model.keras")
+    pairs = zip(tuned.weights, start_weights, strict=True)
+    kernels = [(v, s) for v, s in pairs if v.trainable and v.ndim > 1]
+    assert kernels and all(np.allclose(v.numpy(), s, atol=1e-6) for v, s in kernels)
+    assert metadata["accuracy"] > 0.90 and metadata["config"]["start_from"] == str(start)
+
+
 class _Interrupt(Exception):
     pass
 

@@ -6,8 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from classifier.augment import augment
+from classifier import augment as augment_module
+from classifier.augment import AugmentConfig, augment
 from classifier.mnist_format import renormalise, to_mnist, to_model_input
+from classifier.strokes import thin
 
 
 def _centre_of_mass(digit: np.ndarray) -> tuple[float, float]:
@@ -85,3 +87,28 @@ def test_augmentation_keeps_mnist_format_and_is_seeded(
     for digit in first:
         cy, cx = _centre_of_mass(digit)
         assert digit.max() > 200 and abs(cy - 14) < 3.5 and abs(cx - 14) < 3.5
+
+
+def test_reinking_redraws_a_digit_with_an_even_pen(mnist_test_digits: tuple[np.ndarray, np.ndarray]) -> None:
+    x, _ = mnist_test_digits
+    rng = np.random.default_rng(0)
+    redrawn_count = 0
+    for pen in (2.0, 4.5):
+        fixed = AugmentConfig(pen_radius=(pen, pen))
+        for digit in x[:20]:
+            big = cv2.resize(digit, (84, 84), interpolation=cv2.INTER_LINEAR)
+            redrawn = augment_module._reink(big, rng, fixed)
+            shape, ink = big > 110, redrawn > 127
+            if np.array_equal(redrawn, big):
+                continue  # a digit written as blobs is left as it is
+            redrawn_count += 1
+            # Even: along the new strokes' middle, their half-width is the pen's radius
+            # (junctions aside), wherever MNIST's strokes swelled or tapered.
+            half_width = cv2.distanceTransform(ink.astype(np.uint8), cv2.DIST_L2, 5)[thin(ink)]
+            assert pen - 1.0 <= np.median(half_width) <= pen + 1.0
+            assert np.percentile(half_width, 80) <= pen + 1.5
+            # Along the digit's own path: the new ink lies on the old strokes' skeleton.
+            near = cv2.dilate(shape.astype(np.uint8), np.ones((2 * round(pen) + 3,) * 2, np.uint8)) > 0
+            assert (ink & ~near).sum() <= 0.02 * ink.sum()
+            assert (ink & shape).sum() >= 0.5 * min(ink.sum(), shape.sum())
+    assert redrawn_count >= 36  # of 40: nearly every digit is redrawn
