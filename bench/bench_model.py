@@ -16,14 +16,16 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.timing import p50_p95, timed  # noqa: E402
+
 SUBSET = ROOT / "tests" / "data" / "mnist_subset.npz"
 
 STARTUP_LITERT = """
@@ -42,22 +44,6 @@ m = keras.models.load_model(sys.argv[1] + "/model.keras")
 m.predict(np.zeros((1, 28, 28, 1), np.float32), verbose=0)
 print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
-
-
-def percentiles(samples: list[float]) -> tuple[float, float]:
-    ms = np.array(samples) * 1000
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
-
-
-def timed(fn: Callable[[], object], repeats: int, warmup: int = 3) -> tuple[float, float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return percentiles(samples)
 
 
 def startup(script: str, model: Path, runs: int = 3) -> tuple[float, float]:
@@ -105,9 +91,11 @@ def main() -> None:
         digits = x_test[:batch]
         inputs = to_model_input(digits)
         rows[batch] = {
-            "LiteRT": timed(partial(classifier.predict, digits), args.repeats),
-            "tf.function": timed(partial(forward, inputs), args.repeats),
-            "model.predict": timed(partial(model.predict, inputs, verbose=0), max(20, args.repeats // 5)),
+            "LiteRT": p50_p95(timed(partial(classifier.predict, digits), args.repeats, warmup=3)),
+            "tf.function": p50_p95(timed(partial(forward, inputs), args.repeats, warmup=3)),
+            "model.predict": p50_p95(
+                timed(partial(model.predict, inputs, verbose=0), max(20, args.repeats // 5), warmup=3)
+            ),
         }
         for name, (p50, p95) in rows[batch].items():
             print(f"batch {batch:2d}  {name:14s} p50 {p50:8.3f}  p95 {p95:8.3f}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,21 +29,8 @@ from classifier.preprocess import DECODE_SIDE, prepare
 from classifier.reader import DigitReader
 from classifier.serving import KERAS_FILE, Classifier, default_model_path
 
-
-def timed(fn: Callable[[], object], repeats: int, warmup: int = 5) -> list[float]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return samples
-
-
-def p50_p95(samples: list[float]) -> tuple[float, float]:
-    ms = np.asarray(samples) * 1000
-    return float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.timing import p50_p95, timed
 
 
 def phone_photo(x: np.ndarray, y: np.ndarray) -> tuple[bytes, int]:
