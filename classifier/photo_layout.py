@@ -18,6 +18,7 @@ MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter
 SHADOW = "a shadow or the edge of the page"
 ALONG_FRAME = "along the edge of the photo"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
+CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
 
 
 @dataclass
@@ -368,13 +369,20 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
             layout.rejected.append((g, "a mark at the edge"))
     inside = [g for g in layout.digits if not _touches_border(g, shape)]
     if not inside:
+        # Nothing lies wholly inside the photo: a part the frame cuts is a digit only in a
+        # close-up of it; a smaller one is a piece of the table or a shadow at the frame.
+        for g in [g for g in layout.digits if g.h < CLOSE_UP * short]:
+            layout.digits.remove(g)
+            layout.rejected.append((g, "a mark at the edge"))
         return
     tallest = max(g.h for g in inside)
     top = min(g.y for g in inside)
     bottom = max(g.y1 for g in inside)
     for g in [g for g in layout.digits if _touches_border(g, shape)]:
         in_row = min(g.y1, bottom) - max(g.y, top) >= 0.6 * min(g.h, bottom - top)
-        if not (in_row and 0.6 * tallest <= g.h <= 1.5 * tallest):
+        # A number runs off the photo next to its other digits, not across bare paper.
+        gap = min(max(g.x, d.x) - min(g.x1, d.x1) for d in inside)
+        if not (in_row and 0.6 * tallest <= g.h <= 1.5 * tallest and gap <= 0.6 * tallest):
             layout.digits.remove(g)
             layout.rejected.append((g, "a mark at the edge"))
 

@@ -196,6 +196,37 @@ def test_a_digit_filling_and_touching_the_frame_is_found(mnist: tuple[np.ndarray
     assert len(prepared.digits) == 1
 
 
+def _stamp(mask: np.ndarray, digit: np.ndarray, x: int, y: int, height: int) -> None:
+    """Put an MNIST digit's ink into a mask (in place), its corner at (x, y); the mask's
+    edges cut it where it runs off."""
+    ink = (synth.stroke_alpha(digit, height, 0.12) > 0.5).astype(np.uint8) * 255
+    h, w = ink.shape
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + w, mask.shape[1]), min(y + h, mask.shape[0])
+    mask[y0:y1, x0:x1] |= ink[y0 - y : y1 - y, x0 - x : x1 - x]
+
+
+def test_a_part_cut_by_the_frame_is_a_digit_next_to_the_number_or_in_a_close_up(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    x, _ = mnist
+    alone = np.zeros((480, 640), np.uint8)
+    _stamp(alone, x[0], -25, 150, 150)  # a third of the frame's height, cut by it: table, shadow
+    assert find_digits(alone, frame=True).digits == []
+    close_up = np.zeros((480, 640), np.uint8)
+    _stamp(close_up, x[0], -25, 60, 300)
+    assert len(find_digits(close_up, frame=True).digits) == 1
+
+    far = np.zeros((480, 640), np.uint8)
+    _stamp(far, x[0], 300, 150, 150)
+    _stamp(far, x[1], -25, 150, 150)  # in the row, but across bare paper from the number
+    assert [g.x >= 300 for g in find_digits(far, frame=True).digits] == [True]
+    running_off = np.zeros((480, 640), np.uint8)
+    _stamp(running_off, x[0], 410, 150, 150)
+    _stamp(running_off, x[1], 540, 150, 150)  # the number's last digit, cut by the frame
+    assert len(find_digits(running_off, frame=True).digits) == 2
+
+
 def test_a_small_number_in_a_big_photo_is_read_from_full_resolution(
     mnist: tuple[np.ndarray, np.ndarray],
 ) -> None:
