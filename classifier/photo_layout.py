@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from classifier.photo_ink import label_type
+
 MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter are not ink
 SHADOW = "a shadow or the edge of the page"
 ALONG_FRAME = "along the edge of the photo"
@@ -47,7 +49,7 @@ class Part:
 @dataclass
 class Layout:
     digits: list[Part]  # left to right
-    labels: np.ndarray  # int32 (h, w) connected-component labels of the ink mask
+    labels: np.ndarray  # (h, w) connected-component labels of the ink mask (uint16 or int32)
     rejected: list[tuple[Part, str]]  # groups that were not taken as digits, and why
 
     @property
@@ -222,7 +224,9 @@ def edge_support(labels: np.ndarray, count: int, dark: np.ndarray, paper: np.nda
     around = cv2.dilate(mask, np.ones((7, 7), np.uint8))
     ring = cv2.subtract(around, near) > 0
     # Whose ring a pixel is in: the (largest) label within reach.
-    owner = cv2.dilate(labels.astype(np.uint16 if count < 65536 else np.float32), np.ones((7, 7), np.uint8))
+    owner = cv2.dilate(
+        labels.astype(np.uint16 if count < 65536 else np.float32, copy=False), np.ones((7, 7), np.uint8)
+    )
     owner = owner[ring].astype(np.intp)
     members = labels[inside]
     area = np.maximum(np.bincount(members, minlength=count), 1)
@@ -251,7 +255,7 @@ def find_digits(
     """
     h, w = mask.shape
     short = min(h, w)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=label_type(mask))
     speck = max(3, round((0.005 * short) ** 2))
     whole_photo = frame
     support = edge_support(labels, count, *surroundings) if surroundings is not None else None
@@ -263,7 +267,9 @@ def find_digits(
         if doubtful.any():
             keep = valleys(*surroundings, radius=max(3, round(0.06 * short)))
             mask = np.where(doubtful[labels] & ~keep, np.uint8(0), mask)
-            count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+            count, labels, stats, _ = cv2.connectedComponentsWithStats(
+                mask, connectivity=8, ltype=label_type(mask)
+            )
             support = edge_support(labels, count, *surroundings)
     if whole_photo:
         # How many of each part's pixels lie in a band along the frame.
