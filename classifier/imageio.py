@@ -41,7 +41,7 @@ _UPRIGHT = {
     4: lambda a: a[::-1, :],
     5: lambda a: a.T,
     6: lambda a: np.rot90(a, -1),
-    7: lambda a: np.rot90(a, 1)[::-1, :],
+    7: lambda a: np.rot90(a, -1)[::-1, :],
     8: lambda a: np.rot90(a, 1),
 }
 
@@ -151,7 +151,9 @@ def _draft(image: Image.Image, min_side: int) -> None:
     width, height = image.size
     factor = _halving(width, height, min_side, 8)
     # At full scale, still skip the colour conversion.
-    image.draft("L", (-(-width // factor), -(-height // factor)))
+    # Pillow picks the largest scale whose result is at least the size asked for: asking for
+    # the rounded-down size lets it reach ``factor`` when the sides do not divide evenly.
+    image.draft("L", (max(1, width // factor), max(1, height // factor)))
 
 
 def _reduction(image: Image.Image, min_side: int) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from classifier import imageio
 from classifier.imageio import ImageError, decode
@@ -67,6 +67,20 @@ def test_exif_orientation_turns_the_picture_upright(orientation: int) -> None:
     assert decoded.orientation == orientation
     assert decoded.gray.shape == upright.shape
     assert _dark_block_at_top_left(decoded.gray)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_is_turned_as_pillow_turns_it(orientation: int) -> None:
+    rng = np.random.default_rng(orientation)
+    stored = np.full((60, 80), 230, np.uint8)
+    stored[5:20, 8:30] = 20  # nothing symmetric: every turn and mirror looks different
+    stored[40:55, 60:64] = 90
+    stored += rng.integers(0, 5, stored.shape, dtype=np.uint8)
+    exif = Image.Exif()
+    exif[imageio.ORIENTATION_TAG] = orientation
+    data = _encode(Image.fromarray(stored), "PNG", exif=exif.tobytes())
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("L"))
+    assert np.array_equal(decode(data).gray, expected)
 
 
 def test_sixteen_bit_grey_is_scaled_to_eight_bits() -> None:
