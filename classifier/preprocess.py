@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from classifier.imageio import MAX_PIXELS, ImageError, decode
+from classifier.imageio import FULL_SIDE, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import InkMap, detect_light_ink, find_ink, flat_background
 from classifier.photo_layout import Layout, Part, find_digits, shape_of
@@ -70,9 +70,13 @@ def prepare(data: bytes) -> Prepared:
     """Image bytes -> the digits in it, ready for the model. Raises ``ImageError``."""
     decoded = decode(data, min_side=DECODE_SIDE)
 
+    # Only a JPEG decodes at any DCT scale; anything else is never sharper than FULL_SIDE.
+    longest = max(decoded.gray.shape) * decoded.scale
+    sharpest = 1.0 if decoded.format == "JPEG" else float(np.ceil(longest / FULL_SIDE - 1e-6))
+
     def sharper(min_side: int) -> tuple[np.ndarray, float]:
-        if min(decoded.gray.shape) >= min_side:  # decoding again would give the same image
-            return decoded.gray, decoded.scale
+        if min(decoded.gray.shape) >= min_side or decoded.scale <= sharpest:
+            return decoded.gray, decoded.scale  # decoding again would give the same image
         again = decode(data, min_side=min_side)
         return again.gray, again.scale
 
@@ -131,7 +135,8 @@ def prepare_gray(
         short = max(REGION_SIDE, min(gray.shape) * SHARPER_BELOW / max(shown, 1.0))
         source, source_scale = sharper(int(short))
         factor *= source_scale / scale  # analysis pixels per pixel of the sharper image
-        notes["decoded_again"] = f"1/{round(source_scale)}" if source_scale > 1 else "full resolution"
+        if source_scale != scale:
+            notes["decoded_again"] = f"1/{round(source_scale)}" if source_scale > 1 else "full resolution"
     region = _read_region(source, layout.digits, thinnest, factor, ink.light_ink, ink.background)
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from classifier import synth
+from classifier import imageio, preprocess, synth
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import detect_light_ink, find_ink, remove_lines
 from classifier.photo_layout import Part, find_digits, group_parts
@@ -219,7 +219,7 @@ def test_a_part_cut_by_the_frame_is_a_digit_next_to_the_number_or_in_a_close_up(
 
     far = np.zeros((480, 640), np.uint8)
     _stamp(far, x[0], 300, 150, 150)
-    _stamp(far, x[1], -25, 150, 150)  # in the row, but across bare paper from the number
+    _stamp(far, x[1], -10, 150, 150)  # in the row, but across bare paper from the number
     assert [g.x >= 300 for g in find_digits(far, frame=True).digits] == [True]
     running_off = np.zeros((480, 640), np.uint8)
     _stamp(running_off, x[0], 410, 150, 150)
@@ -292,3 +292,21 @@ def test_find_digits_on_an_empty_mask() -> None:
 def test_unreadable_bytes_raise_image_error() -> None:
     with pytest.raises(ImageError):
         prepare(b"not an image")
+
+
+def test_a_picture_that_cannot_be_decoded_sharper_is_decoded_once(
+    mnist: tuple[np.ndarray, np.ndarray], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    x, _ = mnist
+    page = _page(9000, 400)  # wider than FULL_SIDE: a PNG is never decoded larger than 1/3
+    _write(page, x[0], 4000, 120, 160)
+    sides: list[int] = []
+
+    def counting_decode(data: bytes, min_side: int = 0) -> imageio.Decoded:
+        sides.append(min_side)
+        return imageio.decode(data, min_side)
+
+    monkeypatch.setattr(preprocess, "decode", counting_decode)
+    prepared = preprocess.prepare(_png(page))
+    assert len(prepared.digits) == 1 and "decoded_again" not in prepared.notes
+    assert len(sides) == 1
