@@ -27,6 +27,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="digitbot", description="Read handwritten digits from photos; train and serve the model."
@@ -49,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=_positive, help="train on the first N training digits only")
     train.add_argument("--batch-size", type=_positive, default=128, help="batch size (default 128)")
     train.add_argument("--version", help="version recorded in the metadata (default: a timestamp)")
-    train.add_argument("--learning-rate", type=float, default=2e-3, help="peak learning rate (default 0.002)")
+    train.add_argument(
+        "--learning-rate", type=_positive_float, default=2e-3, help="peak learning rate (default 0.002)"
+    )
     train.add_argument(
         "--start-from",
         type=Path,

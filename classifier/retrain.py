@@ -97,9 +97,9 @@ def run_job(args: argparse.Namespace) -> dict[str, Any]:
     )
     if args.version:
         config.version = args.version
-    metadata = train(config)
-
     mnist = load_mnist(args.data)
+    metadata = train(config, mnist=mnist)
+
     x_test, y_test = mnist.x_test, mnist.y_test
     if args.test_limit:
         x_test, y_test = x_test[: args.test_limit], y_test[: args.test_limit]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from classifier.augment import augment
-from classifier.data import load_mnist
+from classifier.data import Mnist, load_mnist
 from classifier.feedback import empty, load_feedback, oversample
 from classifier.files import publish, staging_dir
 from classifier.mnist_format import renormalise, to_model_input
@@ -159,8 +159,11 @@ def split_validation(y: np.ndarray, size: int, seed: int) -> tuple[np.ndarray, n
     return train, validation
 
 
-def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
-    """Train, evaluate and write the model files; returns the metadata written."""
+def train(cfg: TrainConfig, callbacks: Sequence[Any] = (), mnist: Mnist | None = None) -> dict[str, Any]:
+    """Train, evaluate and write the model files; returns the metadata written.
+
+    ``mnist``: the data set already loaded from ``cfg.data`` (a caller that also needs it
+    saves loading and hashing it twice)."""
     import keras
     import tensorflow as tf
 
@@ -172,7 +175,7 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
     tf.config.experimental.enable_op_determinism()
 
     # --- data -----------------------------------------------------------------
-    mnist = load_mnist(cfg.data)
+    mnist = mnist or load_mnist(cfg.data)
     x_all, y_all = mnist.x_train, mnist.y_train
     if cfg.limit:
         x_all, y_all = x_all[: cfg.limit], y_all[: cfg.limit]
@@ -207,9 +210,11 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
         alpha=0.01,
     )
     model = build_model()
+    start_sha256 = None
     if cfg.start_from:
         start = cfg.start_from / KERAS_FILE if cfg.start_from.is_dir() else cfg.start_from
         model.set_weights(keras.models.load_model(start, compile=False).get_weights())
+        start_sha256 = hashlib.sha256(start.read_bytes()).hexdigest()  # which model, not just where
         print(f"starting from the weights of {start}")
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
@@ -268,6 +273,7 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = ()) -> dict[str, Any]:
             "holdout": len(feedback_holdout),
             "holdout_accuracy": feedback_accuracy,
         },
+        "started_from_sha256": start_sha256,
         "training_seconds": round(fit_seconds, 1),
         "seconds_per_epoch": round(fit_seconds / cfg.epochs, 1),
         "config": {

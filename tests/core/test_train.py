@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,7 @@ def test_fine_tuning_starts_from_the_given_model(
     kernels = [(v, s) for v, s in pairs if v.trainable and v.ndim > 1]
     assert kernels and all(np.allclose(v.numpy(), s, atol=1e-6) for v, s in kernels)
     assert metadata["accuracy"] > 0.90 and metadata["config"]["start_from"] == str(start)
+    assert metadata["started_from_sha256"] == hashlib.sha256((start / "model.keras").read_bytes()).hexdigest()
 
 
 class _Interrupt(Exception):
