@@ -77,17 +77,12 @@ class BotProcess:
     _reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DIGITBOT_"))}
-        env.update(
-            TELEGRAM_BOT_TOKEN=self.standin.token,
-            TELEGRAM_API_URL=self.standin.api_url,
-            TELEGRAM_FILE_URL=self.standin.file_url,
+        env = self.standin.bot_environment(
             DIGITBOT_MODEL=str(default_model_path()),
             DIGITBOT_DATA_DIR=str(self.data_dir),
             DIGITBOT_LOG_LEVEL="INFO",
-            PYTHONPATH=str(ROOT),
+            **self.extra_env,
         )
-        env.update(self.extra_env)
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", cwd=self.data_dir, env=env, stderr=asyncio.subprocess.PIPE
         )

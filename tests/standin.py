@@ -24,10 +24,12 @@ import dataclasses
 import io
 import itertools
 import json
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, web
@@ -159,6 +161,20 @@ class BotApiStandIn:
     @property
     def file_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/file/bot"
+
+    def bot_environment(self, **settings: str) -> dict[str, str]:
+        """The environment for a bot process that talks to this stand-in: the caller's,
+        without any TELEGRAM_* or DIGITBOT_* setting of its own (none may leak in, least of
+        all a real token), with the repository importable, plus ``settings``."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DIGITBOT_"))}
+        env.update(
+            TELEGRAM_BOT_TOKEN=self.token,
+            TELEGRAM_API_URL=self.api_url,
+            TELEGRAM_FILE_URL=self.file_url,
+            PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+        )
+        env.update(settings)
+        return env
 
     # Playing users -------------------------------------------------------------------------
 
