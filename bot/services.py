@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
+import numpy as np
 from telegram.ext import Application, ContextTypes
 
 from bot.batcher import Batcher
@@ -22,12 +24,29 @@ from bot.pipeline import Pipeline
 from bot.retraining import JobRecord, Retrainer
 from bot.storage import Storage
 from classifier.model_store import ModelStore
+from classifier.preprocess import prepare
 from classifier.serving import ModelError
 
 log = logging.getLogger(__name__)
 
 KEY = "digitbot.services"
 HOUSEKEEPING_EVERY = 3600.0  # seconds between prunes of old answers
+
+
+def _warm_up_photo() -> bytes:
+    """A small PNG of one stroke: enough to run every step of the preprocessing."""
+    page = np.full((120, 90), 235, np.uint8)
+    cv2.line(page, (45, 20), (40, 100), 30, 6)
+    return bytes(cv2.imencode(".png", page)[1])
+
+
+def _warm_up(start_together: threading.Barrier, photo: bytes) -> None:
+    """Run in each of the pool's threads at start-up: the threads are made now, not one by
+    one under the first users' photos, and each pays its first-call costs (OpenCV's and
+    NumPy's buffers, its own malloc arena) before anyone waits for it."""
+    with contextlib.suppress(threading.BrokenBarrierError):
+        start_together.wait(timeout=10)  # holds this thread, so the pool makes the next one
+    prepare(photo)
 
 
 @dataclass
@@ -56,6 +75,10 @@ class Services:
         model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digitbot-model")
         storage: Storage | None = None
         try:
+            barrier, photo = threading.Barrier(settings.workers), _warm_up_photo()
+            await asyncio.gather(
+                *(loop.run_in_executor(pool, _warm_up, barrier, photo) for _ in range(settings.workers))
+            )
             store = await loop.run_in_executor(pool, open_model_store, settings)
             model = await loop.run_in_executor(model_thread, load_served_model, store)
             storage = await Storage.open(settings.db_path)

@@ -6,16 +6,18 @@ import asyncio
 import io
 import logging
 import re
+import threading
 from pathlib import Path
 
 import pytest
 from telegram import Document, PhotoSize
 
-from bot.config import MISSING_TOKEN, ConfigError, load_settings
+from bot.config import MISSING_TOKEN, ConfigError, Settings, load_settings
 from bot.handlers.photos import choose_photo_size, is_image_document
 from bot.limits import Overloaded, PhotoRateLimiter, Verdict, WorkSlots
 from bot.logs import REDACTED, RedactingFilter, setup_logging
 from bot.replies import answer_keyboard, format_reading, parse_callback, percent
+from bot.services import Services
 from classifier.reader import UNSURE_BELOW, DigitResult, Reading
 from tests.standin import TOKEN
 
@@ -278,3 +280,17 @@ def test_env_example_documents_exactly_the_settings_the_bot_reads(tmp_path: Path
     assert settings == defaults
     # As copied, only the token is set.
     assert re.findall(r"^((?:TELEGRAM|DIGITBOT)_[A-Z_]+)=", example, re.MULTILINE) == ["TELEGRAM_BOT_TOKEN"]
+
+
+async def test_every_worker_thread_starts_with_the_bot(tmp_path: Path, model_path: Path) -> None:
+    """The pool's threads are made and warmed up before the first photo, not under it."""
+    settings = Settings(token=TOKEN, model_path=model_path, db_path=tmp_path / "digitbot.sqlite3", workers=3)
+    before = {t.ident for t in threading.enumerate()}
+    services = await Services.start(settings)
+    try:
+        workers = [
+            t for t in threading.enumerate() if t.name.startswith("digitbot-work") and t.ident not in before
+        ]
+        assert len(workers) == 3
+    finally:
+        await services.close()
