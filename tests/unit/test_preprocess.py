@@ -310,3 +310,21 @@ def test_a_picture_that_cannot_be_decoded_sharper_is_decoded_once(
     prepared = preprocess.prepare(_png(page))
     assert len(prepared.digits) == 1 and "decoded_again" not in prepared.notes
     assert len(sides) == 1
+
+
+@pytest.mark.parametrize(("index", "gap"), [(1, 6), (0, 4)])
+def test_a_hairline_broken_into_pieces_is_read_as_one_digit(
+    mnist: tuple[np.ndarray, np.ndarray], index: int, gap: int
+) -> None:
+    x, _ = mnist
+    alpha = synth.stroke_alpha(x[index], 220, 0.012)  # written with a hairline pen ...
+    for row in range(gap):
+        alpha[row::24] = 0  # ... that skipped ``gap`` rows in every 24: the stroke falls into pieces
+    assert cv2.connectedComponents((alpha > 0.5).astype(np.uint8))[0] - 1 >= 5
+    page = _page(1280, 960)
+    h, w = alpha.shape
+    page[380 : 380 + h, 560 : 560 + w] = page[380 : 380 + h, 560 : 560 + w] * (1 - alpha) + 30 * alpha
+    prepared = prepare(_jpeg(page))
+    assert len(prepared.digits) == 1
+    _, _, _, box_h = prepared.boxes[0]
+    assert box_h >= 0.8 * h  # the whole digit, not one of its pieces
