@@ -20,6 +20,7 @@ MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter
 SHADOW = "a shadow or the edge of the page"
 ALONG_FRAME = "along the edge of the photo"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
+HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
 
 
@@ -243,6 +244,7 @@ def find_digits(
     surroundings: tuple[np.ndarray, np.ndarray] | None = None,
     frame: bool = False,
     row: tuple[float, float] | None = None,
+    bridge: bool = True,
 ) -> Layout:
     """The digits in an ink mask.
 
@@ -251,8 +253,16 @@ def find_digits(
     mask's border is a photo's frame, so things lying along it (a table's edge) and small
     marks near it are not digits, and only the main row of digits is kept. ``row`` (top,
     bottom): where the digits were found, in a region cut from the photo; groups mostly
-    outside that band are not digits.
+    outside that band are not digits. ``bridge``: a hairline's ink breaks up where the pen
+    barely touched, so when the strokes are that thin they are widened by a pixel first and
+    the pieces of one digit stay one part; unless that leaves no digit at all (a digit a few
+    pixels tall becomes a blob).
     """
+    if bridge and mask.any() and shape_of(mask > 0).stroke < HAIRLINE_PX:
+        bridged = np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8)))
+        layout = find_digits(bridged, surroundings, frame, row, bridge=False)
+        if layout.digits:
+            return layout
     h, w = mask.shape
     short = min(h, w)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=label_type(mask))

@@ -48,7 +48,6 @@ MAX_ZOOM = 2.0  # ... but never enlarged more than this: enlarging adds no detai
 REGION_MARGIN = 0.6  # paper kept around the digits, as a share of their height
 SCENE_INK_SHARE = 0.1  # a frame this much "ink" ...
 SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the ink's contrast) is a scene
-HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
 STROKE_RANGE = (0.07, 0.18)  # stroke widths left alone (MNIST's 5th-95th percentile)
 
@@ -162,25 +161,7 @@ def _find_number(analysis: np.ndarray) -> tuple[InkMap, Layout]:
     # table or marks along its frame (a digit may touch it).
     background = flat_background(analysis)
     ink = find_ink(analysis, light_ink=detect_light_ink(analysis), background=background)
-    return ink, _group(ink.mask, (ink.dark, ink.paper), frame=background is None)
-
-
-def _group(
-    mask: np.ndarray,
-    surroundings: tuple[np.ndarray, np.ndarray] | None = None,
-    frame: bool = False,
-    row: tuple[float, float] | None = None,
-) -> Layout:
-    """``find_digits`` on an ink mask. A hairline's ink breaks up where the pen barely
-    touched: when the strokes are that thin they are widened by a pixel first, so the
-    pieces of one digit stay one part; unless that leaves no digit at all (a digit a few
-    pixels tall becomes a blob)."""
-    if mask.any() and shape_of(mask > 0).stroke < HAIRLINE_PX:
-        bridged = np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8)))
-        layout = find_digits(bridged, surroundings, frame, row)
-        if layout.digits:
-            return layout
-    return find_digits(mask, surroundings, frame, row)
+    return ink, find_digits(ink.mask, (ink.dark, ink.paper), frame=background is None)
 
 
 def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
@@ -267,7 +248,7 @@ def _read_region(
     # below it. (A digit of the row the small analysis image broke apart is kept.)
     s = zoom / factor
     row = (min(g.y for g in digits) * s - y0 * zoom, max(g.y1 for g in digits) * s - y0 * zoom)
-    layout = _group(ink.mask, row=row)
+    layout = find_digits(ink.mask, row=row)
     return _Region(ink, layout, (x0, y0, x1 - x0, y1 - y0), zoom)
 
 
