@@ -2,10 +2,9 @@
 
 Each digit is enlarged 3x, given another stroke width (thickened or thinned, or
 re-inked: its skeleton redrawn with an even pen, as ballpoints and markers write),
-warped (rotation, scale,
-aspect, shear and an elastic wobble as a hand makes) and then put back into
-MNIST's format by the same ``to_mnist`` the photo pipeline uses, so the model
-trains on exactly the kind of input it will be served. A last small shift
+warped (rotation, scale, aspect, shear and an elastic wobble as a hand makes) and then
+put back into MNIST's format by the same ``to_mnist`` the photo pipeline uses, so the
+model trains on exactly the kind of input it will be served. A last small shift
 covers segmentation that centres a digit imperfectly.
 """
 

@@ -175,7 +175,7 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = (), mnist: Mnist | None =
     tf.config.experimental.enable_op_determinism()
 
     # --- data -----------------------------------------------------------------
-    mnist = mnist or load_mnist(cfg.data)
+    mnist = mnist if mnist is not None else load_mnist(cfg.data)
     x_all, y_all = mnist.x_train, mnist.y_train
     if cfg.limit:
         x_all, y_all = x_all[: cfg.limit], y_all[: cfg.limit]
