@@ -183,6 +183,7 @@ class _Picture:
     size: tuple[int, int]
     transparency: bool  # palette or colour-key transparency (``info["transparency"]``)
     rows: Callable[[int, int], Image.Image]  # (top, bottom) -> that strip
+    key: object = None  # the colour key itself (``info["transparency"]``), if any
 
 
 def _picture(image: Image.Image, data: bytes) -> _Picture:
@@ -205,7 +206,8 @@ def _picture(image: Image.Image, data: bytes) -> _Picture:
     def rows(top: int, bottom: int) -> Image.Image:
         return image if top == 0 and bottom >= height else image.crop((0, top, width, bottom))
 
-    return _Picture(image.mode, image.size, "transparency" in image.info, rows)
+    key = image.info.get("transparency")
+    return _Picture(image.mode, image.size, "transparency" in image.info, rows, key)
 
 
 def _array_picture(pixels: np.ndarray) -> _Picture:
@@ -224,7 +226,7 @@ def _array_picture(pixels: np.ndarray) -> _Picture:
 def _to_gray(picture: _Picture, factor: int) -> tuple[np.ndarray, str | None]:
     """The picture as uint8 grey, shrunk ``factor`` times (area average)."""
     if picture.mode in _ALPHA or picture.transparency:
-        flatten, background = _flattener(picture, factor)
+        flatten, background = _flattener(picture, factor, _grey_alpha_of(picture, factor))
         return _by_strips(picture, factor, flatten), background
     if picture.mode in _EIGHT_BIT:
         return _by_strips(picture, factor, _luma), None
@@ -267,13 +269,30 @@ def _grey_alpha(strip: Image.Image) -> tuple[np.ndarray, np.ndarray]:
     return la[..., 0], la[..., 1]
 
 
-def _flattener(picture: _Picture, factor: int) -> tuple[Converter, str]:
+def _grey_alpha_of(picture: _Picture, factor: int) -> Callable[[Image.Image], tuple[np.ndarray, np.ndarray]]:
+    """How to split a strip into 8-bit grey and alpha. A 16-bit or 32-bit grey picture with
+    a colour key is scaled to 8 bits first, as it would be without one (Pillow's own
+    conversion to RGBA clips its values to white)."""
+    if picture.mode in _EIGHT_BIT or picture.mode in _ALPHA or picture.key is None:
+        return _grey_alpha
+    to_uint8 = _deep_to_uint8(picture, factor)
+
+    def deep_grey_alpha(strip: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+        shown = np.asarray(strip) != picture.key
+        return to_uint8(strip), np.where(shown, np.uint8(255), np.uint8(0))
+
+    return deep_grey_alpha
+
+
+def _flattener(
+    picture: _Picture, factor: int, grey_alpha: Callable[[Image.Image], tuple[np.ndarray, np.ndarray]]
+) -> tuple[Converter, str]:
     """Grey+alpha -> grey on a background chosen to contrast with what is drawn (a first
     pass over the strips looks at what is drawn): light strokes on a transparent canvas go
     on black, dark ones on white. In 16-bit integers: float32 at full size cost 1.2 GB."""
     shown = total = 0  # pixels more opaque than not, and the sum of their grey
     for _, strip in _strips(picture, factor):
-        grey, alpha = _grey_alpha(strip)
+        grey, alpha = grey_alpha(strip)
         visible = alpha >= 128
         shown += int(np.count_nonzero(visible))
         total += int(grey[visible].sum(dtype=np.int64))
@@ -282,7 +301,7 @@ def _flattener(picture: _Picture, factor: int) -> tuple[Converter, str]:
     background = np.uint16(0 if light_ink else 255)
 
     def flatten(strip: Image.Image) -> np.ndarray:
-        grey, alpha = _grey_alpha(strip)
+        grey, alpha = grey_alpha(strip)
         a = alpha.astype(np.uint16)
         # grey * a + background * (255 - a) <= 255 * 255: exact in 16 bits; rounded.
         flat = grey * a + background * (np.uint16(255) - a) + np.uint16(127)

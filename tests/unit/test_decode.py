@@ -83,6 +83,20 @@ def test_every_exif_orientation_is_turned_as_pillow_turns_it(orientation: int) -
     assert np.array_equal(decode(data).gray, expected)
 
 
+@pytest.mark.parametrize(("ink", "background"), [(1000, 255), (60000, 0)])
+def test_sixteen_bit_grey_with_a_colour_key_is_flattened_not_clipped(ink: int, background: int) -> None:
+    key = 50000  # the 16-bit grey that stands for "transparent"
+    pixels = np.full((60, 80), key, np.uint16)
+    pixels[10:30, 10:30] = ink
+    data = _encode(Image.fromarray(pixels), "PNG", transparency=key)
+    assert Image.open(io.BytesIO(data)).info["transparency"] == key
+    decoded = decode(data)
+    expected_ink = round(ink * 255 / 65535)
+    assert abs(int(decoded.gray[20, 20]) - expected_ink) <= 1  # drawn: its grey, scaled to 8 bits
+    assert int(decoded.gray[50, 70]) == background  # transparent: the contrasting background
+    assert decoded.flattened == ("white" if background == 255 else "black")
+
+
 def test_sixteen_bit_grey_is_scaled_to_eight_bits() -> None:
     page = _page().astype(np.uint16) * 257  # the same picture over the 16-bit range
     data = _encode(Image.fromarray(page), "PNG")
