@@ -102,6 +102,16 @@ class Webhook:
     secret_token: str | None
 
 
+def clean_environment(**settings: str) -> dict[str, str]:
+    """The environment for a bot process: the caller's, without any TELEGRAM_* or DIGITBOT_*
+    setting of its own (none may leak in, least of all a real token), with the repository
+    importable, plus ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DIGITBOT_"))}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env.update(settings)
+    return env
+
+
 class BotApiStandIn:
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
@@ -163,18 +173,14 @@ class BotApiStandIn:
         return f"http://127.0.0.1:{self.port}/file/bot"
 
     def bot_environment(self, **settings: str) -> dict[str, str]:
-        """The environment for a bot process that talks to this stand-in: the caller's,
-        without any TELEGRAM_* or DIGITBOT_* setting of its own (none may leak in, least of
-        all a real token), with the repository importable, plus ``settings``."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DIGITBOT_"))}
-        env.update(
-            TELEGRAM_BOT_TOKEN=self.token,
-            TELEGRAM_API_URL=self.api_url,
-            TELEGRAM_FILE_URL=self.file_url,
-            PYTHONPATH=str(Path(__file__).resolve().parent.parent),
-        )
-        env.update(settings)
-        return env
+        """The environment for a bot process that talks to this stand-in (see
+        ``clean_environment``), plus ``settings``."""
+        pointed = {
+            "TELEGRAM_BOT_TOKEN": self.token,
+            "TELEGRAM_API_URL": self.api_url,
+            "TELEGRAM_FILE_URL": self.file_url,
+        }
+        return clean_environment(**{**pointed, **settings})
 
     # Playing users -------------------------------------------------------------------------
 

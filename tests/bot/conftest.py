@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import pytest_asyncio
 
 from bot.app import App, build_application, serve
 from bot.config import Settings
 from classifier.reader import DigitReader
 from classifier.serving import Classifier, default_model_path
 from tests.bot import photos
+from tests.bot.harness import settings_for
 from tests.standin import BotApiStandIn
 
 
@@ -60,6 +62,14 @@ def number_image(
     raise AssertionError("no three-digit photo read right")
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def api() -> AsyncIterator[BotApiStandIn]:
+    """One stand-in shared by a whole test module (each module gets its own), for the
+    suites that run one bot per module."""
+    async with BotApiStandIn() as server:
+        yield server
+
+
 @pytest.fixture
 async def standin() -> AsyncIterator[BotApiStandIn]:
     async with BotApiStandIn() as server:
@@ -68,16 +78,8 @@ async def standin() -> AsyncIterator[BotApiStandIn]:
 
 @pytest.fixture
 def settings(standin: BotApiStandIn, tmp_path: Path, model_path: Path) -> Settings:
-    return Settings(
-        token=standin.token,
-        api_url=standin.api_url,
-        file_url=standin.file_url,
-        model_path=model_path,
-        data_dir=tmp_path,
-        db_path=tmp_path / "digitbot.sqlite3",
-        workers=2,
-        download_timeout=5.0,
-    )
+    # The bot's own photo rate limit: these tests check it.
+    return settings_for(standin, tmp_path, model_path, photos_per_minute=Settings.photos_per_minute)
 
 
 @pytest.fixture

@@ -46,12 +46,6 @@ _users = itertools.count(20_000)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def api() -> AsyncIterator[BotApiStandIn]:
-    async with BotApiStandIn() as server:
-        yield server
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bot(
     api: BotApiStandIn, tmp_path_factory: pytest.TempPathFactory, model_path: Path
 ) -> AsyncIterator[App]:

@@ -13,20 +13,15 @@ import numpy as np
 
 from bot.logs import REDACTED
 from tests.bot import photos
-from tests.standin import BotApiStandIn
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.standin import BotApiStandIn, clean_environment
 
 
-def environment(tmp_path: Path, **settings: str) -> dict[str, str]:
-    """A clean environment: no token or DIGITBOT_* setting leaks in from the caller's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DIGITBOT_"))}
-    if "DIGITBOT_MODEL" in os.environ:
-        env["DIGITBOT_MODEL"] = os.environ["DIGITBOT_MODEL"]
-    env["DIGITBOT_DB"] = str(tmp_path / "digitbot.sqlite3")
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(settings)
-    return env
+def environment(tmp_path: Path, standin: BotApiStandIn | None = None, **settings: str) -> dict[str, str]:
+    """A clean environment (no token or DIGITBOT_* setting leaks in from the caller's, but
+    ``$DIGITBOT_MODEL`` is kept, as for the tests' own bots), pointing at ``standin`` if given."""
+    kept = {"DIGITBOT_MODEL": os.environ["DIGITBOT_MODEL"]} if "DIGITBOT_MODEL" in os.environ else {}
+    own = {**kept, "DIGITBOT_DB": str(tmp_path / "digitbot.sqlite3"), **settings}
+    return standin.bot_environment(**own) if standin is not None else clean_environment(**own)
 
 
 async def run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) -> tuple[int, str]:
@@ -50,12 +45,7 @@ async def test_a_missing_token_is_one_line_naming_botfather_and_exit_2(tmp_path:
 async def test_a_token_telegram_rejects_is_one_line_and_no_traceback(
     tmp_path: Path, standin: BotApiStandIn
 ) -> None:
-    env = environment(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN="987654321:AAE-this-token-was-revoked-long-ago",
-        TELEGRAM_API_URL=standin.api_url,
-        TELEGRAM_FILE_URL=standin.file_url,
-    )
+    env = environment(tmp_path, standin, TELEGRAM_BOT_TOKEN="987654321:AAE-this-token-was-revoked-long-ago")
     code, stderr = await run([sys.executable, "-m", "bot"], env, cwd=tmp_path)
     assert code == 1, stderr
     assert "Traceback" not in stderr
@@ -68,13 +58,7 @@ async def test_a_token_telegram_rejects_is_one_line_and_no_traceback(
 async def test_the_token_never_appears_in_the_logs_even_at_debug(
     tmp_path: Path, standin: BotApiStandIn, digit_images: dict[int, np.ndarray]
 ) -> None:
-    env = environment(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=standin.token,
-        TELEGRAM_API_URL=standin.api_url,
-        TELEGRAM_FILE_URL=standin.file_url,
-        DIGITBOT_LOG_LEVEL="DEBUG",
-    )
+    env = environment(tmp_path, standin, DIGITBOT_LOG_LEVEL="DEBUG")
     # Queued before the bot starts: also measures the first reply after start.
     message = standin.send_photo(700, photos.telegram_sizes(digit_images[5]))
     broken = standin.send_document(700, b"\xff\xd8\xff garbage", "x.jpg", "image/jpeg")
@@ -123,13 +107,7 @@ async def test_the_bot_process_never_imports_tensorflow(tmp_path: Path, model_pa
 
 
 async def test_a_missing_model_is_one_line_and_exit_2(tmp_path: Path, standin: BotApiStandIn) -> None:
-    env = environment(
-        tmp_path,
-        TELEGRAM_BOT_TOKEN=standin.token,
-        TELEGRAM_API_URL=standin.api_url,
-        TELEGRAM_FILE_URL=standin.file_url,
-        DIGITBOT_MODEL=str(tmp_path / "no-such-model"),
-    )
+    env = environment(tmp_path, standin, DIGITBOT_MODEL=str(tmp_path / "no-such-model"))
     code, stderr = await run([sys.executable, "-m", "bot"], env, cwd=tmp_path)
     assert code == 2, stderr
     assert "Traceback" not in stderr

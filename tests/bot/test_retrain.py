@@ -334,9 +334,7 @@ async def test_a_bot_killed_mid_retrain_takes_the_job_along_and_reports_it_on_th
 ) -> None:
     env = environment(
         tmp_path,
-        TELEGRAM_BOT_TOKEN=standin.token,
-        TELEGRAM_API_URL=standin.api_url,
-        TELEGRAM_FILE_URL=standin.file_url,
+        standin,
         DIGITBOT_DATA_DIR=str(tmp_path / "data"),
         DIGITBOT_ADMIN_IDS=str(ADMIN),
         DIGITBOT_MNIST=str(mnist_subset_path),

@@ -48,12 +48,6 @@ ADMIN_COMMANDS = ["/retrain", "/retrain cancel", "/retrain status", "/rollback"]
 _users = itertools.count(40_000)
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def api() -> AsyncIterator[BotApiStandIn]:
-    async with BotApiStandIn() as server:
-        yield server
-
-
 @pytest_asyncio.fixture(loop_scope="module")
 async def own_api() -> AsyncIterator[BotApiStandIn]:
     """A stand-in of the test's own, for a test that runs a bot of its own: two bots polling

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 
 from classifier import imageio
 from classifier.imageio import ImageError, decode
+from tests.bot.photos import png_chunk, png_header_only
 
 
 def _page(height: int = 60, width: int = 80) -> np.ndarray:
@@ -140,21 +141,6 @@ def test_palette_transparency_is_flattened_too() -> None:
     assert _dark_block_at_top_left(decoded.gray)
 
 
-def _png_header_only(width: int, height: int) -> bytes:
-    """A PNG whose header claims a huge size and whose pixel data is a few bytes."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
-        + chunk(b"IEND", b"")
-    )
-
-
 @pytest.mark.parametrize(
     ("width", "height"),
     [(8_000, 6_000), (50_000, 50_000)],  # over our cap; and over Pillow's own bomb limit too
@@ -168,7 +154,7 @@ def test_a_decompression_bomb_is_refused_from_its_header_alone(
     monkeypatch.setattr(Image.Image, "load", no_decoding)
     assert width * height > imageio.MAX_PIXELS
     with pytest.raises(ImageError, match="too large"):
-        decode(_png_header_only(width, height))
+        decode(png_header_only(width, height))
 
 
 def test_a_large_jpeg_is_decoded_at_reduced_scale_when_asked() -> None:
@@ -213,15 +199,13 @@ def test_image_error_is_a_value_error_with_a_message_for_users() -> None:
 def _streamed_png(width: int, height: int, colour_type: int, depth: int, pixel: bytes) -> bytes:
     """A PNG of one colour, compressed a row at a time (making a 40-megapixel one costs no
     more memory than a row)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
     row = b"\0" + pixel * width
     packer = zlib.compressobj(9)
     body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", body) + png_chunk(b"IEND", b"")
+    )
 
 
 def test_a_picture_longer_than_full_side_is_reduced_and_further_when_asked() -> None:
