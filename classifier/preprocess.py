@@ -161,7 +161,8 @@ def _find_number(analysis: np.ndarray) -> tuple[InkMap, Layout]:
     # table or marks along its frame (a digit may touch it).
     background = flat_background(analysis)
     ink = find_ink(analysis, light_ink=detect_light_ink(analysis), background=background)
-    return ink, find_digits(ink.mask, (ink.dark, ink.paper), frame=background is None)
+    # Small digits are found again in a sharper image (``_read_region``) and judged there.
+    return ink, find_digits(ink.mask, (ink.dark, ink.paper), frame=background is None, closer_look=True)
 
 
 def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:

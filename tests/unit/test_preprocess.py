@@ -240,6 +240,26 @@ def test_a_small_number_in_a_big_photo_is_read_from_full_resolution(
     assert abs(bx - 1100) < 25 and abs(by - 800) < 25 and 40 < bh < 100
 
 
+@pytest.mark.parametrize("size", [(2016, 1512), (1600, 1200)])
+def test_a_digit_too_small_to_judge_in_the_analysis_image_is_judged_sharper(
+    mnist: tuple[np.ndarray, np.ndarray], size: tuple[int, int]
+) -> None:
+    x, _ = mnist
+    found = 0
+    for index in range(20):
+        page = _page(*size)
+        _write(page, x[index], 1000, 700, 40)
+        # Six pixels tall in the analysis image, its loops blurred shut: a dot there.
+        prepared = prepare(_jpeg(cv2.GaussianBlur(page, (0, 0), 2.0)))
+        found += len(prepared.digits) == 1 and abs(prepared.boxes[0][1] - 700) < 10
+    assert found == 20
+    # A dot that size is still no digit: the closer look judges its shape.
+    page = _page(*size)
+    cv2.ellipse(page, (1000, 700), (14, 20), 0, 0, 360, 30, -1)
+    prepared = prepare(_jpeg(cv2.GaussianBlur(page, (0, 0), 2.0)))
+    assert len(prepared.digits) == 0 and "decoded_again" in prepared.notes
+
+
 def test_a_28x28_mnist_crop_comes_out_as_itself(mnist: tuple[np.ndarray, np.ndarray]) -> None:
     x, _ = mnist
     for digit in x[:10]:
