@@ -24,7 +24,7 @@ import numpy as np
 from classifier.imageio import FULL_SIDE, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import InkMap, detect_light_ink, find_ink, flat_background
-from classifier.photo_layout import Layout, Part, find_digits, shape_of
+from classifier.photo_layout import LOOK_CLOSER, Layout, Part, find_digits, shape_of
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -143,9 +143,12 @@ def prepare_gray(
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
     if not region.layout.digits and region.ink.level == 0.0:
-        # Too faint to find again in the region: what the analysis image saw is all there is.
-        notes["read_in"] = "analysis image"
-        return read_in_analysis()
+        # Too faint to find again in the region: what the analysis image saw is all there
+        # is; but a part too small to judge there (``LOOK_CLOSER``) was left for this look.
+        layout.digits = [g for g in layout.digits if g.h >= LOOK_CLOSER]
+        if layout.digits:
+            notes["read_in"] = "analysis image"
+            return read_in_analysis()
     if not region.layout.digits:
         empty.hint = _hint(region.ink, region.layout)
         return empty
