@@ -23,7 +23,7 @@ import numpy as np
 
 from classifier.imageio import FULL_SIDE, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
-from classifier.photo_ink import InkMap, detect_light_ink, find_ink, flat_background
+from classifier.photo_ink import CROP_SIDE, InkMap, detect_light_ink, find_ink, flat_background
 from classifier.photo_layout import LOOK_CLOSER, Layout, Part, find_digits, shape_of
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
@@ -100,7 +100,7 @@ def prepare_gray(
     """
     analysis, analysis_factor = _analysis_image(gray)
     factor = analysis_factor  # analysis pixels per pixel of the image the digits are read from
-    ink, layout = _find_number(analysis)
+    ink, layout = _find_number(analysis, crop=max(gray.shape) * scale < CROP_SIDE)
     notes: dict[str, object] = {
         "polarity": "light-on-dark" if ink.light_ink else "dark-on-light",
         "ink_level": round(ink.level, 3),
@@ -109,7 +109,7 @@ def prepare_gray(
     if not layout.digits:
         empty.hint = _hint(ink, layout)
         return empty
-    if looks_like_scene(ink):
+    if ink.background is None and looks_like_scene(ink):  # (a flat background is no scene)
         empty.hint = "this looks like a photo of a scene, not of a number written on paper"
         return empty
     per_pixel = scale / analysis_factor  # original pixels per analysis pixel
@@ -158,12 +158,12 @@ def prepare_gray(
     return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask)
 
 
-def _find_number(analysis: np.ndarray) -> tuple[InkMap, Layout]:
+def _find_number(analysis: np.ndarray, crop: bool) -> tuple[InkMap, Layout]:
     """Ink and digits in the analysis image."""
     # A drawing or a crop has one flat background, which is its paper everywhere, and no
     # table or marks along its frame (a digit may touch it).
-    background = flat_background(analysis)
-    ink = find_ink(analysis, light_ink=detect_light_ink(analysis), background=background)
+    background = flat_background(analysis, crop)
+    ink = find_ink(analysis, light_ink=detect_light_ink(analysis, crop), background=background)
     # Small digits are found again in a sharper image (``_read_region``) and judged there.
     return ink, find_digits(ink.mask, (ink.dark, ink.paper), frame=background is None, closer_look=True)
 

@@ -61,6 +61,34 @@ def test_polarity_of_drawings_and_photos(mnist: tuple[np.ndarray, np.ndarray]) -
     assert not detect_light_ink(dim)
 
 
+def _tight_crop(digit: np.ndarray, side: int) -> np.ndarray:
+    """An MNIST digit (white on black) cut out at its ink and scaled to ``side`` px long:
+    its strokes run into the frame."""
+    ys, xs = np.nonzero(digit > 30)
+    crop = digit[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = crop.shape
+    f = side / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    return np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC if f > 1 else cv2.INTER_AREA))
+
+
+@pytest.mark.parametrize("side", [32, 120, 400])
+@pytest.mark.parametrize("light", [True, False])
+def test_a_digit_cut_out_tightly_is_found_in_either_polarity(
+    mnist: tuple[np.ndarray, np.ndarray], side: int, light: bool
+) -> None:
+    x, y = mnist
+    found = 0
+    picks = [i for i in range(1300, 1400) if y[i] != 1][:20]  # a tight "1" is mostly ink
+    for i in picks:
+        crop = _tight_crop(x[i], side)
+        prepared = prepare(_png(crop if light else 255 - crop))
+        found += len(prepared.digits) == 1 and prepared.notes["polarity"] == (
+            "light-on-dark" if light else "dark-on-light"
+        )
+    assert found >= 19, f"{found}/20"
+
+
 def test_a_dark_table_around_the_page_does_not_flip_the_polarity(
     mnist: tuple[np.ndarray, np.ndarray],
 ) -> None:
@@ -258,6 +286,20 @@ def test_a_digit_too_small_to_judge_in_the_analysis_image_is_judged_sharper(
     cv2.ellipse(page, (1000, 700), (14, 20), 0, 0, 360, 30, -1)
     prepared = prepare(_jpeg(cv2.GaussianBlur(page, (0, 0), 2.0)))
     assert len(prepared.digits) == 0 and "decoded_again" in prepared.notes
+
+
+def test_a_bright_strip_along_a_dim_photos_edge_does_not_flip_the_polarity(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # Its frame is mostly flat (the dim page) and the rest far off it (the wall): a tight
+    # crop's frame looks like that too, but a photo is too big to be one.
+    x, _ = mnist
+    grain = np.random.default_rng(0).normal(0, 1.5, (960, 1280)).astype(np.float32)
+    photo = _page(1280, 960, paper=90) + grain
+    photo[:150] = 200
+    _write(photo, x[1], 560, 400, 200, ink=20)
+    prepared = prepare(_jpeg(photo))
+    assert prepared.notes["polarity"] == "dark-on-light" and len(prepared.digits) == 1
 
 
 def test_a_28x28_mnist_crop_comes_out_as_itself(mnist: tuple[np.ndarray, np.ndarray]) -> None:
