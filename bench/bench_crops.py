@@ -1,26 +1,23 @@
 """Benchmark reading digits written by people outside this project, sent as crops.
 
-The only such digits this machine has are scikit-learn's copy of the UCI "optical
-recognition of handwritten digits" test set: 1,797 digits by 13 writers (none of them
-MNIST's), scanned from NIST forms and stored as 8x8 images of 0..16 (4x4 blocks of a 32x32
-bitmap counted). Each is sent to the reader as a PNG, the way a user would send a crop:
+The only such digits this repository has are the test set of the UCI "optical recognition
+of handwritten digits" data set, committed as ``tests/data/uci_digits.npz`` (see
+``tests/data/make_uci.py``): 1,797 digits by 13 writers (none of them MNIST's), scanned from
+NIST forms and stored as 8x8 images (4x4 blocks of a 32x32 bitmap counted). Each is sent to
+the reader as a PNG, the way a user would send a crop:
 
 - 8x8, light on dark and dark on light (the strokes run into the frame);
-- enlarged to 32x32, light on dark (a tight crop at a more usual size);
-- as MNIST itself is made: 20x20 in the middle of 28x28 (what the model alone makes of
-  these digits, for comparison).
+- enlarged to 32x32, light on dark (a tight crop at a more usual size; no more detail);
+- as MNIST itself is made: 20x20 in the middle of 28x28.
 
-Prints the share read right and how many were answered "no digit". Needs the data:
-``pip install scikit-learn`` (it ships the file), or ``--data PATH`` to its
-``sklearn/datasets/data/digits.csv.gz``.
+Prints the share read right and how many were answered "no digit".
 
-Usage: python bench/bench_crops.py [--model DIR] [--data digits.csv.gz] [--count N]
+Usage: python bench/bench_crops.py [--model DIR] [--count N]
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -32,22 +29,13 @@ from PIL import Image
 from classifier.reader import DigitReader
 from classifier.serving import Classifier, default_model_path
 
+UCI_DIGITS = Path(__file__).resolve().parent.parent / "tests" / "data" / "uci_digits.npz"
 
-def load_digits(path: Path | None) -> tuple[np.ndarray, np.ndarray]:
-    """The 8x8 digits as uint8 grey (0..255, light ink on black) and their labels."""
-    if path is None:
-        try:
-            from sklearn.datasets import load_digits as sklearn_digits
-        except ImportError as error:
-            message = "needs scikit-learn (pip install scikit-learn) or --data digits.csv.gz"
-            raise SystemExit(message) from error
-        bunch = sklearn_digits()
-        rows = np.column_stack([bunch.data, bunch.target])
-    else:
-        with gzip.open(path) as data:
-            rows = np.loadtxt(data, delimiter=",")
-    images = np.round(rows[:, :64].reshape(-1, 8, 8) * 255.0 / 16.0).astype(np.uint8)
-    return images, rows[:, 64].astype(int)
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 8x8 digits as uint8 grey (light ink on black) and their labels."""
+    with np.load(UCI_DIGITS) as data:
+        return np.asarray(data["x"]), np.asarray(data["y"]).astype(int)
 
 
 def png(image: np.ndarray) -> bytes:
@@ -74,11 +62,10 @@ KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=default_model_path(), help="model folder")
-    parser.add_argument("--data", type=Path, help="scikit-learn's digits.csv.gz (default: from scikit-learn)")
     parser.add_argument("--count", type=int, default=0, help="digits to read (default: all)")
     args = parser.parse_args()
 
-    images, labels = load_digits(args.data)
+    images, labels = load_digits()
     if args.count:
         images, labels = images[: args.count], labels[: args.count]
     reader = DigitReader(Classifier(args.model))

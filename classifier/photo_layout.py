@@ -21,7 +21,6 @@ SHADOW = "a shadow or the edge of the page"
 ALONG_FRAME = "along the edge of the photo"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
-LOOK_CLOSER = 12  # px: a part shorter than this is judged by its shape only in a closer look
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
 
 
@@ -246,7 +245,7 @@ def find_digits(
     frame: bool = False,
     row: tuple[float, float] | None = None,
     bridge: bool = True,
-    closer_look: bool = False,
+    shapeless_below: float = 0.0,
 ) -> Layout:
     """The digits in an ink mask.
 
@@ -258,12 +257,13 @@ def find_digits(
     outside that band are not digits. ``bridge``: a hairline's ink breaks up where the pen
     barely touched, so when the strokes are that thin they are widened by a pixel first and
     the pieces of one digit stay one part; unless that leaves no digit at all (a digit a few
-    pixels tall becomes a blob). ``closer_look``: the digits will be looked at again,
-    sharper, so a part too small to judge by its shape here is kept for then.
+    pixels tall becomes a blob). ``shapeless_below``: parts shorter than this (px) hold
+    too few pixels to be judged by their shape (a small digit's loops blur shut); they are
+    kept, for a closer look at a sharper image when there is one.
     """
     if bridge and mask.any() and shape_of(mask > 0).stroke < HAIRLINE_PX:
         bridged = np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8)))
-        layout = find_digits(bridged, surroundings, frame, row, bridge=False, closer_look=closer_look)
+        layout = find_digits(bridged, surroundings, frame, row, bridge=False, shapeless_below=shapeless_below)
         if layout.digits:
             return layout
     h, w = mask.shape
@@ -319,7 +319,7 @@ def find_digits(
         if row is not None and min(g.y1, row[1]) - max(g.y, row[0]) < 0.5 * g.h:
             layout.rejected.append((g, "outside the row of digits"))
             continue
-        reason = _not_a_digit(g, layout, min_height, whole_photo, closer_look)
+        reason = _not_a_digit(g, layout, min_height, whole_photo, shapeless_below)
         if reason:
             layout.rejected.append((g, reason))
         else:
@@ -406,7 +406,7 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
             layout.rejected.append((g, "a mark at the edge"))
 
 
-def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, closer_look: bool) -> str | None:
+def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:
     if g.h < min_height:
         return "too small"
     if g.w > 3.0 * g.h:
@@ -414,8 +414,8 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, closer_l
     h, w = layout.labels.shape
     if frame and g.area < 0.12 * g.w * g.h and g.w > 0.85 * w and g.h > 0.85 * h:
         return "a network of lines across the photo"  # the table all around a page, say
-    if closer_look and g.h < LOOK_CLOSER:
-        return None  # too few pixels to tell a digit from a dot: its loops are blurred shut
+    if g.h < shapeless_below:
+        return None  # too few pixels to tell a digit from a dot
     shape = shape_of(layout.mask_of(g))
     if shape.stroke > 0.4 * max(g.h, g.w):
         return "a blob, not strokes"

@@ -24,7 +24,7 @@ import numpy as np
 from classifier.imageio import FULL_SIDE, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import CROP_SIDE, InkMap, detect_light_ink, find_ink, flat_background
-from classifier.photo_layout import LOOK_CLOSER, Layout, Part, find_digits, shape_of
+from classifier.photo_layout import Layout, Part, find_digits, shape_of
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -43,6 +43,10 @@ READ_IN_ANALYSIS = 48  # digits at least this tall in the analysis image are rea
 REGION_SIDE = 480  # smaller ones are read from the JPEG decoded again, its short side >= this,
 SHARPER_BELOW = 40  # ... or larger still where they would be shorter than this (px)
 THIN_STROKE = 2.5  # ... or their strokes thinner than this (px) in the analysis image
+# Parts shorter than this (px in the analysis image, or in the picture itself when that is
+# smaller) are not judged by their shape there: a small digit's loops are blurred shut. A
+# photo's are judged in the sharper region; a tiny picture has no more detail to give.
+LOOK_CLOSER = 12
 DETAIL_HEIGHT = 64  # digits are read at a scale that makes them about this tall
 MAX_ZOOM = 2.0  # ... but never enlarged more than this: enlarging adds no detail, and thickens lines
 REGION_MARGIN = 0.6  # paper kept around the digits, as a share of their height
@@ -100,7 +104,8 @@ def prepare_gray(
     """
     analysis, analysis_factor = _analysis_image(gray)
     factor = analysis_factor  # analysis pixels per pixel of the image the digits are read from
-    ink, layout = _find_number(analysis, crop=max(gray.shape) * scale < CROP_SIDE)
+    shapeless = LOOK_CLOSER * max(1.0, analysis_factor)  # analysis px
+    ink, layout = _find_number(analysis, max(gray.shape) * scale < CROP_SIDE, shapeless)
     notes: dict[str, object] = {
         "polarity": "light-on-dark" if ink.light_ink else "dark-on-light",
         "ink_level": round(ink.level, 3),
@@ -145,7 +150,7 @@ def prepare_gray(
     if not region.layout.digits and region.ink.level == 0.0:
         # Too faint to find again in the region: what the analysis image saw is all there
         # is; but a part too small to judge there (``LOOK_CLOSER``) was left for this look.
-        layout.digits = [g for g in layout.digits if g.h >= LOOK_CLOSER]
+        layout.digits = [g for g in layout.digits if g.h >= shapeless]
         if layout.digits:
             notes["read_in"] = "analysis image"
             return read_in_analysis()
@@ -158,14 +163,16 @@ def prepare_gray(
     return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask)
 
 
-def _find_number(analysis: np.ndarray, crop: bool) -> tuple[InkMap, Layout]:
-    """Ink and digits in the analysis image."""
+def _find_number(analysis: np.ndarray, crop: bool, shapeless_below: float) -> tuple[InkMap, Layout]:
+    """Ink and digits in the analysis image (``crop``: of a picture too small to be a phone
+    photo; ``shapeless_below``: see ``find_digits``)."""
     # A drawing or a crop has one flat background, which is its paper everywhere, and no
     # table or marks along its frame (a digit may touch it).
     background = flat_background(analysis, crop)
     ink = find_ink(analysis, light_ink=detect_light_ink(analysis, crop), background=background)
-    # Small digits are found again in a sharper image (``_read_region``) and judged there.
-    return ink, find_digits(ink.mask, (ink.dark, ink.paper), frame=background is None, closer_look=True)
+    return ink, find_digits(
+        ink.mask, (ink.dark, ink.paper), background is None, shapeless_below=shapeless_below
+    )
 
 
 def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
