@@ -170,9 +170,10 @@ def _find_number(analysis: np.ndarray, crop: bool, shapeless_below: float) -> tu
     # table or marks along its frame (a digit may touch it).
     background = flat_background(analysis, crop)
     ink = find_ink(analysis, light_ink=detect_light_ink(analysis, crop), background=background)
-    return ink, find_digits(
-        ink.mask, (ink.dark, ink.paper), background is None, shapeless_below=shapeless_below
+    layout = find_digits(
+        ink.mask, (ink.dark, ink.paper), frame=background is None, shapeless_below=shapeless_below
     )
+    return ink, layout
 
 
 def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
