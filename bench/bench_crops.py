@@ -8,7 +8,8 @@ the reader as a PNG, the way a user would send a crop:
 
 - 8x8, light on dark and dark on light (the strokes run into the frame);
 - enlarged to 32x32, light on dark (a tight crop at a more usual size; no more detail);
-- as MNIST itself is made: 20x20 in the middle of 28x28.
+- in MNIST's frame: 20x20 in the middle of 28x28 (centred by its box, where MNIST centres
+  by the centre of mass).
 
 Prints the share read right and how many were answered "no digit".
 

@@ -26,8 +26,10 @@ THUMB_SIDE = 96  # the paper's brightness is estimated on a thumbnail this long
 MIN_PAPER = 24.0  # grey level below which the paper is too dark to measure contrast against
 MIN_INK_LEVEL = 0.18  # the faintest pencil measured is ~0.23 darker than its paper
 STATS_PIXELS = 12_000  # noise and level statistics use a subsample of about this many pixels
-STROKE_OFF = 40  # grey levels: most of a drawing's strokes stand this far off its background
-CROP_SIDE = 800  # px: a picture whose longer side is shorter than this is no phone photo of a page
+STROKE_OFF = 40  # grey levels: a drawing's strokes stand at least this far off its background
+# px: a picture whose longer side is shorter than this may be a crop; a phone photo of a page
+# is never that small as the bot downloads it (it takes Telegram's size of at least this).
+CROP_SIDE = 800
 
 
 @dataclass
@@ -57,15 +59,11 @@ def _odd(value: float) -> int:
     return max(3, int(value) // 2 * 2 + 1)
 
 
-def flat_background(gray: np.ndarray, crop: bool = False) -> int | None:
+def flat_background(gray: np.ndarray, may_be_crop: bool = False) -> tuple[int | None, bool]:
     """The grey level of a drawing's, crop's or scan's background: one flat grey all around
-    the frame. None for a photo, whose border is never that flat. ``crop``: the image is
-    too small to be a phone photo (``CROP_SIDE``), so a digit may run into its frame."""
-    return _background(gray, crop)[0]
-
-
-def _background(gray: np.ndarray, crop: bool) -> tuple[int | None, bool]:
-    """``flat_background``, and whether strokes run into the frame (a tight crop)."""
+    the frame (None for a photo, whose border is never that flat); and whether a digit runs
+    into the frame (a tight crop). ``may_be_crop``: the picture is too small to be a phone
+    photo (``CROP_SIDE``)."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     level = int(np.median(border))
     # Within 3% (2 grey levels at least): a dim photo is smooth too, but its light still
@@ -75,16 +73,17 @@ def _background(gray: np.ndarray, crop: bool) -> tuple[int | None, bool]:
     flat = float(np.mean(off <= tolerance))
     if flat >= 0.8:
         return level, False
-    # A digit cut out tightly runs into the frame, often in several places: the rest of
-    # the frame is then mostly strokes, far off the background, where a photo's is light
-    # falling off (measured: at least 60% of it in nine crops of ten, at most 26% in photos;
-    # but a strip of wall along a dim photo's edge is far off too, so photos are not asked).
-    if crop and flat >= 0.5 and float(np.mean(off >= STROKE_OFF)) >= 0.5 * (1.0 - flat):
+    # A digit cut out tightly runs into the frame, often in several places: at least half of
+    # the rest of the frame is then strokes, far off the background, where a photo's is
+    # light falling off (measured: at least 60% of it in nine crops of ten, at most 26% in
+    # photos; but a strip of wall along a dim photo's edge is far off too, so photos are
+    # not asked).
+    if may_be_crop and flat >= 0.5 and float(np.mean(off >= STROKE_OFF)) >= 0.5 * (1.0 - flat):
         return level, True
     return None, False
 
 
-def detect_light_ink(gray: np.ndarray, crop: bool = False) -> bool:
+def detect_light_ink(gray: np.ndarray, may_be_crop: bool = False) -> bool:
     """True when the ink is lighter than its background (white paint on black, a 28x28 MNIST
     digit, a white digit on a transparent canvas).
 
@@ -94,7 +93,7 @@ def detect_light_ink(gray: np.ndarray, crop: bool = False) -> bool:
     ink: judging a photo's polarity from its brightness would let a cast shadow or a dark
     table flip it.
     """
-    level, tight = _background(gray, crop)
+    level, tight = flat_background(gray, may_be_crop)
     if level is None:
         return False
     step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))

@@ -57,6 +57,7 @@ STROKE_RANGE = (0.07, 0.18)  # stroke widths left alone (MNIST's 5th-95th percen
 
 
 Box = tuple[int, int, int, int]  # x, y, w, h in the original image's pixels
+SCENE_HINT = "this looks like a photo of a scene, not of a number written on paper"
 
 
 @dataclass
@@ -105,7 +106,7 @@ def prepare_gray(
     analysis, analysis_factor = _analysis_image(gray)
     factor = analysis_factor  # analysis pixels per pixel of the image the digits are read from
     shapeless = LOOK_CLOSER * max(1.0, analysis_factor)  # analysis px
-    ink, layout = _find_number(analysis, max(gray.shape) * scale < CROP_SIDE, shapeless)
+    ink, layout, tight = _find_number(analysis, max(gray.shape) * scale < CROP_SIDE, shapeless)
     notes: dict[str, object] = {
         "polarity": "light-on-dark" if ink.light_ink else "dark-on-light",
         "ink_level": round(ink.level, 3),
@@ -114,8 +115,10 @@ def prepare_gray(
     if not layout.digits:
         empty.hint = _hint(ink, layout)
         return empty
-    if ink.background is None and looks_like_scene(ink):  # (a flat background is no scene)
-        empty.hint = "this looks like a photo of a scene, not of a number written on paper"
+    # A digit cut out tightly, or a picture smaller than the analysis image, is no scene:
+    # its strokes fill the frame and their blurred edges look like texture.
+    if not tight and analysis_factor <= 1.0 and looks_like_scene(ink):
+        empty.hint = SCENE_HINT
         return empty
     per_pixel = scale / analysis_factor  # original pixels per analysis pixel
 
@@ -144,7 +147,9 @@ def prepare_gray(
         factor *= source_scale / scale  # analysis pixels per pixel of the sharper image
         if source_scale != scale:
             notes["decoded_again"] = f"1/{round(source_scale)}" if source_scale > 1 else "full resolution"
-    region = _read_region(source, layout.digits, thinnest, factor, ink.light_ink, ink.background)
+    # A picture enlarged for analysis has no sharper image: its small parts stay unjudged.
+    unjudged = LOOK_CLOSER if analysis_factor > 1.0 else 0.0  # px of ``source``
+    region = _read_region(source, layout.digits, thinnest, factor, ink.light_ink, ink.background, unjudged)
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
     if not region.layout.digits and region.ink.level == 0.0:
@@ -163,17 +168,19 @@ def prepare_gray(
     return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask)
 
 
-def _find_number(analysis: np.ndarray, crop: bool, shapeless_below: float) -> tuple[InkMap, Layout]:
-    """Ink and digits in the analysis image (``crop``: of a picture too small to be a phone
-    photo; ``shapeless_below``: see ``find_digits``)."""
+def _find_number(
+    analysis: np.ndarray, may_be_crop: bool, shapeless_below: float
+) -> tuple[InkMap, Layout, bool]:
+    """Ink and digits in the analysis image, and whether it is a tight crop (see
+    ``flat_background``; ``shapeless_below``: see ``find_digits``)."""
     # A drawing or a crop has one flat background, which is its paper everywhere, and no
     # table or marks along its frame (a digit may touch it).
-    background = flat_background(analysis, crop)
-    ink = find_ink(analysis, light_ink=detect_light_ink(analysis, crop), background=background)
+    background, tight = flat_background(analysis, may_be_crop)
+    ink = find_ink(analysis, light_ink=detect_light_ink(analysis, may_be_crop), background=background)
     layout = find_digits(
         ink.mask, (ink.dark, ink.paper), frame=background is None, shapeless_below=shapeless_below
     )
-    return ink, layout
+    return ink, layout, tight
 
 
 def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
@@ -234,8 +241,10 @@ def _read_region(
     factor: float,
     light_ink: bool,
     background: int | None = None,
+    unjudged: float = 0.0,
 ) -> _Region:
-    """Find the digits again in the region around them, at a scale that makes them ~64 px tall."""
+    """Find the digits again in the region around them, at a scale that makes them ~64 px tall.
+    Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape."""
     height = float(np.median([g.h for g in digits])) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape
@@ -260,7 +269,7 @@ def _read_region(
     # below it. (A digit of the row the small analysis image broke apart is kept.)
     s = zoom / factor
     row = (min(g.y for g in digits) * s - y0 * zoom, max(g.y1 for g in digits) * s - y0 * zoom)
-    layout = find_digits(ink.mask, row=row)
+    layout = find_digits(ink.mask, row=row, shapeless_below=unjudged * zoom)
     return _Region(ink, layout, (x0, y0, x1 - x0, y1 - y0), zoom)
 
 

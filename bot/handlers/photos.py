@@ -39,10 +39,11 @@ from bot.replies import (
 )
 from bot.services import Services, services
 from bot.storage import Answer
+from classifier.photo_ink import CROP_SIDE
 
 log = logging.getLogger(__name__)
 
-MIN_PHOTO_SIDE = 800
+MIN_PHOTO_SIDE = CROP_SIDE  # 800: a smaller picture may be read as a tight crop, not a photo
 MAX_DOWNLOAD = FileSizeLimit.FILESIZE_DOWNLOAD  # Telegram's 20 MB limit for bots
 
 

@@ -4,6 +4,7 @@ crops handed to the model."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -288,6 +289,21 @@ def test_a_digit_too_small_to_judge_in_the_analysis_image_is_judged_sharper(
     assert len(prepared.digits) == 0 and "decoded_again" in prepared.notes
 
 
+@pytest.mark.parametrize("canvas", [20, 40])
+def test_a_tiny_picture_s_small_digits_are_not_judged_by_their_shape(canvas: int) -> None:
+    # UCI digits (8x8 blocks, loops filled in) enlarged to 10x10 on a black canvas: read
+    # from the region cut around them, whose shape rules have no more pixels to go on.
+    with np.load(Path(__file__).parent.parent / "data" / "uci_digits.npz") as data:
+        images = data["x"][:100]
+    found = 0
+    for image in images:
+        picture = np.zeros((canvas, canvas), np.uint8)
+        at = (canvas - 10) // 2
+        picture[at : at + 10, at : at + 10] = cv2.resize(image, (10, 10), interpolation=cv2.INTER_CUBIC)
+        found += len(prepare(_png(picture)).digits) == 1
+    assert found == len(images)
+
+
 def test_a_bright_strip_along_a_dim_photos_edge_does_not_flip_the_polarity(
     mnist: tuple[np.ndarray, np.ndarray],
 ) -> None:
@@ -344,6 +360,19 @@ def test_a_scene_without_paper_has_no_digit() -> None:
     Image.fromarray(scene).save(buffer, "JPEG", quality=85)
     prepared = prepare(buffer.getvalue())
     assert len(prepared.digits) == 0 and prepared.hint
+
+
+def test_a_white_margin_around_a_scene_does_not_hide_that_it_is_a_scene() -> None:
+    # The margin makes the frame flat, as a drawing's is; only a tight crop or a picture
+    # smaller than the analysis image is exempt from the scene test.
+    scenes = 0
+    for seed in range(6):
+        scene = synth.render_scene(np.random.default_rng(seed), (960, 720))
+        framed = cv2.copyMakeBorder(scene, 16, 16, 16, 16, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+        if prepare(synth.encode(scene, "jpg", 85)).hint == preprocess.SCENE_HINT:
+            scenes += 1
+            assert len(prepare(synth.encode(framed, "jpg", 85)).digits) == 0, seed
+    assert scenes >= 2
 
 
 def test_find_digits_on_an_empty_mask() -> None:
