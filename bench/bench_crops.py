@@ -19,14 +19,13 @@ Usage: python bench/bench_crops.py [--model DIR] [--count N]
 from __future__ import annotations
 
 import argparse
-import io
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 
+from classifier import synth
 from classifier.reader import DigitReader
 from classifier.serving import Classifier, default_model_path
 
@@ -37,12 +36,6 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """The 8x8 digits as uint8 grey (light ink on black) and their labels."""
     with np.load(UCI_DIGITS) as data:
         return np.asarray(data["x"]), np.asarray(data["y"]).astype(int)
-
-
-def png(image: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def mnist_like(image: np.ndarray) -> np.ndarray:
@@ -74,7 +67,7 @@ def main() -> None:
     for kind, make in KINDS.items():
         right = empty = 0
         for image, label in zip(images, labels, strict=True):
-            number = reader.read(png(make(image))).number
+            number = reader.read(synth.encode(make(image), "png")).number
             right += number == str(label)
             empty += number == ""
         print(f"  {kind:28s} {right / len(images):6.1%} right   {empty:4d} answered 'no digit'")

@@ -85,15 +85,19 @@ def flat_background(gray: np.ndarray, may_be_crop: bool = False) -> tuple[int | 
 
 def detect_light_ink(gray: np.ndarray, may_be_crop: bool = False) -> bool:
     """True when the ink is lighter than its background (white paint on black, a 28x28 MNIST
-    digit, a white digit on a transparent canvas).
+    digit, a white digit on a transparent canvas). See ``ink_is_lighter``."""
+    return ink_is_lighter(gray, *flat_background(gray, may_be_crop))
 
-    Those images have a flat background (``flat_background``); the side of it holding more
-    of the other pixels, weighted by how far they are, is the ink's side, provided that
-    side is a minority (strokes, not a page). Handwriting photographed on paper is dark
-    ink: judging a photo's polarity from its brightness would let a cast shadow or a dark
-    table flip it.
+
+def ink_is_lighter(gray: np.ndarray, level: int | None, tight: bool) -> bool:
+    """``detect_light_ink`` given ``flat_background``'s answer (its level, and whether the
+    picture is a tight crop).
+
+    Those images have a flat background; the side of it holding more of the other pixels,
+    weighted by how far they are, is the ink's side, provided that side is a minority
+    (strokes, not a page). Handwriting photographed on paper is dark ink: judging a photo's
+    polarity from its brightness would let a cast shadow or a dark table flip it.
     """
-    level, tight = flat_background(gray, may_be_crop)
     if level is None:
         return False
     step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
@@ -278,15 +282,11 @@ def find_ink(
     histogram = _histogram(levels[inner], strong[inner])
     if histogram.sum() < 3:
         histogram = _histogram(levels, strong)
-    if histogram.sum() < 3:
-        return InkMap(
-            np.zeros(gray.shape, np.uint8), contrast, dark, paper, light_ink, lines, noise, 0.0, count
-        )
     # The strongest strokes set the level: a high percentile, so that a page of faint text
     # showing through from the back does not drag it down to its own contrast.
-    level = _percentile_of(histogram, 97) / 255.0
+    level = _percentile_of(histogram, 97) / 255.0 if histogram.sum() >= 3 else 0.0
     if level < MIN_INK_LEVEL:
-        # Nothing on the page is darker than faint text showing through from its back.
+        # No strokes at all, or nothing darker than faint text showing through from the back.
         none = np.zeros(gray.shape, np.uint8)
         return InkMap(none, contrast, dark, paper, light_ink, lines, noise, 0.0, count, 0.0, background)
     high = max(centre + 8.0 * noise, 0.5 * level, 0.08)

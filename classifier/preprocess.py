@@ -23,7 +23,7 @@ import numpy as np
 
 from classifier.imageio import FULL_SIDE, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
-from classifier.photo_ink import CROP_SIDE, InkMap, detect_light_ink, find_ink, flat_background
+from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, ink_is_lighter
 from classifier.photo_layout import Layout, Part, find_digits, shape_of
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
@@ -176,7 +176,8 @@ def _find_number(
     # A drawing or a crop has one flat background, which is its paper everywhere, and no
     # table or marks along its frame (a digit may touch it).
     background, tight = flat_background(analysis, may_be_crop)
-    ink = find_ink(analysis, light_ink=detect_light_ink(analysis, may_be_crop), background=background)
+    light_ink = ink_is_lighter(analysis, background, tight)
+    ink = find_ink(analysis, light_ink=light_ink, background=background)
     layout = find_digits(
         ink.mask, (ink.dark, ink.paper), frame=background is None, shapeless_below=shapeless_below
     )
