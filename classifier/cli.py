@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DB",
         help="also train on the digits users confirmed or corrected (the bot's SQLite file)",
     )
+    train.add_argument(
+        "--photos",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also train on digits cut from N photos per style rendered from training digits "
+        "and read by the photo pipeline (default 0)",
+    )
 
     evaluate = commands.add_parser(
         "evaluate",
@@ -158,6 +166,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         feedback=args.feedback,
+        photos=args.photos,
         start_from=args.start_from,
     )
     if args.version:

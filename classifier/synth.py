@@ -707,6 +707,19 @@ def pick_digits(
 def make_sample(style: str, index: int, split: str, x: np.ndarray, y: np.ndarray) -> Sample:
     """Sample ``index`` of ``style`` in ``split``: the same bytes every time."""
     rng, picked = pick_digits(style, index, split, len(x))
+    return render_sample(style, rng, x, y, picked, index)
+
+
+def render_sample(
+    style: str,
+    rng: np.random.Generator,
+    x: np.ndarray,
+    y: np.ndarray,
+    picked: tuple[int, ...],
+    index: int = 0,
+) -> Sample:
+    """Digits ``picked`` from ``x`` (labels ``y``) rendered in ``style``, drawing every
+    random choice from ``rng``."""
     digits = [x[i] for i in picked]
     label = "".join(str(int(y[i])) for i in picked)
 

@@ -47,6 +47,7 @@ class TrainConfig:
     augment: bool = True
     feedback: Path | None = None  # the bot's SQLite database: users' confirmed/corrected digits
     feedback_share: float = 0.15  # about this share of each epoch comes from feedback samples
+    photos: int = 0  # photos per style rendered from training digits and read back (``photo_crops``)
     start_from: Path | None = None  # a model folder whose weights training starts from (fine-tuning)
     progress_file: Path | None = None  # one JSON line per epoch, for the bot's /retrain message
     version: str = field(default_factory=lambda: _utc_now().strftime("%Y%m%d-%H%M%S"))
@@ -198,6 +199,14 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = (), mnist: Mnist | None =
             f"copies in training, {len(feedback_holdout)} held out for the gate"
         )
 
+    photo_count = 0
+    if cfg.photos:
+        from classifier.photo_crops import photo_crops
+
+        crops_x, crops_y = photo_crops(x_train, y_train, cfg.photos, cfg.seed)
+        x_train, y_train = np.concatenate([x_train, crops_x]), np.concatenate([y_train, crops_y])
+        photo_count = len(crops_y)
+
     # --- network --------------------------------------------------------------
     epochs_data = AugmentedEpochs(x_train, y_train, cfg.batch_size, cfg.seed, cfg.augment)
     steps = len(epochs_data.dataset) * cfg.epochs
@@ -261,6 +270,7 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = (), mnist: Mnist | None =
             "source": mnist.source,
             "sha256": mnist.sha256,
             "train": len(y_train),
+            "photo_crops": photo_count,
             "validation": len(y_val),
             "test": len(y_test),
         },

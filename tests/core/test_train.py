@@ -82,6 +82,19 @@ def test_same_seed_same_model_other_seed_other_model(
     assert not all(np.array_equal(a, c) for a, c in zip(weights["a"], weights["c"], strict=True))
 
 
+def test_photos_add_digits_cut_from_rendered_photos(tmp_path: Path, mnist_subset_path: Path) -> None:
+    metadata = train(
+        _config(tmp_path / "m", mnist_subset_path, epochs=1, limit=800, test_limit=100, photos=1)
+    )
+    data = metadata["data"]
+    # One photo of each single-digit style (numbers come in half as many: none), drawn from
+    # the training digits, never the validation ones. A photo whose digit the pipeline
+    # misses adds nothing.
+    assert 14 <= data["photo_crops"] <= 18
+    assert data["train"] + data["validation"] == 800 + data["photo_crops"]
+    assert metadata["config"]["photos"] == 1
+
+
 def test_fine_tuning_starts_from_the_given_model(
     trained: tuple[Path, dict[str, Any]], tmp_path: Path, mnist_subset_path: Path
 ) -> None:

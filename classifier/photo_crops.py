@@ -1,0 +1,80 @@
+"""Training digits cut from photos: MNIST training digits rendered as phone photos and
+drawings (by ``synth``, the test material's generator) and read back by the shared
+preprocessing (``prepare``), each crop labelled with the digit that was drawn.
+
+``augment`` imitates pens and hands. These crops add what only the pipeline does to a
+photo: the blur, JPEG noise and light it has to see through, its thresholds, stroke
+normalisation and centring, and the pieces it cuts imperfectly. Only the digits given
+(the trainer passes its training digits, never validation or test ones) are drawn, each
+photo from its own random stream, apart from the test material's.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from classifier import synth
+
+STYLES = (*synth.SINGLE_STYLES, "number2", "number3", "number4")
+STREAM = 4099  # keeps these photos' random streams apart from the test material's
+
+Task = tuple[str, int, int, int, np.ndarray, np.ndarray]  # style, seed, index, len(x), digits, labels
+
+
+def photo_crops(
+    x: np.ndarray, y: np.ndarray, per_style: int, seed: int, workers: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Crops (n, 28, 28) uint8 and their labels from ``per_style`` photos of each style
+    (half as many of the numbers, which hold 2-4 digits each).
+
+    A photo gives crops only when the pipeline finds as many digits as were drawn: then
+    the i-th crop from the left is the i-th digit."""
+    tasks: list[Task] = []
+    for style in STYLES:
+        for index in range(per_style // 2 if style in synth.NUMBER_STYLES else per_style):
+            rng = _stream(style, seed, index)
+            picked = _pick(rng, style, len(x))
+            tasks.append((style, seed, index, len(x), x[picked], y[picked]))
+    started = time.perf_counter()
+    workers = workers or os.cpu_count() or 1
+    # Spawned, not forked: the trainer has TensorFlow's threads running by now.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        results = list(pool.map(_read_back, tasks, chunksize=32))
+    crops = [crop for crop_list, _ in results for crop in crop_list]
+    labels = [label for _, label_list in results for label in label_list]
+    print(
+        f"photo crops: {len(tasks)} photos rendered from training digits, {len(labels)} digits "
+        f"read back in {time.perf_counter() - started:.0f} s"
+    )
+    if not crops:
+        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, y.dtype)
+    return np.stack(crops), np.asarray(labels, y.dtype)
+
+
+def _stream(style: str, seed: int, index: int) -> np.random.Generator:
+    return np.random.default_rng([seed, STREAM, STYLES.index(style), index])
+
+
+def _pick(rng: np.random.Generator, style: str, available: int) -> np.ndarray:
+    return rng.integers(0, available, size=synth.NUMBER_STYLES.get(style, 1))
+
+
+def _read_back(task: Task) -> tuple[list[np.ndarray], list[int]]:
+    from classifier.preprocess import ImageError, prepare
+
+    style, seed, index, available, digits, labels = task
+    rng = _stream(style, seed, index)
+    _pick(rng, style, available)  # the photo goes on with the same stream
+    sample = synth.render_sample(style, rng, digits, labels, tuple(range(len(digits))), index)
+    try:
+        found = prepare(sample.data).digits
+    except ImageError:
+        return [], []
+    if len(found) != len(labels):
+        return [], []
+    return list(found), [int(label) for label in labels]
