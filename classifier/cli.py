@@ -73,11 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--photos",
-        type=int,
-        default=0,
+        type=_positive,
         metavar="N",
         help="also train on digits cut from N photos per style rendered from training digits "
-        "and read by the photo pipeline (default 0)",
+        "and read by the photo pipeline (default: none)",
     )
 
     evaluate = commands.add_parser(
@@ -166,7 +165,7 @@ def _train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         feedback=args.feedback,
-        photos=args.photos,
+        photos=args.photos or 0,
         start_from=args.start_from,
     )
     if args.version:
