@@ -23,7 +23,8 @@ from classifier import synth
 STYLES = (*synth.SINGLE_STYLES, "number2", "number3", "number4")
 STREAM = 4099  # keeps these photos' random streams apart from the test material's
 
-Task = tuple[str, int, int, int, np.ndarray, np.ndarray]  # style, seed, index, len(x), digits, labels
+# style, its random stream (past picking the digits), index, digits, labels
+Task = tuple[str, np.random.Generator, int, np.ndarray, np.ndarray]
 
 
 def photo_crops(
@@ -37,9 +38,9 @@ def photo_crops(
     tasks: list[Task] = []
     for style in STYLES:
         for index in range(per_style // 2 if style in synth.NUMBER_STYLES else per_style):
-            rng = _stream(style, seed, index)
-            picked = _pick(rng, style, len(x))
-            tasks.append((style, seed, index, len(x), x[picked], y[picked]))
+            rng = np.random.default_rng([seed, STREAM, STYLES.index(style), index])
+            picked = rng.integers(0, len(x), size=synth.NUMBER_STYLES.get(style, 1))
+            tasks.append((style, rng, index, x[picked], y[picked]))
     started = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     # Spawned, not forked: the trainer has TensorFlow's threads running by now.
@@ -56,20 +57,10 @@ def photo_crops(
     return np.stack(crops), np.asarray(labels, y.dtype)
 
 
-def _stream(style: str, seed: int, index: int) -> np.random.Generator:
-    return np.random.default_rng([seed, STREAM, STYLES.index(style), index])
-
-
-def _pick(rng: np.random.Generator, style: str, available: int) -> np.ndarray:
-    return rng.integers(0, available, size=synth.NUMBER_STYLES.get(style, 1))
-
-
 def _read_back(task: Task) -> tuple[list[np.ndarray], list[int]]:
     from classifier.preprocess import ImageError, prepare
 
-    style, seed, index, available, digits, labels = task
-    rng = _stream(style, seed, index)
-    _pick(rng, style, available)  # the photo goes on with the same stream
+    style, rng, index, digits, labels = task
     sample = synth.render_sample(style, rng, digits, labels, tuple(range(len(digits))), index)
     try:
         found = prepare(sample.data).digits
