@@ -422,12 +422,46 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeles
     if shape.holes > 4:  # an 8 has two; a mesh of lines has many
         return "a mesh of lines"
     # A "1" may be one solid bar, upright or slanted, and a marker's 7 nearly convex; a
-    # solid shape that is neither elongated like a bar nor drawn with strokes is a blob.
+    # solid shape that is neither elongated like a bar nor drawn with strokes is a blob,
+    # unless it is pinched at the waist: a marker's 8 (or 9) whose loops filled in.
     if (
         shape.solidity > 0.9
         and shape.holes == 0
         and shape.elongation < 2.2
         and shape.stroke > 0.28 * max(g.h, g.w)
+        and not pinched_waist(layout.mask_of(g))
     ):
         return "a filled shape"
     return None
+
+
+WAIST_DEPTH = 0.1  # share of the shape's width: how deep a notch on each side of a waist is
+WAIST_MIDDLE = 0.25  # share of its length: how far from the middle the notches may lie ...
+WAIST_LEVEL = 0.2  # ... and how far apart along it
+
+
+def pinched_waist(mask: np.ndarray) -> bool:
+    """Whether a solid shape is notched on both sides at about the same height near its
+    middle, as the outline of two stacked loops is (a snowman), and a pebble is not."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return False
+    outline = max(contours, key=cv2.contourArea)
+    defects = cv2.convexityDefects(outline, cv2.convexHull(outline, returnPoints=False))
+    if defects is None:
+        return False
+    (cx, cy), (rw, rh), angle = cv2.minAreaRect(outline)
+    width, length = min(rw, rh), max(rw, rh)
+    theta = np.deg2rad(angle if rw >= rh else angle + 90.0)
+    along = np.array([np.cos(theta), np.sin(theta)])
+    across = np.array([-along[1], along[0]])
+    notches = []  # (position along the length, side) of each deep notch
+    for _, _, deepest, depth in defects.reshape(-1, 4):
+        if depth / 256.0 >= WAIST_DEPTH * width:  # OpenCV gives depths in 1/256 px
+            offset = outline[deepest][0] - np.array([cx, cy])
+            notches.append((float(offset @ along) / length, float(offset @ across)))
+    return any(
+        s1 * s2 < 0 and abs(t1) <= WAIST_MIDDLE and abs(t2) <= WAIST_MIDDLE and abs(t1 - t2) <= WAIST_LEVEL
+        for i, (t1, s1) in enumerate(notches)
+        for t2, s2 in notches[i + 1 :]
+    )

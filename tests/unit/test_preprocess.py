@@ -14,7 +14,7 @@ from PIL import Image
 from classifier import imageio, preprocess, synth
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import detect_light_ink, find_ink, remove_lines
-from classifier.photo_layout import Part, find_digits, group_parts
+from classifier.photo_layout import Part, find_digits, group_parts, pinched_waist
 from classifier.preprocess import ImageError, prepare, prepare_gray
 
 
@@ -215,6 +215,35 @@ def test_blank_paper_and_lines_alone_hold_no_digit() -> None:
     _ruled(lined, 26, grid=True)
     prepared = prepare(_jpeg(lined))
     assert len(prepared.digits) == 0 and prepared.hint
+
+
+def _solid(draw: str, tilt: float = 0.0) -> np.ndarray:
+    """A filled shape on a 120x120 mask, turned by ``tilt`` degrees."""
+    mask = np.zeros((120, 120), np.uint8)
+    if draw == "snowman":  # a marker's 8 whose loops filled in: two stacked blobs
+        cv2.circle(mask, (60, 38), 22, 255, -1)
+        cv2.circle(mask, (60, 80), 26, 255, -1)
+    elif draw == "pebble":
+        cv2.ellipse(mask, (60, 60), (28, 45), 0, 0, 360, 255, -1)
+    elif draw == "bean":  # notched on one side only
+        cv2.ellipse(mask, (60, 60), (30, 48), 0, 0, 360, 255, -1)
+        cv2.circle(mask, (98, 60), 20, 0, -1)
+    turn = cv2.getRotationMatrix2D((60, 60), tilt, 1.0)
+    return np.asarray(cv2.warpAffine(mask, turn, (120, 120), flags=cv2.INTER_NEAREST))
+
+
+@pytest.mark.parametrize("tilt", [0.0, 25.0, -40.0])
+def test_a_waist_tells_a_filled_in_8_from_a_blob(tilt: float) -> None:
+    assert pinched_waist(_solid("snowman", tilt) > 0)
+    assert not pinched_waist(_solid("pebble", tilt) > 0)
+    assert not pinched_waist(_solid("bean", tilt) > 0)
+
+
+def test_a_marker_8_with_its_loops_filled_in_is_a_digit_and_a_pebble_is_not() -> None:
+    for draw, found in (("snowman", 1), ("pebble", 0)):
+        page = _page()
+        page[180:300, 260:380] -= _solid(draw, 10.0).astype(np.float32) * (200 / 255)
+        assert len(prepare(_jpeg(page)).digits) == found, draw
 
 
 def test_a_digit_filling_and_touching_the_frame_is_found(mnist: tuple[np.ndarray, np.ndarray]) -> None:
