@@ -43,9 +43,9 @@ READ_IN_ANALYSIS = 48  # digits at least this tall in the analysis image are rea
 REGION_SIDE = 480  # smaller ones are read from the JPEG decoded again, its short side >= this,
 SHARPER_BELOW = 40  # ... or larger still where they would be shorter than this (px)
 THIN_STROKE = 2.5  # ... or their strokes thinner than this (px) in the analysis image
-# Parts shorter than this (px in the analysis image, or in the picture itself when that is
-# smaller) are not judged by their shape there: a small digit's loops are blurred shut. A
-# photo's are judged in the sharper region; a tiny picture has no more detail to give.
+# Parts shorter than this (px in the analysis image) are not judged by their shape there: a
+# small digit's loops are blurred shut. A photo's are judged in the sharper region; a tiny
+# picture's (enlarged for analysis) are never judged.
 LOOK_CLOSER = 12
 DETAIL_HEIGHT = 64  # digits are read at a scale that makes them about this tall
 MAX_ZOOM = 2.0  # ... but never enlarged more than this: enlarging adds no detail, and thickens lines
@@ -106,7 +106,12 @@ def prepare_gray(
     analysis, analysis_factor = _analysis_image(gray)
     factor = analysis_factor  # analysis pixels per pixel of the image the digits are read from
     shapeless = LOOK_CLOSER * max(1.0, analysis_factor)  # analysis px
-    ink, layout, tight = _find_number(analysis, max(gray.shape) * scale < CROP_SIDE, shapeless)
+    # A picture enlarged for analysis (a crop, a 28x28 digit) has no more detail to give:
+    # none of its parts is judged by its shape. Coarse pixels fill a digit's loops in and
+    # make a thick 1 a solid bar, and such a picture is a digit sent alone, not a scene.
+    enlarged = analysis_factor > 1.0
+    judged_from = float("inf") if enlarged else shapeless
+    ink, layout, tight = _find_number(analysis, max(gray.shape) * scale < CROP_SIDE, judged_from)
     notes: dict[str, object] = {
         "polarity": "light-on-dark" if ink.light_ink else "dark-on-light",
         "ink_level": round(ink.level, 3),
@@ -147,8 +152,7 @@ def prepare_gray(
         factor *= source_scale / scale  # analysis pixels per pixel of the sharper image
         if source_scale != scale:
             notes["decoded_again"] = f"1/{round(source_scale)}" if source_scale > 1 else "full resolution"
-    # A picture enlarged for analysis has no sharper image: its small parts stay unjudged.
-    unjudged = LOOK_CLOSER if analysis_factor > 1.0 else 0.0  # px of ``source``
+    unjudged = float("inf") if enlarged else 0.0  # px of ``source``
     region = _read_region(source, layout.digits, thinnest, factor, ink.light_ink, ink.background, unjudged)
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
