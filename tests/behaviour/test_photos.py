@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from bench.bench_crops import KINDS as UCI_CROPS
+from bench.bench_crops import load_digits as load_uci_digits
 from classifier import synth
 from classifier.preprocess import prepare
 from classifier.reader import DigitReader, Reading
@@ -112,6 +113,18 @@ def test_the_answer_does_not_depend_on(
     assert len(changed) <= 1, f"{change}: answers changed {changed}"
 
 
+def test_a_fat_marker_8_whose_loops_filled_in_is_still_an_8(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # Strokes a third of the digit's height close an 8's loops: what is left is a solid
+    # shape pinched at its waist. Taken for a blob, 27 of these 40 were "no digit".
+    x, y = digits
+    eights = np.flatnonzero(y == 8)[:40]
+    look = replace(BASE, stroke=0.32)
+    right = sum(read(reader, photo([x[i]], look, seed=int(i))).number == "8" for i in eights)
+    assert right >= 28, f"{right}/40 fat marker 8s read as 8"
+
+
 def test_a_number_is_read_left_to_right(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:
     x, y = digits
     look = replace(BASE, digit_height=0.16, gap=(0.2, 0.35))
@@ -187,18 +200,18 @@ def test_drawings_crops_and_transparent_pngs(
     assert right >= 23
 
 
-@pytest.mark.parametrize("light", [True, False])
-def test_crops_of_digits_written_by_other_people(reader: DigitReader, light: bool) -> None:
+@pytest.mark.parametrize("crop", UCI_CROPS)
+def test_crops_of_digits_written_by_other_people(reader: DigitReader, crop: str) -> None:
     # 1,797 UCI digits by 13 writers outside MNIST, 8x8 crops whose strokes run into the
     # frame and whose loops the 8x8 blocks fill in (tests/data/make_uci.py). Before crops
-    # were told from photos, 3% (light ink) and 48% (dark ink) were read; framed as MNIST
-    # is and with the shape rules off, 96.8% are.
-    with np.load(Path(__file__).parent.parent / "data" / "uci_digits.npz") as data:
-        images, labels = data["x"], data["y"]
+    # were told from photos, 3% (light ink) and 48% (dark ink) of the 8x8 ones were read;
+    # while tiny pictures were judged by shape, 94-95% of the 32x32 and 28x28 ones.
+    # The same crops as bench/bench_crops.py.
+    images, labels = load_uci_digits()
     right = 0
     for image, label in zip(images, labels, strict=True):
-        right += read(reader, synth.encode(image if light else 255 - image, "png")).number == str(label)
-    assert right >= 0.95 * len(images), f"{right}/{len(images)}"
+        right += read(reader, synth.encode(UCI_CROPS[crop](image), "png")).number == str(label)
+    assert right >= 0.96 * len(images), f"{right}/{len(images)}"
 
 
 def test_unreadable_files_are_errors_not_digits(reader: DigitReader) -> None:
