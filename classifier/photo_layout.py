@@ -22,6 +22,7 @@ ALONG_FRAME = "along the edge of the photo"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
+SMALLER_THAN_DIGITS = 0.45  # parts less tall than this share of the tallest digit are not digits
 
 
 @dataclass
@@ -329,7 +330,7 @@ def find_digits(
         _keep_main_row(layout)
     if layout.digits:
         tallest = max(g.h for g in layout.digits)
-        for g in [g for g in layout.digits if g.h < 0.45 * tallest]:
+        for g in [g for g in layout.digits if g.h < SMALLER_THAN_DIGITS * tallest]:
             layout.digits.remove(g)
             layout.rejected.append((g, "much smaller than the digits"))
     layout.digits.sort(key=lambda g: g.x + g.w / 2)
@@ -395,6 +396,8 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
             layout.rejected.append((g, "a mark at the edge"))
         return
     tallest = max(g.h for g in inside)
+    # Specks left for a closer look do not mark where the row of digits runs.
+    inside = [g for g in inside if g.h >= SMALLER_THAN_DIGITS * tallest]
     top = min(g.y for g in inside)
     bottom = max(g.y1 for g in inside)
     for g in [g for g in layout.digits if _touches_border(g, shape)]:

@@ -285,6 +285,19 @@ def test_a_part_cut_by_the_frame_is_a_digit_next_to_the_number_or_in_a_close_up(
     assert len(find_digits(running_off, frame=True).digits) == 2
 
 
+def test_specks_do_not_pull_a_strip_of_table_into_the_row_of_digits(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    x, _ = mnist
+    mask = np.zeros((240, 320), np.uint8)
+    cv2.line(mask, (0, 40), (30, 92), 255, 24)  # a strip of table at the frame, higher than the digit
+    _stamp(mask, x[1], 217, 101, 64)
+    mask[99:105, 70:73] = 255  # specks too small to judge: one near the strip
+    mask[34:40, 250:252] = 255
+    digits = find_digits(mask, frame=True, shapeless_below=12).digits
+    assert [(g.x >= 200, g.h >= 50) for g in digits] == [(True, True)]
+
+
 def test_a_small_number_in_a_big_photo_is_read_from_full_resolution(
     mnist: tuple[np.ndarray, np.ndarray],
 ) -> None:
