@@ -4,13 +4,14 @@ crops handed to the model."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from bench.bench_crops import KINDS as UCI_CROPS
+from bench.bench_crops import load_digits as load_uci_digits
 from classifier import imageio, preprocess, synth
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import detect_light_ink, find_ink, remove_lines
@@ -331,33 +332,26 @@ def test_a_digit_too_small_to_judge_in_the_analysis_image_is_judged_sharper(
     assert len(prepared.digits) == 0 and "decoded_again" in prepared.notes
 
 
-@pytest.mark.parametrize("frame", ["mnist", "full"])
-def test_a_tiny_picture_s_digit_is_never_taken_for_a_blob(frame: str) -> None:
+@pytest.mark.parametrize("crop", ["20x20 in 28x28, like MNIST", "32x32, light on dark"])
+def test_a_tiny_picture_s_digit_is_never_taken_for_a_blob(crop: str) -> None:
     # UCI digits (8x8 blocks: loops filled in, 1s drawn as solid bars) sent as a 28x28 crop
-    # framed like MNIST's, or as 32x32 filled by the digit. Judged by their shape, 38 of the
-    # first 700 (1s and 8s) were "filled shapes" in either frame.
-    with np.load(Path(__file__).parent.parent / "data" / "uci_digits.npz") as data:
-        images = data["x"][:700]
+    # framed like MNIST's, or as 32x32 filled by the digit (bench/bench_crops.py's crops).
+    # Judged by their shape, 38 of the first 700 (1s and 8s) were "filled shapes" in either.
+    images = load_uci_digits()[0][:700]
     found = 0
     for image in images:
-        if frame == "mnist":
-            inner = cv2.resize(image, (20, 20), interpolation=cv2.INTER_CUBIC)
-            picture = cv2.copyMakeBorder(inner, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=0)
-        else:
-            picture = cv2.resize(image, (32, 32), interpolation=cv2.INTER_CUBIC)
-        prepared = prepare(_png(picture))
+        prepared = prepare(_png(UCI_CROPS[crop](image)))
         assert not (prepared.hint and "nothing shaped like" in prepared.hint)
         found += len(prepared.digits) == 1
     # One 4 whose strokes run into all four sides of the 32x32 frame has its polarity misread.
-    assert found >= len(images) - (frame == "full")
+    assert found >= len(images) - crop.startswith("32x32")
 
 
 @pytest.mark.parametrize("canvas", [20, 40])
 def test_a_tiny_picture_s_small_digits_are_not_judged_by_their_shape(canvas: int) -> None:
     # UCI digits (8x8 blocks, loops filled in) enlarged to 10x10 on a black canvas: read
     # from the region cut around them, whose shape rules have no more pixels to go on.
-    with np.load(Path(__file__).parent.parent / "data" / "uci_digits.npz") as data:
-        images = data["x"][:100]
+    images = load_uci_digits()[0][:100]
     found = 0
     for image in images:
         picture = np.zeros((canvas, canvas), np.uint8)
