@@ -33,6 +33,9 @@ MAX_PIXELS = 40_000_000  # refuse larger images: decompression bombs
 FULL_SIDE = 4096
 STRIP_PIXELS = 1 << 20  # pixels converted to grey at a time
 ORIENTATION_TAG = 0x0112
+# JPEG streams, decoded at reduced scale when asked. MPO (a camera's multi-picture file: a
+# JPEG with more pictures appended, named .jpg) is read by its first picture, as Pillow does.
+JPEG_FORMATS = ("JPEG", "MPO")
 
 # EXIF orientation -> the numpy steps that turn the stored pixels upright.
 _UPRIGHT = {
@@ -126,7 +129,9 @@ def _decode_jpeg_fast(data: bytes, image: Image.Image, min_side: int) -> tuple[n
     """A complete grey or colour JPEG straight to grey through OpenCV's decoder (a fifth
     faster than Pillow's for a phone photo), scaled down as far as ``min_side`` allows.
     None for anything else, which Pillow decodes (and reports when damaged)."""
-    if image.format != "JPEG" or image.mode not in ("L", "RGB", "YCbCr") or not data.endswith(b"\xff\xd9"):
+    if image.format not in JPEG_FORMATS or image.mode not in ("L", "RGB", "YCbCr"):
+        return None
+    if not data.endswith(b"\xff\xd9"):  # truncated: Pillow reports it
         return None
     width, height = image.size
     factor = _halving(width, height, min_side, 8)
@@ -146,7 +151,7 @@ def _orientation(image: Image.Image) -> int:
 
 def _draft(image: Image.Image, min_side: int) -> None:
     """Ask the JPEG decoder for the smallest DCT scale that keeps the short side >= min_side."""
-    if image.format != "JPEG" or min_side <= 0 or image.mode not in ("L", "RGB", "YCbCr"):
+    if image.format not in JPEG_FORMATS or min_side <= 0 or image.mode not in ("L", "RGB", "YCbCr"):
         return
     width, height = image.size
     factor = _halving(width, height, min_side, 8)
@@ -160,7 +165,7 @@ def _reduction(image: Image.Image, min_side: int) -> int:
     """How many times to shrink a picture Pillow decoded in full. A JPEG: not at all (it was
     drafted, or is read in full as before). Anything else: to ``FULL_SIDE``; and when it is
     larger than that and the caller needs fewer pixels, at least as far as a JPEG of its size."""
-    if image.format == "JPEG":
+    if image.format in JPEG_FORMATS:
         return 1
     width, height = image.size
     longest = max(width, height)

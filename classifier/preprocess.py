@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from classifier.imageio import FULL_SIDE, MAX_PIXELS, ImageError, decode
+from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, ink_is_lighter
 from classifier.photo_layout import Layout, Part, find_digits, shape_of
@@ -77,7 +77,7 @@ def prepare(data: bytes) -> Prepared:
 
     # Only a JPEG decodes at any DCT scale; anything else is never sharper than FULL_SIDE.
     longest = max(decoded.gray.shape) * decoded.scale
-    sharpest = 1.0 if decoded.format == "JPEG" else float(np.ceil(longest / FULL_SIDE - 1e-6))
+    sharpest = 1.0 if decoded.format in JPEG_FORMATS else float(np.ceil(longest / FULL_SIDE - 1e-6))
 
     def sharper(min_side: int) -> tuple[np.ndarray, float]:
         if min(decoded.gray.shape) >= min_side or decoded.scale <= sharpest:

@@ -168,6 +168,20 @@ def test_a_large_jpeg_is_decoded_at_reduced_scale_when_asked() -> None:
     assert decode(data).gray.shape == (1600, 2400)  # full size unless asked
 
 
+def test_a_multi_picture_jpeg_is_its_first_picture_decoded_at_reduced_scale() -> None:
+    # Cameras save MPO files (a JPEG with more pictures appended) under .jpg names.
+    page = np.full((1600, 2400), 220, np.uint8)
+    page[100:400, 100:500] = 30
+    second = Image.fromarray(np.full((800, 1200), 10, np.uint8))
+    data = _encode(Image.fromarray(page), "MPO", quality=85, save_all=True, append_images=[second])
+    assert Image.open(io.BytesIO(data)).format == "MPO"
+    reduced = decode(data, min_side=700)
+    assert reduced.format == "MPO"
+    assert reduced.scale == pytest.approx(2.0)
+    assert reduced.gray.shape == (800, 1200)
+    assert reduced.gray[60:190, 60:240].mean() < 60 and reduced.gray[300:700, 400:1100].mean() > 200
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
