@@ -134,6 +134,20 @@ def test_faint_text_showing_through_the_page_is_not_ink(mnist: tuple[np.ndarray,
     assert found[:, :200].sum() < 30
 
 
+@pytest.mark.parametrize("specks", [20, 400])  # a page with few parts, and one with more than 256
+def test_faint_ink_is_kept_only_where_it_joins_a_clear_stroke(specks: int) -> None:
+    page = np.full((400, 600), 235, np.uint8)
+    cv2.line(page, (100, 200), (400, 200), 60, 8)  # a clear stroke ...
+    cv2.line(page, (400, 200), (500, 120), 160, 3)  # ... running on into a faint one
+    rng = np.random.default_rng(5)
+    for x0, y0 in zip(rng.integers(10, 590, specks), rng.integers(260, 390, specks), strict=True):
+        page[y0 : y0 + 2, x0 : x0 + 2] = 160  # faint specks on their own
+    found = find_ink(page, light_ink=False).mask > 0
+    assert found[196:205, 110:390].mean() > 0.9
+    assert found[125:195, 410:490].sum() > 100  # the faint stroke, through the clear one
+    assert found[255:, :].sum() == 0
+
+
 # --------------------------------------------------------------------------- ruled and grid lines
 
 
