@@ -3,9 +3,10 @@
 `digitbot predict`, the photo evaluation and the bot all call ``prepare``:
 
 1. decode (``imageio``): any common format, EXIF-upright, transparency flattened, grey;
-2. find the number (a 320-pixel analysis image): the ink is found (``photo_ink``) and
-   grouped into digits (``photo_layout``) twice, once taking ink as darker than the paper
-   and once as lighter; the reading with more digit-like writing decides the polarity;
+2. find the number (a 320-pixel analysis image): the polarity is decided (a photo is dark
+   ink; a drawing or crop, with its flat background, either), then the ink is found
+   (``photo_ink``) and grouped into digits (``photo_layout``); a drawing in which that finds
+   no digit is looked at again shrunk keeping its ink, for pencil lines a pixel wide;
 3. read the number: digits large in the analysis image are read there; smaller ones from
    the region around them, cut from an image decoded again at a resolution that makes
    them about 64 pixels tall, and their ink found and grouped again, so small digits keep
@@ -52,6 +53,9 @@ MAX_ZOOM = 2.0  # ... but never enlarged more than this: enlarging adds no detai
 REGION_MARGIN = 0.6  # paper kept around the digits, as a share of their height
 SCENE_INK_SHARE = 0.1  # a frame this much "ink" ...
 SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the ink's contrast) is a scene
+# A drawing with no digit found whose darkest mark is still this much darker than its
+# background (a share) may hold pencil lines averaged away in the analysis image.
+FADED_LINE = 0.04
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
 STROKE_RANGE = (0.07, 0.18)  # stroke widths left alone (MNIST's 5th-95th percentile)
 
@@ -111,11 +115,28 @@ def prepare_gray(
     # make a thick 1 a solid bar, and such a picture is a digit sent alone, not a scene.
     enlarged = analysis_factor > 1.0
     judged_from = float("inf") if enlarged else shapeless
-    ink, layout, tight = _find_number(analysis, max(gray.shape) * scale < CROP_SIDE, judged_from)
+    may_be_crop = max(gray.shape) * scale < CROP_SIDE
+    ink, layout, tight = _find_number(analysis, may_be_crop, judged_from)
+    kept_thin_lines = False
+    if (
+        not layout.digits
+        and ink.background is not None
+        and analysis_factor / scale <= 0.5
+        and float(ink.contrast.max()) >= FADED_LINE
+    ):
+        # A drawing shrunk for analysis: averaged down, a one-pixel pencil line fades below
+        # any ink level; shrunk keeping its ink's pixels instead, it stays a line. (A JPEG
+        # decoded at reduced scale has averaged it already: shrink it from a sharper decode.)
+        full = gray if sharper is None else sharper(_sharpest_side(gray.shape, scale))[0]
+        analysis = _shrink_keeping_ink(full, analysis.shape, ink.background)
+        ink, layout, tight = _find_number(analysis, may_be_crop, judged_from)
+        kept_thin_lines = True
     notes: dict[str, object] = {
         "polarity": "light-on-dark" if ink.light_ink else "dark-on-light",
         "ink_level": round(ink.level, 3),
     }
+    if kept_thin_lines:
+        notes["analysis"] = "shrunk keeping lines a pixel wide"
     empty = Prepared(np.zeros((0, 28, 28), np.uint8), [], analysis, scale / factor, notes=notes)
     if not layout.digits:
         empty.hint = _hint(ink, layout)
@@ -197,6 +218,23 @@ def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:
     if longest < MIN_ANALYSIS_SIDE:
         return _resize_long(gray, longest * int(np.ceil(MIN_ANALYSIS_SIDE / longest)))
     return gray, 1.0
+
+
+def _sharpest_side(shape: tuple[int, ...], scale: float) -> int:
+    """The short side to ask a JPEG's decoder for (``shape`` decoded at ``scale`` original
+    pixels per pixel): full size, or reduced by the least power of two that fits ``FULL_SIDE``."""
+    halvings = max(0.0, np.ceil(np.log2(max(shape) * scale / FULL_SIDE)))
+    return int(min(shape) * scale / 2**halvings)
+
+
+def _shrink_keeping_ink(gray: np.ndarray, shape: tuple[int, ...], background: int) -> np.ndarray:
+    """``gray`` shrunk to ``shape`` with its strokes first widened by the shrink factor (the
+    side away from the flat ``background`` is the ink's), so no stroke is thinner than a pixel."""
+    h, w = shape
+    side = int(np.ceil(max(gray.shape[0] / h, gray.shape[1] / w)))
+    widen = cv2.erode if background >= 128 else cv2.dilate
+    wide = widen(gray, np.ones((side, side), np.uint8))
+    return np.asarray(cv2.resize(wide, (w, h), interpolation=cv2.INTER_AREA))
 
 
 def looks_like_scene(ink: InkMap) -> bool:

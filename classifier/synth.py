@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from classifier.strokes import REDRAWABLE, redraw_overlap, skeleton_distance
+from classifier.strokes import REDRAWABLE, redraw_overlap, skeleton_distance, thin
 
 SUBSET = Path(__file__).resolve().parent.parent / "tests" / "data" / "mnist_subset.npz"
 # The test digits are cut into three disjoint parts: one to develop against, one to
@@ -132,6 +132,20 @@ def stroke_alpha(digit: np.ndarray, height: float, stroke: float | None = None) 
     if ys.size == 0:
         return np.zeros((1, 1), np.float32)
     return np.asarray(alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], np.float32)
+
+
+def pencil_drawing(
+    digit: np.ndarray, canvas: tuple[int, int], height: int, at: tuple[int, int]
+) -> np.ndarray:
+    """A white ``canvas`` (width, height) with an MNIST digit drawn on it ``height`` px tall,
+    its box's top-left corner at ``at``, by a paint program's pencil: black lines one pixel
+    wide, not anti-aliased (the digit's skeleton)."""
+    w, h = canvas
+    line = thin(cv2.resize(digit, (height, height), interpolation=cv2.INTER_CUBIC) > 100)
+    picture = np.full((h, w), 255, np.uint8)
+    x, y = at
+    picture[y : y + height, x : x + height][line] = 0
+    return picture
 
 
 def number_alpha(

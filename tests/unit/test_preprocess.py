@@ -4,6 +4,7 @@ crops handed to the model."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -344,6 +345,27 @@ def test_a_digit_too_small_to_judge_in_the_analysis_image_is_judged_sharper(
     cv2.ellipse(page, (1000, 700), (14, 20), 0, 0, 360, 30, -1)
     prepared = prepare(_jpeg(cv2.GaussianBlur(page, (0, 0), 2.0)))
     assert len(prepared.digits) == 0 and "decoded_again" in prepared.notes
+
+
+@pytest.mark.parametrize("encode", [_png, _jpeg])
+@pytest.mark.parametrize("canvas", [(1920, 1080), (3840, 2160)])
+def test_a_one_pixel_pencil_line_on_a_big_canvas_is_found(
+    mnist: tuple[np.ndarray, np.ndarray], canvas: tuple[int, int], encode: Callable[[np.ndarray], bytes]
+) -> None:
+    # Averaged down to the analysis image, a one-pixel line on a 4K canvas is a twelfth of
+    # a pixel's darkness: below any ink level (before: none of these found on the 4K canvas).
+    x, _ = mnist
+    height = canvas[1] // 8
+    left, top = canvas[0] // 3, canvas[1] // 2
+    found = 0
+    for index in range(5):
+        prepared = prepare(encode(synth.pencil_drawing(x[index], canvas, height, (left, top))))
+        if len(prepared.digits) == 1:
+            bx, by, bw, bh = prepared.boxes[0]
+            found += left <= bx and bx + bw <= left + height and top <= by and by + bh <= top + height
+    assert found == 5
+    blank = np.full(canvas[::-1], 255, np.uint8)
+    assert len(prepare(encode(blank)).digits) == 0
 
 
 @pytest.mark.parametrize("crop", ["20x20 in 28x28, like MNIST", "32x32, light on dark"])
