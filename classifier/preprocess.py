@@ -173,7 +173,8 @@ def prepare_gray(
         factor *= source_scale / scale  # analysis pixels per pixel of the sharper image
         if source_scale != scale:
             notes["decoded_again"] = f"1/{round(source_scale)}" if source_scale > 1 else "full resolution"
-    unjudged = float("inf") if enlarged else 0.0  # px of ``source``
+    # px of ``source``; a drawing's shapes are never judged (see ``_find_number``)
+    unjudged = float("inf") if enlarged or ink.background is not None else 0.0
     region = _read_region(source, layout.digits, thinnest, factor, ink.light_ink, ink.background, unjudged)
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
@@ -203,8 +204,13 @@ def _find_number(
     background, tight = flat_background(analysis, may_be_crop)
     light_ink = ink_is_lighter(analysis, background, tight)
     ink = find_ink(analysis, light_ink=light_ink, background=background)
+    # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small
+    # digit drawn with a fat brush fills its loops in (in a photo, a blob is a shadow or a thing).
     layout = find_digits(
-        ink.mask, (ink.dark, ink.paper), frame=background is None, shapeless_below=shapeless_below
+        ink.mask,
+        (ink.dark, ink.paper),
+        frame=background is None,
+        shapeless_below=shapeless_below if background is None else float("inf"),
     )
     return ink, layout, tight
 

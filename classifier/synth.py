@@ -134,14 +134,18 @@ def stroke_alpha(digit: np.ndarray, height: float, stroke: float | None = None) 
     return np.asarray(alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], np.float32)
 
 
-def pencil_drawing(
-    digit: np.ndarray, canvas: tuple[int, int], height: int, at: tuple[int, int]
+def paint_drawing(
+    digit: np.ndarray, canvas: tuple[int, int], height: int, at: tuple[int, int], brush: int = 0
 ) -> np.ndarray:
-    """A white ``canvas`` (width, height) with an MNIST digit drawn on it ``height`` px tall,
-    its box's top-left corner at ``at``, by a paint program's pencil: black lines one pixel
-    wide, not anti-aliased (the digit's skeleton)."""
+    """A white ``canvas`` (width, height) with an MNIST digit drawn on it in black, ``height``
+    px tall, its box's top-left corner at ``at``, as a paint program's tools draw: the pencil
+    (``brush`` 0: lines one pixel wide, not anti-aliased, along the digit's skeleton) or a
+    round brush of radius ``brush`` px."""
     w, h = canvas
     line = thin(cv2.resize(digit, (height, height), interpolation=cv2.INTER_CUBIC) > 100)
+    if brush:
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * brush + 1, 2 * brush + 1))
+        line = cv2.dilate(line.astype(np.uint8), disc) > 0
     picture = np.full((h, w), 255, np.uint8)
     x, y = at
     picture[y : y + height, x : x + height][line] = 0
