@@ -129,9 +129,7 @@ def _decode_jpeg_fast(data: bytes, image: Image.Image, min_side: int) -> tuple[n
     """A complete grey or colour JPEG straight to grey through OpenCV's decoder (a fifth
     faster than Pillow's for a phone photo), scaled down as far as ``min_side`` allows.
     None for anything else, which Pillow decodes (and reports when damaged)."""
-    if image.format not in JPEG_FORMATS or image.mode not in ("L", "RGB", "YCbCr"):
-        return None
-    if not data.endswith(b"\xff\xd9"):  # truncated: Pillow reports it
+    if not _dct_scalable(image) or not data.endswith(b"\xff\xd9"):  # truncated: Pillow reports it
         return None
     width, height = image.size
     factor = _halving(width, height, min_side, 8)
@@ -139,6 +137,11 @@ def _decode_jpeg_fast(data: bytes, image: Image.Image, min_side: int) -> tuple[n
     if gray is None:
         return None
     return np.asarray(gray), width / gray.shape[1]
+
+
+def _dct_scalable(image: Image.Image) -> bool:
+    """A grey or colour JPEG stream, which its decoder can scale down while decoding."""
+    return image.format in JPEG_FORMATS and image.mode in ("L", "RGB", "YCbCr")
 
 
 def _orientation(image: Image.Image) -> int:
@@ -151,7 +154,7 @@ def _orientation(image: Image.Image) -> int:
 
 def _draft(image: Image.Image, min_side: int) -> None:
     """Ask the JPEG decoder for the smallest DCT scale that keeps the short side >= min_side."""
-    if image.format not in JPEG_FORMATS or min_side <= 0 or image.mode not in ("L", "RGB", "YCbCr"):
+    if not _dct_scalable(image) or min_side <= 0:
         return
     width, height = image.size
     factor = _halving(width, height, min_side, 8)

@@ -157,29 +157,24 @@ def test_a_decompression_bomb_is_refused_from_its_header_alone(
         decode(png_header_only(width, height))
 
 
-def test_a_large_jpeg_is_decoded_at_reduced_scale_when_asked() -> None:
+# Cameras also save MPO files (a JPEG with more pictures appended) under .jpg names: the
+# first picture is the one read.
+@pytest.mark.parametrize("fmt", ["JPEG", "MPO"])
+def test_a_large_jpeg_is_decoded_at_reduced_scale_when_asked(fmt: str) -> None:
     page = np.full((1600, 2400), 220, np.uint8)
     page[100:400, 100:500] = 30
-    data = _encode(Image.fromarray(page), "JPEG", quality=85)
+    options: dict[str, object] = {"quality": 85}
+    if fmt == "MPO":
+        options.update(save_all=True, append_images=[Image.fromarray(np.full((800, 1200), 10, np.uint8))])
+    data = _encode(Image.fromarray(page), fmt, **options)
+    assert Image.open(io.BytesIO(data)).format == fmt
     reduced = decode(data, min_side=700)
+    assert reduced.format == fmt
     assert reduced.scale == pytest.approx(2.0)
     assert reduced.gray.shape == (800, 1200)
     assert reduced.gray[60:190, 60:240].mean() < 60  # still the same picture
+    assert reduced.gray[300:700, 400:1100].mean() > 200  # ... and the first one
     assert decode(data).gray.shape == (1600, 2400)  # full size unless asked
-
-
-def test_a_multi_picture_jpeg_is_its_first_picture_decoded_at_reduced_scale() -> None:
-    # Cameras save MPO files (a JPEG with more pictures appended) under .jpg names.
-    page = np.full((1600, 2400), 220, np.uint8)
-    page[100:400, 100:500] = 30
-    second = Image.fromarray(np.full((800, 1200), 10, np.uint8))
-    data = _encode(Image.fromarray(page), "MPO", quality=85, save_all=True, append_images=[second])
-    assert Image.open(io.BytesIO(data)).format == "MPO"
-    reduced = decode(data, min_side=700)
-    assert reduced.format == "MPO"
-    assert reduced.scale == pytest.approx(2.0)
-    assert reduced.gray.shape == (800, 1200)
-    assert reduced.gray[60:190, 60:240].mean() < 60 and reduced.gray[300:700, 400:1100].mean() > 200
 
 
 @pytest.mark.parametrize(
