@@ -450,7 +450,13 @@ def pinched_waist(mask: np.ndarray) -> bool:
     if not contours:
         return False
     outline = max(contours, key=cv2.contourArea)
-    defects = cv2.convexityDefects(outline, cv2.convexHull(outline, returnPoints=False))
+    hull = cv2.convexHull(outline, returnPoints=False)
+    try:
+        defects = cv2.convexityDefects(outline, hull)
+    except cv2.error:
+        # An outline that touches itself (a diagonal neck traced both ways) can leave the
+        # hull's points out of the outline's order, which OpenCV refuses; in order it takes.
+        defects = cv2.convexityDefects(outline, np.sort(hull, axis=0))
     if defects is None:
         return False
     (cx, cy), (rw, rh), angle = cv2.minAreaRect(outline)

@@ -261,6 +261,27 @@ def test_a_waist_tells_a_filled_in_8_from_a_blob(tilt: float) -> None:
     assert not pinched_waist(_solid("bean", tilt) > 0)
 
 
+def test_a_waist_is_judged_on_an_outline_that_touches_itself() -> None:
+    # Parts joined only at their corners: the outline passes some pixels twice, and OpenCV
+    # refused its hull (it stopped the trainer reading back photos; a photo would fail so).
+    corners = """
+        ........#.......
+        .......##.......
+        ......###.#.....
+        .....#....##....
+        .......####.....
+        ......#.###.....
+        ........#.......
+    """
+    mask = np.pad(np.array([[c == "#" for c in row] for row in corners.split()]), 4)
+    assert pinched_waist(mask) in (True, False)
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # speckled discs: many such outlines
+        disc = np.zeros((40, 40), np.uint8)
+        cv2.circle(disc, (20, 20), int(rng.integers(4, 15)), 1, -1)
+        assert pinched_waist((disc > 0) & (rng.random(disc.shape) > 0.06)) in (True, False)
+
+
 def test_a_marker_8_with_its_loops_filled_in_is_a_digit_and_a_pebble_is_not() -> None:
     for draw, found in (("snowman", 1), ("pebble", 0)):
         page = _photo_page()
