@@ -6,6 +6,8 @@ warped (rotation, scale, aspect, shear and an elastic wobble as a hand makes) an
 put back into MNIST's format by the same ``to_mnist`` the photo pipeline uses, so the
 model trains on exactly the kind of input it will be served. A last small shift
 covers segmentation that centres a digit imperfectly.
+
+``continental_ones`` adds a way of writing MNIST lacks: a 1 with a long upstroke.
 """
 
 from __future__ import annotations
@@ -16,9 +18,19 @@ import cv2
 import numpy as np
 
 from classifier.mnist_format import SIZE, to_mnist
-from classifier.strokes import REDRAWABLE, redraw_overlap, skeleton_distance
+from classifier.strokes import REDRAWABLE, redraw_overlap, skeleton_distance, thin
 
 UP = 3  # work at 84x84 so thickness changes and warps stay smooth
+# A continental "1" starts with a long upstroke. MNIST's writers (US census staff and
+# students) rarely made one, and the model read such a 1 as a 7 (see docs/photos.md).
+# A 7's bar is longer, flatter and meets its stem at a wider angle; flags that could pass
+# for one are not made.
+FLAG_ANGLE = (30.0, 50.0)  # degrees between the flag and the stem below it
+FLAG_LENGTH = (0.3, 0.5)  # share of the stem's length
+FLAG_DROP = 0.64  # the flag falls at least 40 degrees below the horizontal (sine), so
+# that the trainer's own turns and shears (up to 12 degrees and 0.25) leave it a flag
+STRAIGHT = 0.25  # a 1 drawn as one straight stroke: its ink spreads across its axis at most
+# this share of its spread along it (standard deviations)
 
 
 @dataclass(frozen=True)
@@ -115,3 +127,51 @@ def _elastic(big: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> n
     return cv2.remap(
         big, grid_x + dx, grid_y + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
+
+
+def with_flag(one: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """An MNIST "1" (uint8 28x28) written the continental way, in MNIST format: a flag from
+    the top of the stem down to its left, as wide as the stem. None when the 1 is not one
+    straight stroke, or when the flag drawn for it would lie too flat (a 7's bar) or point
+    right (on a 1 leaning left).
+    """
+    big = cv2.resize(one, (SIZE * UP, SIZE * UP), interpolation=cv2.INTER_LINEAR)
+    shape = big > 110
+    ys, xs = np.nonzero(shape)
+    if len(ys) < 3:
+        return None
+    # The stem's direction, pointing down: the ink's principal axis.
+    points = np.column_stack([xs, ys]).astype(np.float64)
+    centre = points.mean(axis=0)
+    spreads, vectors = np.linalg.eigh(np.cov((points - centre).T))
+    if spreads[0] > STRAIGHT**2 * spreads[1]:
+        return None
+    down = vectors[:, 1] if vectors[1, 1] > 0 else -vectors[:, 1]
+    along = (points - centre) @ down
+    top = points[along.argmin()]
+    # Turned from the stem towards the left (clockwise on screen, where y points down).
+    angle = np.deg2rad(rng.uniform(*FLAG_ANGLE))
+    cos, sin = np.cos(angle), np.sin(angle)
+    flag = np.array([down[0] * cos - down[1] * sin, down[0] * sin + down[1] * cos])
+    if flag[0] >= 0 or flag[1] < FLAG_DROP:
+        return None
+    length = rng.uniform(*FLAG_LENGTH) * float(along.max() - along.min())
+    width = float(shape.sum()) / max(float(thin(shape).sum()), 1.0)
+    shift = 4  # cv2 draws at 1/16 px
+    start, end = (np.round(p * (1 << shift)).astype(int) for p in (top, top + flag * length))
+    flagged = big.copy()
+    cv2.line(flagged, tuple(start), tuple(end), int(big.max()), max(1, round(width)), cv2.LINE_AA, shift)
+    return to_mnist(flagged)
+
+
+def continental_ones(
+    x: np.ndarray, y: np.ndarray, share: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flagged copies (``with_flag``) of about ``share`` of the 1s among digits ``x`` (labels
+    ``y``): each 1 is tried with that chance, and kept when it takes a flag."""
+    ones = np.flatnonzero(y == 1)
+    tried = ones[rng.random(len(ones)) < share]
+    flagged = [f for f in (with_flag(x[i], rng) for i in tried) if f is not None]
+    if not flagged:
+        return np.zeros((0, SIZE, SIZE), np.uint8), np.zeros(0, y.dtype)
+    return np.stack(flagged), np.full(len(flagged), 1, y.dtype)

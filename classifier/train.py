@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.augment import augment
+from classifier.augment import augment, continental_ones
 from classifier.data import Mnist, load_mnist
 from classifier.feedback import empty, load_feedback, oversample
 from classifier.files import publish, staging_dir
@@ -47,6 +47,8 @@ class TrainConfig:
     augment: bool = True
     feedback: Path | None = None  # the bot's SQLite database: users' confirmed/corrected digits
     feedback_share: float = 0.15  # about this share of each epoch comes from feedback samples
+    # Share of the training 1s also trained on with a continental flag (``continental_ones``).
+    flagged_ones: float = 0.4
     photos: int = 0  # photos per style rendered from training digits and read back (``photo_crops``)
     start_from: Path | None = None  # a model folder whose weights training starts from (fine-tuning)
     progress_file: Path | None = None  # one JSON line per epoch, for the bot's /retrain message
@@ -189,6 +191,11 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = (), mnist: Mnist | None =
         x_test, y_test = x_test[: cfg.test_limit], y_test[: cfg.test_limit]
     x_test = renormalise(x_test)
     print(f"data: {mnist.source} - train {len(y_train)}, validation {len(y_val)}, test {len(y_test)}")
+    flagged_x, flagged_y = continental_ones(
+        x_train, y_train, cfg.flagged_ones, np.random.default_rng([cfg.seed, 11])
+    )
+    x_train, y_train = np.concatenate([x_train, flagged_x]), np.concatenate([y_train, flagged_y])
+    print(f"flagged ones: {len(flagged_y)} training 1s copied with a continental flag")
     feedback = load_feedback(cfg.feedback) if cfg.feedback else empty()
     feedback_train, feedback_holdout = feedback.split()
     if len(feedback_train):
@@ -271,6 +278,7 @@ def train(cfg: TrainConfig, callbacks: Sequence[Any] = (), mnist: Mnist | None =
             "sha256": mnist.sha256,
             "train": len(y_train),
             "photo_crops": photo_count,
+            "flagged_ones": len(flagged_y),
             "validation": len(y_val),
             "test": len(y_test),
         },

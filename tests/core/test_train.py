@@ -36,10 +36,10 @@ def test_a_short_run_learns_the_digits(trained: tuple[Path, dict[str, Any]]) -> 
     _, metadata = trained
     assert metadata["accuracy"] > 0.90  # on 1,000 held-out test digits it never saw
     assert metadata["n"] == 1000
-    assert (
-        metadata["data"]["validation"] > 0
-        and metadata["data"]["train"] + metadata["data"]["validation"] == 4000
-    )
+    data = metadata["data"]
+    # Every digit trained on or held out, plus the 1s copied with a continental flag.
+    assert data["validation"] > 0 and data["train"] + data["validation"] == 4000 + data["flagged_ones"]
+    assert 0 < data["flagged_ones"] < 0.4 * 4000 / 10 * 1.5
 
 
 def test_every_promised_file_is_written(trained: tuple[Path, dict[str, Any]]) -> None:
@@ -91,7 +91,7 @@ def test_photos_add_digits_cut_from_rendered_photos(tmp_path: Path, mnist_subset
     # the training digits, never the validation ones. A photo whose digit the pipeline
     # misses adds nothing.
     assert 14 <= data["photo_crops"] <= 18
-    assert data["train"] + data["validation"] == 800 + data["photo_crops"]
+    assert data["train"] + data["validation"] == 800 + data["photo_crops"] + data["flagged_ones"]
     assert metadata["config"]["photos"] == 1
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from classifier import augment as augment_module
-from classifier.augment import AugmentConfig, augment
+from classifier.augment import AugmentConfig, augment, continental_ones, with_flag
 from classifier.mnist_format import renormalise, to_mnist, to_model_input
 from classifier.strokes import thin
 
@@ -112,3 +112,53 @@ def test_reinking_redraws_a_digit_with_an_even_pen(mnist_test_digits: tuple[np.n
             assert (ink & ~near).sum() <= 0.02 * ink.sum()
             assert (ink & shape).sum() >= 0.5 * min(ink.sum(), shape.sum())
     assert redrawn_count >= 36  # of 40: nearly every digit is redrawn
+
+
+def _line_digit(lean_degrees: float) -> np.ndarray:
+    """A 1 written as one straight stroke, its top leaning right by ``lean_degrees``."""
+    canvas = np.zeros((28, 28), np.uint8)
+    dx = 10 * np.tan(np.deg2rad(lean_degrees))
+    cv2.line(canvas, (round(14 + dx), 4), (round(14 - dx), 24), 255, 2, cv2.LINE_AA)
+    return canvas
+
+
+def test_a_continental_flag_goes_down_left_from_the_top_of_a_1() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        flagged = with_flag(_line_digit(0.0), rng)
+        assert flagged is not None and flagged.shape == (28, 28) and flagged.dtype == np.uint8
+        ink = flagged > 100
+        rows = np.flatnonzero(ink.any(axis=1))
+        stem = int(np.flatnonzero(ink[rows[-1]]).mean())  # where the stem ends at the bottom
+        top, height = rows[0], rows[-1] - rows[0]
+        left_of_stem = ink[:, : stem - 2]
+        flag_rows = np.flatnonzero(left_of_stem.any(axis=1))
+        # The flag: ink left of the stem, only in the upper part, reaching down a while
+        # from the top (it falls at least 40 degrees), never a bar along the top.
+        assert flag_rows.size and flag_rows[-1] <= top + 0.6 * height
+        assert flag_rows[-1] - flag_rows[0] >= 4
+        assert not left_of_stem[top].any() or left_of_stem[top].sum() <= 2
+
+
+def test_no_flag_where_it_would_make_a_7() -> None:
+    rng = np.random.default_rng(0)
+    # Leaning far right, any flag would lie flat like a 7's bar; and a digit that is not
+    # one straight stroke (a 7, a 1 with a base) takes none.
+    assert with_flag(_line_digit(35.0), rng) is None
+    seven = np.zeros((28, 28), np.uint8)
+    cv2.polylines(seven, [np.array([[6, 5], [21, 5], [11, 24]])], False, 255, 2, cv2.LINE_AA)
+    assert with_flag(seven, rng) is None
+    assert with_flag(_line_digit(8.0), rng) is not None
+
+
+def test_continental_ones_are_seeded_copies_of_the_1s(
+    mnist_test_digits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    x, y = mnist_test_digits
+    first_x, first_y = continental_ones(x, y, 0.5, np.random.default_rng(1))
+    again_x, _ = continental_ones(x, y, 0.5, np.random.default_rng(1))
+    ones = int((y == 1).sum())
+    assert np.array_equal(first_x, again_x) and set(first_y.tolist()) == {1}
+    # About half the 1s are tried; most MNIST 1s are one straight stroke and take a flag.
+    assert 0.25 * ones <= len(first_y) <= 0.6 * ones
+    assert first_x.shape == (len(first_y), 28, 28)
