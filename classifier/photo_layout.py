@@ -23,6 +23,10 @@ FRAME_BAND = 0.06  # share of the short side: the band along the frame where mar
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
 SMALLER_THAN_DIGITS = 0.45  # parts less tall than this share of the tallest digit are not digits
+UNDERLINE = 5.0  # a line under a part, this many times longer than thick, is not part of it
+DRAWN_AROUND = "a ring or box drawn around the digits"
+ENCLOSED_HEIGHT = 0.3  # a part inside another's box, this share of its height, is held by it
+RING_OVERLAP = 0.03  # share of a ring's pixels that may lie over the middle of what it holds
 
 
 @dataclass
@@ -87,6 +91,11 @@ def _belong_together(a: Part, b: Part) -> bool:
         return False  # inside something much larger (a frame of table around a digit)
     overlap = min(a.x1, b.x1) - max(a.x, b.x)
     if overlap < 0.3 * min(a.w, b.w):
+        return False
+    upper, lower = sorted((a, b), key=lambda p: p.y)
+    if lower.w > UNDERLINE * lower.h and lower.y >= upper.y + 0.75 * upper.h and lower.w >= 1.2 * upper.w:
+        # A long thin line under the other, wider: the answer underlined (a broken
+        # bowl of a 5 under its top is no wider, nor as thin).
         return False
     if min(a.h, b.h) >= 0.75 * union.h:  # side by side and both full height: two digits
         return False
@@ -315,6 +324,9 @@ def find_digits(
         parts.append(part)
     if not parts:
         return layout
+    for ring in _drawn_around(parts, labels):
+        parts.remove(ring)
+        layout.rejected.append((ring, DRAWN_AROUND))
     min_height = max(5, round(0.02 * short))
     for g in group_parts(parts):
         if row is not None and min(g.y1, row[1]) - max(g.y, row[0]) < 0.5 * g.h:
@@ -335,6 +347,38 @@ def find_digits(
             layout.rejected.append((g, "much smaller than the digits"))
     layout.digits.sort(key=lambda g: g.x + g.w / 2)
     return layout
+
+
+def _drawn_around(parts: list[Part], labels: np.ndarray) -> list[Part]:
+    """Parts drawn around others: a circle or box around the answer, which grouped with
+    the digit inside it would be read as a 0. Such a part holds another part at least
+    ``ENCLOSED_HEIGHT`` of its height wholly inside its box, and has next to none of its
+    own pixels over the middle of that part, as a ring has and a digit's strokes do not."""
+    if len(parts) < 2 or len(parts) > MAX_PARTS:
+        return []
+    boxes = np.array([_box(p) for p in parts], np.int64)
+    x, y, x1, y1, h = (boxes[:, k] for k in range(5))
+    inside = (
+        (x[None, :] > x[:, None])
+        & (y[None, :] > y[:, None])
+        & (x1[None, :] < x1[:, None])
+        & (y1[None, :] < y1[:, None])
+        & (h[None, :] >= ENCLOSED_HEIGHT * h[:, None])
+        # A stroke at least 2 px wide: a one-pixel sliver left of a ruled line inside a
+        # digit's loop is not what a ring is drawn around.
+        & (np.array([p.area for p in parts])[None, :] >= 2 * h[None, :])
+    )  # [i, j]: part j lies inside part i's box
+    rings = []
+    for i, j in zip(*np.nonzero(inside), strict=True):
+        outer, inner = parts[i], parts[j]
+        if outer in rings:
+            continue
+        # The middle of the inner part's box, where a ring has no ink but a digit would.
+        mx, my = inner.w // 6, inner.h // 6
+        middle = labels[inner.y + my : inner.y1 - my, inner.x + mx : inner.x1 - mx]
+        if int(np.count_nonzero(middle == outer.labels[0])) <= RING_OVERLAP * outer.area:
+            rings.append(outer)
+    return rings
 
 
 def _keep_main_row(layout: Layout) -> None:

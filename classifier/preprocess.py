@@ -25,7 +25,7 @@ import numpy as np
 from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, ink_is_lighter
-from classifier.photo_layout import Layout, Part, find_digits, shape_of
+from classifier.photo_layout import DRAWN_AROUND, Layout, Part, find_digits, shape_of
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -175,7 +175,11 @@ def prepare_gray(
             notes["decoded_again"] = f"1/{round(source_scale)}" if source_scale > 1 else "full resolution"
     # px of ``source``; a drawing's shapes are never judged (see ``_find_number``)
     unjudged = float("inf") if enlarged or ink.background is not None else 0.0
-    region = _read_region(source, layout.digits, thinnest, factor, ink.light_ink, ink.background, unjudged)
+    rings = [label for g, why in layout.rejected if why == DRAWN_AROUND for label in g.labels]
+    drawn_around = np.isin(layout.labels, rings) if rings else None
+    region = _read_region(
+        source, layout.digits, thinnest, factor, ink.light_ink, ink.background, unjudged, drawn_around
+    )
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
     if not region.layout.digits and region.ink.level == 0.0:
@@ -291,9 +295,12 @@ def _read_region(
     light_ink: bool,
     background: int | None = None,
     unjudged: float = 0.0,
+    drawn_around: np.ndarray | None = None,
 ) -> _Region:
     """Find the digits again in the region around them, at a scale that makes them ~64 px tall.
-    Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape."""
+    Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape.
+    ``drawn_around``: the analysis image's pixels of rings drawn around the digits, which
+    the region cuts into arcs that no longer enclose them: not read again."""
     height = float(np.median([g.h for g in digits])) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape
@@ -318,7 +325,18 @@ def _read_region(
     # below it. (A digit of the row the small analysis image broke apart is kept.)
     s = zoom / factor
     row = (min(g.y for g in digits) * s - y0 * zoom, max(g.y1 for g in digits) * s - y0 * zoom)
-    layout = find_digits(ink.mask, row=row, shapeless_below=unjudged * zoom)
+    mask = ink.mask
+    if drawn_around is not None:
+        ax0, ay0, ax1, ay1 = (round(v * factor) for v in (x0, y0, x1, y1))
+        cut = drawn_around[ay0:ay1, ax0:ax1].astype(np.uint8)
+        if cut.size and cut.any():
+            grow = max(1, round(zoom / factor))  # an analysis pixel, in region pixels
+            rings = cv2.dilate(
+                cv2.resize(cut, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST),
+                np.ones((2 * grow + 1, 2 * grow + 1), np.uint8),
+            )
+            mask = np.where(rings > 0, np.uint8(0), mask)
+    layout = find_digits(mask, row=row, shapeless_below=unjudged * zoom)
     return _Region(ink, layout, (x0, y0, x1 - x0, y1 - y0), zoom)
 
 
