@@ -28,7 +28,8 @@ UP = 3  # work at 84x84 so thickness changes and warps stay smooth
 FLAG_ANGLE = (30.0, 50.0)  # degrees between the flag and the stem below it
 FLAG_LENGTH = (0.3, 0.5)  # share of the stem's length
 FLAG_DROP = 0.64  # the flag falls at least 40 degrees below the horizontal (sine), so
-# that the trainer's own turns and shears (up to 12 degrees and 0.25) leave it a flag
+# that the trainer's own turns and shears mostly leave it falling steeply (together at
+# their extremes, up to 12 degrees and 0.25, they can flatten one to about 20 degrees)
 STRAIGHT = 0.25  # a 1 drawn as one straight stroke: its ink spreads across its axis at most
 # this share of its spread along it (standard deviations)
 

@@ -79,6 +79,17 @@ def _belong_together(a: Part, b: Part) -> bool:
     gap_x = max(a.x, b.x) - min(a.x1, b.x1)
     gap_y = max(a.y, b.y) - min(a.y1, b.y1)
     near = max(2.0, 0.08 * big.h)
+    upper, lower = sorted((a, b), key=lambda p: p.y)
+    reach = 0.1 * upper.w
+    if (
+        lower.w > UNDERLINE * lower.h
+        and lower.y >= upper.y + 0.75 * upper.h
+        and lower.x <= upper.x - reach
+        and lower.x1 >= upper.x1 + reach
+    ):
+        # A long thin line under the other, reaching past it on both sides: the answer
+        # underlined (a 2's base or a 5's broken-off bowl starts under the stroke above).
+        return False
     if small.area < 0.3 * big.area and gap_x <= near and gap_y <= near and union.w <= 1.3 * union.h:
         return True
     if (
@@ -91,11 +102,6 @@ def _belong_together(a: Part, b: Part) -> bool:
         return False  # inside something much larger (a frame of table around a digit)
     overlap = min(a.x1, b.x1) - max(a.x, b.x)
     if overlap < 0.3 * min(a.w, b.w):
-        return False
-    upper, lower = sorted((a, b), key=lambda p: p.y)
-    if lower.w > UNDERLINE * lower.h and lower.y >= upper.y + 0.75 * upper.h and lower.w >= 1.2 * upper.w:
-        # A long thin line under the other, wider: the answer underlined (a broken
-        # bowl of a 5 under its top is no wider, nor as thin).
         return False
     if min(a.h, b.h) >= 0.75 * union.h:  # side by side and both full height: two digits
         return False
@@ -352,8 +358,9 @@ def find_digits(
 def _drawn_around(parts: list[Part], labels: np.ndarray) -> list[Part]:
     """Parts drawn around others: a circle or box around the answer, which grouped with
     the digit inside it would be read as a 0. Such a part holds another part at least
-    ``ENCLOSED_HEIGHT`` of its height wholly inside its box, and has next to none of its
-    own pixels over the middle of that part, as a ring has and a digit's strokes do not."""
+    ``ENCLOSED_HEIGHT`` of its height wholly inside its box, has next to none of its own
+    pixels over the middle of that part, as a ring has and a digit's strokes do not, and
+    has ink beside it on at least three sides."""
     if len(parts) < 2 or len(parts) > MAX_PARTS:
         return []
     boxes = np.array([_box(p) for p in parts], np.int64)
@@ -375,8 +382,22 @@ def _drawn_around(parts: list[Part], labels: np.ndarray) -> list[Part]:
             continue
         # The middle of the inner part's box, where a ring has no ink but a digit would.
         mx, my = inner.w // 6, inner.h // 6
+        own = outer.labels[0]
         middle = labels[inner.y + my : inner.y1 - my, inner.x + mx : inner.x1 - mx]
-        if int(np.count_nonzero(middle == outer.labels[0])) <= RING_OVERLAP * outer.area:
+        if int(np.count_nonzero(middle == own)) > RING_OVERLAP * outer.area:
+            continue
+        # And it goes round: its ink to at least 3 of the 4 sides of what it holds (a ring
+        # drawn by hand may stay open on one), where a 2's long base under the next digit
+        # lies on one or two.
+        cy, cx = inner.y + inner.h // 2, inner.x + inner.w // 2
+        row, column = labels[cy, outer.x : outer.x1], labels[outer.y : outer.y1, cx]
+        sides = (
+            row[: inner.x - outer.x],
+            row[inner.x1 - outer.x :],
+            column[: inner.y - outer.y],
+            column[inner.y1 - outer.y :],
+        )
+        if sum(bool((side == own).any()) for side in sides) >= 3:
             rings.append(outer)
     return rings
 

@@ -274,12 +274,7 @@ def test_a_waist_is_judged_on_an_outline_that_touches_itself() -> None:
         ........#.......
     """
     mask = np.pad(np.array([[c == "#" for c in row] for row in corners.split()]), 4)
-    assert pinched_waist(mask) in (True, False)
-    rng = np.random.default_rng(0)
-    for _ in range(300):  # speckled discs: many such outlines
-        disc = np.zeros((40, 40), np.uint8)
-        cv2.circle(disc, (20, 20), int(rng.integers(4, 15)), 1, -1)
-        assert pinched_waist((disc > 0) & (rng.random(disc.shape) > 0.06)) in (True, False)
+    assert pinched_waist(mask) in (True, False)  # answers, where it raised cv2.error
 
 
 def test_a_marker_8_with_its_loops_filled_in_is_a_digit_and_a_pebble_is_not() -> None:
@@ -332,6 +327,13 @@ def test_what_a_ring_holds_must_be_more_than_a_speck() -> None:
     with_speck = find_digits(mask)
     for layout in (alone, with_speck):
         assert [(g.x, g.h) for g in layout.digits] == [(106, 149)]
+    # A 2 whose base runs on under a smaller 3 holds it in its box, but does not go round it.
+    two_three = np.zeros((200, 400), np.uint8)
+    cv2.ellipse(two_three, (110, 70), (35, 35), 0, 180, 360, 255, 8)
+    cv2.polylines(two_three, [np.array([[145, 70], [80, 160], [330, 160]])], False, 255, 8)
+    cv2.ellipse(two_three, (250, 90), (25, 18), 0, -150, 90, 255, 8)
+    cv2.ellipse(two_three, (250, 126), (25, 18), 0, -90, 150, 255, 8)
+    assert len(find_digits(two_three).digits) == 2
     # Around a stroke a third of its height, it is drawn around that stroke.
     cv2.line(mask, (150, 70), (150, 130), 255, 8)
     around = find_digits(mask)
