@@ -25,6 +25,11 @@ import numpy as np
 THUMB_SIDE = 96  # the paper's brightness is estimated on a thumbnail this long
 MIN_PAPER = 24.0  # grey level below which the paper is too dark to measure contrast against
 MIN_INK_LEVEL = 0.18  # the faintest pencil measured is ~0.23 darker than its paper
+# When the strokes' percentile falls below MIN_INK_LEVEL, the darkest this share of the
+# frame's inner pixels (50 of a 320x240 analysis image, a small digit's stroke) sets the
+# level instead if it is at least CLEAR_INK; blank pages measured reach 0.31 there.
+DARKEST_SHARE = 0.00065
+CLEAR_INK = 0.4
 STATS_PIXELS = 12_000  # noise and level statistics use a subsample of about this many pixels
 STROKE_OFF = 40  # grey levels: a drawing's strokes stand at least this far off its background
 # px: a picture whose longer side is shorter than this may be a crop; a phone photo of a page
@@ -285,6 +290,13 @@ def find_ink(
     # The strongest strokes set the level: a high percentile, so that a page of faint text
     # showing through from the back does not drag it down to its own contrast.
     level = _percentile_of(histogram, 97) / 255.0 if histogram.sum() >= 3 else 0.0
+    if level < MIN_INK_LEVEL:
+        # A broad band of faint contrast (the edge of a hard shadow, which the paper's
+        # estimate follows only roughly) can outnumber a small digit's pixels so far that
+        # the percentile lands in the band; the digit is still the darkest thing there.
+        darkest = _percentile(levels[inner], 100.0 * (1.0 - DARKEST_SHARE)) / 255.0
+        if darkest >= CLEAR_INK:
+            level = darkest
     if level < MIN_INK_LEVEL:
         # No strokes at all, or nothing darker than faint text showing through from the back.
         none = np.zeros(gray.shape, np.uint8)

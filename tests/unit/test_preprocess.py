@@ -128,6 +128,27 @@ def test_ink_is_found_under_a_hard_shadow_and_a_light_gradient(mnist: tuple[np.n
     assert found[:, 300:360].sum() < 50 and found[330:, :].sum() < 50
 
 
+@pytest.mark.parametrize("digit", [True, False])
+def test_a_small_digit_beside_a_broad_faint_band_is_still_ink(
+    mnist: tuple[np.ndarray, np.ndarray], digit: bool
+) -> None:
+    # A band narrower than the paper's closing (as at the edge of a hard shadow) is taken
+    # for slightly darker "ink" over an eighth of the frame; a small digit's few pixels
+    # must still set the ink's level, and a page with the band alone holds no ink.
+    x, _ = mnist
+    page = _page(320, 240, paper=200)
+    page[:, 150:190] = 176  # 0.12 darker than the paper
+    if digit:
+        _write(page, x[1], 60, 100, 30, ink=50.0)
+    ink = find_ink(page.astype(np.uint8), light_ink=False)
+    found = ink.mask > 0
+    if digit:
+        assert ink.level > 0.5 and found[100:130, 60:90].sum() > 20
+    else:
+        assert ink.level == 0.0
+    assert found[:, 150:190].sum() == 0
+
+
 def test_faint_text_showing_through_the_page_is_not_ink(mnist: tuple[np.ndarray, np.ndarray]) -> None:
     x, _ = mnist
     back = np.full((480, 640), 235, np.uint8)
