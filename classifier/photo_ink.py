@@ -23,7 +23,6 @@ import cv2
 import numpy as np
 
 THUMB_SIDE = 96  # the paper's brightness is estimated on a thumbnail this long
-CORNER_CUT = 0.3  # of the paper's closing square's half-side (see ``_close_cut_square``)
 MIN_PAPER = 24.0  # grey level below which the paper is too dark to measure contrast against
 MIN_INK_LEVEL = 0.18  # the faintest pencil measured is ~0.23 darker than its paper
 # When the strokes' percentile falls below MIN_INK_LEVEL, the darkest this share of the
@@ -172,7 +171,7 @@ def paper_brightness(dark_ink: np.ndarray) -> np.ndarray:
     # Wider than the thickest marker stroke of a digit that fills the frame.
     k = _odd(max(min(thumb.shape) / 3, max(thumb.shape) / 5))
     padded = _pad(thumb, k)
-    closed = _close_cut_square(padded, k)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     closed = closed[k:-k, k:-k].astype(np.float32)
     if closed.shape == dark_ink.shape:
         return closed
@@ -188,24 +187,6 @@ def paper_brightness(dark_ink: np.ndarray) -> np.ndarray:
     if paper.shape != dark_ink.shape:
         paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.asarray(paper, np.float32)
-
-
-def _close_cut_square(image: np.ndarray, k: int) -> np.ndarray:
-    """A closing by a k x k square with its corners cut (legs of CORNER_CUT of its half-side).
-
-    A square's corners stick out of a rounded shadow's outline, so along it the closing
-    lifts slivers of shadow to the lit paper's level and they look like ink; a disc would
-    follow the outline but also fit into a thick stroke's bends and acute corners of things.
-    It also leaves less false "ink" at the corners of things in a scene, which is why a
-    scene is told by a smaller share of ink (``preprocess.SCENE_INK_SHARE``). The cut
-    square is a square dilated by a diamond, so it is done as both, each fast.
-    """
-    half = k // 2
-    cut = round(CORNER_CUT * half)
-    square = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * (half - cut) + 1,) * 2)
-    cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-    wide = cv2.dilate(cv2.dilate(image, square), cross, iterations=cut)
-    return np.asarray(cv2.erode(cv2.erode(wide, cross, iterations=cut), square))
 
 
 def _has_sharp_edge(paper: np.ndarray) -> bool:

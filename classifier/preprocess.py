@@ -51,7 +51,7 @@ LOOK_CLOSER = 12
 DETAIL_HEIGHT = 64  # digits are read at a scale that makes them about this tall
 MAX_ZOOM = 2.0  # ... but never enlarged more than this: enlarging adds no detail, and thickens lines
 REGION_MARGIN = 0.6  # paper kept around the digits, as a share of their height
-SCENE_INK_SHARE = 0.08  # a frame this much "ink" ...
+SCENE_INK_SHARE = 0.1  # a frame this much "ink" ...
 SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the ink's contrast) is a scene
 # A drawing with no digit found whose darkest mark is still this much darker than its
 # background (a share) may hold pencil lines averaged away in the analysis image.

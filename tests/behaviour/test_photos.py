@@ -169,16 +169,13 @@ def test_a_page_without_writing_gives_no_digit(reader: DigitReader, page: dict[s
     assert reading.digits == [] and reading.hint
 
 
-@pytest.mark.parametrize("index", [46, 68])
+@pytest.mark.parametrize("index", [46, 75, 96])
 def test_a_speck_too_faint_to_find_in_the_sharper_image_is_no_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], index: int
 ) -> None:
     # Empty pages of the calibration split where the analysis image shows a faint speck a
     # few pixels tall, too small to judge by its shape there; the sharper region finds no
-    # ink at all. The speck used to be read from the analysis image (as a 4 or a 1), and
-    # is again when that rule is taken out. (Pages 75 and 96 were here until the paper's
-    # closing lost its square corners: they now show a pen mark and a grid line in a
-    # shadow clearly enough to be read as a 1; docs/photos.md.)
+    # ink at all. The speck used to be read from the analysis image (as a 4 or a 1).
     sample = synth.make_sample("empty-paper", index, "calibration", *digits)
     reading = read(reader, sample.data)
     assert reading.digits == [] and reading.hint

@@ -13,7 +13,7 @@ from PIL import Image
 
 from bench.bench_crops import KINDS as UCI_CROPS
 from bench.bench_crops import load_digits as load_uci_digits
-from classifier import imageio, photo_ink, preprocess, synth
+from classifier import imageio, preprocess, synth
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import detect_light_ink, find_ink, remove_lines
 from classifier.photo_layout import DRAWN_AROUND, Part, find_digits, group_parts, pinched_waist
@@ -147,33 +147,6 @@ def test_a_small_digit_beside_a_broad_faint_band_is_still_ink(
     else:
         assert ink.level == 0.0
     assert found[:, 150:190].sum() == 0
-
-
-@pytest.mark.parametrize(
-    "shadow", [((480, 300), (260, 140), 20), ((500, 120), (200, 110), -30), ((200, 400), (180, 120), 10)]
-)
-def test_the_paper_follows_a_rounded_shadows_outline(
-    shadow: tuple[tuple[int, int], tuple[int, int], int],
-) -> None:
-    # The shadow of a hand or a phone: an ellipse. A square closing's corners stuck out of
-    # its outline and took slivers along it for ink (2.7-14% of the frame here).
-    centre, axes, angle = shadow
-    inside = np.zeros((480, 640), np.float32)
-    cv2.ellipse(inside, centre, axes, angle, 0, 360, 1.0, -1)
-    photo = _page() * (1.0 - 0.55 * cv2.GaussianBlur(inside, (0, 0), 3))
-    found = find_ink(photo.astype(np.uint8), light_ink=False).mask > 0
-    assert found.mean() < 0.025
-
-
-@pytest.mark.parametrize("k", [3, 7, 19, 25, 31])
-def test_the_cut_square_closing_is_the_closing_by_that_shape(k: int) -> None:
-    image = np.random.default_rng(k).integers(0, 256, (120, 150)).astype(np.uint8)
-    half = k // 2
-    yy, xx = np.mgrid[-half : half + 1, -half : half + 1]
-    shape = (np.abs(xx) + np.abs(yy) <= 2 * half - round(photo_ink.CORNER_CUT * half)).astype(np.uint8)
-    expected = cv2.morphologyEx(image, cv2.MORPH_CLOSE, shape, borderType=cv2.BORDER_REPLICATE)
-    inner = (slice(k, -k), slice(k, -k))  # the paper's closing pads its image by k
-    assert np.array_equal(photo_ink._close_cut_square(image, k)[inner], expected[inner])
 
 
 def test_faint_text_showing_through_the_page_is_not_ink(mnist: tuple[np.ndarray, np.ndarray]) -> None:
