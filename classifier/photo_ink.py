@@ -26,8 +26,8 @@ THUMB_SIDE = 96  # the paper's brightness is estimated on a thumbnail this long
 MIN_PAPER = 24.0  # grey level below which the paper is too dark to measure contrast against
 MIN_INK_LEVEL = 0.18  # the faintest pencil measured is ~0.23 darker than its paper
 # When the strokes' percentile falls below MIN_INK_LEVEL, the darkest this share of the
-# frame's inner pixels (50 of a 320x240 analysis image, a small digit's stroke) sets the
-# level instead if it is at least CLEAR_INK; blank pages measured reach 0.31 there.
+# frame's inner pixels (about 40 in a 320x240 analysis image: a small digit's stroke) sets
+# the level instead if it is at least CLEAR_INK; blank pages measured reach 0.31 there.
 DARKEST_SHARE = 0.00065
 CLEAR_INK = 0.4
 STATS_PIXELS = 12_000  # noise and level statistics use a subsample of about this many pixels
