@@ -129,8 +129,14 @@ def _pad(thumb: np.ndarray, k: int) -> np.ndarray:
     out = cv2.copyMakeBorder(thumb, k, k, k, k, cv2.BORDER_REPLICATE)
     h, w = thumb.shape
     paper = 0.85 * float(np.max(cv2.resize(thumb, (8, 8), interpolation=cv2.INTER_AREA)))
-    edges = (thumb[0], thumb[-1], thumb[:, 0], thumb[:, -1])
-    strokes = [_short_runs(edge < paper, k) for edge in edges]
+    edges = [edge < paper for edge in (thumb[0], thumb[-1], thumb[:, 0], thumb[:, -1])]
+    # The four edges in one pass, laid end to end with a gap between them; an edge dark
+    # all along holds no stroke.
+    runs = _short_runs(np.concatenate([np.append(edge, False) for edge in edges]), k)
+    starts = np.cumsum([0] + [edge.size + 1 for edge in edges])
+    strokes = [
+        runs[start : start + edge.size] & ~edge.all() for start, edge in zip(starts, edges, strict=False)
+    ]
     if not any(s.any() for s in strokes):
         return np.asarray(out)
     mirrored = cv2.copyMakeBorder(thumb, k, k, k, k, cv2.BORDER_REFLECT_101)
@@ -156,8 +162,9 @@ def _short_runs(flags: np.ndarray, length: int) -> np.ndarray:
     starts, stops = changes[::2], changes[1::2]
     out = np.zeros(flags.size + 1, np.int32)
     short = stops - starts < length
-    np.add.at(out, starts[short], 1)
-    np.add.at(out, stops[short], -1)
+    # Runs are apart, so no index repeats: plain assignment (np.add.at is several times slower).
+    out[starts[short]] = 1
+    out[stops[short]] = -1
     return np.cumsum(out[:-1]) > 0
 
 
@@ -313,8 +320,14 @@ def find_ink(
 
 
 def _histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Counts of each uint8 value (where ``mask`` is set)."""
-    return np.asarray(cv2.calcHist([values], [0], mask, [256], [0, 256]).ravel())
+    """Counts of each uint8 value (where the 0/255 ``mask`` is set, which must leave out every 0)."""
+    if mask is None:
+        return np.asarray(cv2.calcHist([values], [0], None, [256], [0, 256]).ravel())
+    # OpenCV's masked histogram is three times slower than masking the values and dropping
+    # the zeros.
+    histogram = np.asarray(cv2.calcHist([cv2.bitwise_and(values, mask)], [0], None, [256], [0, 256]).ravel())
+    histogram[0] = 0
+    return histogram
 
 
 def _percentile_of(histogram: np.ndarray, q: float) -> float:
@@ -340,17 +353,65 @@ def label_type(mask: np.ndarray) -> int:
     return cv2.CV_16U if -(-h // 2) * -(-w // 2) < 65535 else cv2.CV_32S
 
 
+def ink_box(mask: np.ndarray, margin: int = 0) -> tuple[slice, slice] | None:
+    """The box around a mask's nonzero pixels grown by ``margin`` (within the image), as
+    slices; None for an empty mask.
+
+    A page's ink covers a small part of it, and labelling, dilating and indexing cost by
+    the pixel: done inside this box they give the same answer for a fraction of the work.
+    """
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return None
+    rows, cols = mask.shape[:2]
+    return (
+        slice(max(0, y - margin), min(rows, y + h + margin)),
+        slice(max(0, x - margin), min(cols, x + w + margin)),
+    )
+
+
+def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats`` (8-connected) of a 0/255 mask, labelled inside
+    ``ink_box`` only (0.02 against 0.16 ms for a digit in a 320x240 photo): the count, the
+    labels at full size and each part's stats in the full image's coordinates. Row 0 (the
+    background) is the whole frame."""
+    ltype = label_type(mask)
+    box = ink_box(mask)
+    if box is not None:
+        # From even coordinates: OpenCV labels 2x2 blocks in turn, so the parts are numbered
+        # in the same order as in the whole frame only when the blocks line up with its.
+        box = (slice(box[0].start & ~1, box[0].stop), slice(box[1].start & ~1, box[1].stop))
+    if box is None:
+        frame = np.array([[0, 0, mask.shape[1], mask.shape[0], mask.size]], np.int32)
+        return 1, np.zeros(mask.shape, np.uint16 if ltype == cv2.CV_16U else np.int32), frame
+    count, inside, stats, _ = cv2.connectedComponentsWithStats(mask[box], connectivity=8, ltype=ltype)
+    labels = np.zeros(mask.shape, inside.dtype)
+    labels[box] = inside
+    stats[1:, cv2.CC_STAT_LEFT] += box[1].start
+    stats[1:, cv2.CC_STAT_TOP] += box[0].start
+    ink = int(stats[1:, cv2.CC_STAT_AREA].sum())
+    stats[0] = (0, 0, mask.shape[1], mask.shape[0], mask.size - ink)
+    return count, labels, stats
+
+
 def _hysteresis(levels: np.ndarray, low: float, high: float) -> np.ndarray:
     weak = _above(levels, low)
+    box = ink_box(weak)
+    out = np.zeros_like(weak)
+    if box is None:
+        return out
+    weak = weak[box]
     count, labels = cv2.connectedComponents(weak, connectivity=8, ltype=label_type(weak))
     seeded = np.zeros(max(count, 256), np.uint8)
-    seeded[labels[_above(levels, high) > 0]] = 255
+    seeded[labels[_above(levels[box], high) > 0]] = 255
     seeded[0] = 0
     if count <= 256:
         # A lookup table on 8-bit labels: twice as fast as indexing (0.10 against 0.24 ms
         # for a 320x240 photo), and a page rarely holds more parts than that.
-        return np.asarray(cv2.LUT(labels.astype(np.uint8), seeded[:256]))
-    return np.asarray(seeded[labels])
+        out[box] = cv2.LUT(labels.astype(np.uint8), seeded[:256])
+    else:
+        out[box] = seeded[labels]
+    return out
 
 
 def line_pixels(mask: np.ndarray, thickness: float) -> tuple[np.ndarray, int]:

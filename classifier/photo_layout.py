@@ -9,12 +9,13 @@ as tall as the tallest digit, and not cut by the frame while the digits are not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from classifier.photo_ink import label_type
+from classifier.photo_ink import components, ink_box
 
 MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter are not ink
 SHADOW = "a shadow or the edge of the page"
@@ -192,11 +193,25 @@ class Shape:
     elongation: float  # long side / short side of the smallest rotated rectangle around it
 
 
+def _stroke(binary: np.ndarray, contours: Sequence[np.ndarray]) -> float:
+    """Mean stroke width: 2 area / perimeter."""
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(cv2.countNonZero(binary)) / max(perimeter, 1.0)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """``shape_of(mask).stroke``, traced inside the box around the ink only."""
+    binary = mask.astype(np.uint8)
+    box = ink_box(binary)
+    if box is None:
+        return 0.0
+    contours, _ = cv2.findContours(binary[box], cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    return _stroke(binary[box], contours)
+
+
 def shape_of(mask: np.ndarray) -> Shape:
     binary = mask.astype(np.uint8)
     contours, hierarchy = cv2.findContours(binary, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    area = float(binary.sum())
-    perimeter = sum(cv2.arcLength(c, True) for c in contours)
     outer = [c for c, hh in zip(contours, hierarchy[0], strict=True) if hh[3] < 0] if contours else []
     # Holes big enough to be a loop, not a pinhole in a marker's stroke.
     least = 0.004 * binary.shape[0] * binary.shape[1]
@@ -209,7 +224,8 @@ def shape_of(mask: np.ndarray) -> Shape:
     hull_area = float(cv2.contourArea(cv2.convexHull(points)))
     (_, _), (rw, rh), _ = cv2.minAreaRect(points)
     elongation = max(rw, rh) / max(min(rw, rh), 1.0)
-    return Shape(2.0 * area / max(perimeter, 1.0), area / max(hull_area, 1.0), holes, elongation)
+    area = float(cv2.countNonZero(binary))
+    return Shape(_stroke(binary, contours), area / max(hull_area, 1.0), holes, elongation)
 
 
 def valleys(dark: np.ndarray, paper: np.ndarray, radius: int) -> np.ndarray:
@@ -235,6 +251,10 @@ def edge_support(labels: np.ndarray, count: int, dark: np.ndarray, paper: np.nda
     dark as itself on at least one side. Looking 2-3 pixels outside the part, rather than
     at the slope of its edge, keeps this true for blurred photos and hairlines.
     """
+    box = ink_box((labels > 0).view(np.uint8), margin=3)  # the ring reaches 3 px out
+    if box is None:
+        return np.zeros(count, np.float32)
+    labels, dark, paper = labels[box], dark[box], paper[box]
     inside = labels > 0
     mask = inside.view(np.uint8)
     near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
@@ -277,14 +297,14 @@ def find_digits(
     too few pixels to be judged by their shape (a small digit's loops blur shut); they are
     kept, for a closer look at a sharper image when there is one.
     """
-    if bridge and mask.any() and shape_of(mask > 0).stroke < HAIRLINE_PX:
+    if bridge and mask.any() and stroke_width(mask > 0) < HAIRLINE_PX:
         bridged = np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8)))
         layout = find_digits(bridged, surroundings, frame, row, bridge=False, shapeless_below=shapeless_below)
         if layout.digits:
             return layout
     h, w = mask.shape
     short = min(h, w)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=label_type(mask))
+    count, labels, stats = components(mask)
     speck = max(3, round((0.005 * short) ** 2))
     whole_photo = frame
     support = edge_support(labels, count, *surroundings) if surroundings is not None else None
@@ -296,9 +316,7 @@ def find_digits(
         if doubtful.any():
             keep = valleys(*surroundings, radius=max(3, round(0.06 * short)))
             mask = np.where(doubtful[labels] & ~keep, np.uint8(0), mask)
-            count, labels, stats, _ = cv2.connectedComponentsWithStats(
-                mask, connectivity=8, ltype=label_type(mask)
-            )
+            count, labels, stats = components(mask)
             support = edge_support(labels, count, *surroundings)
     if whole_photo:
         # How many of each part's pixels lie in a band along the frame.

@@ -25,7 +25,7 @@ import numpy as np
 from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, ink_is_lighter
-from classifier.photo_layout import DRAWN_AROUND, Layout, Part, find_digits, shape_of
+from classifier.photo_layout import DRAWN_AROUND, Layout, Part, find_digits, stroke_width
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -160,7 +160,7 @@ def prepare_gray(
         # Digits this large are read where they were found: the region would add no detail.
         return read_in_analysis()
     thinnest = min(
-        shape_of(layout.mask_of(g) & (ink.mask[g.y : g.y1, g.x : g.x1] > 0)).stroke for g in layout.digits
+        stroke_width(layout.mask_of(g) & (ink.mask[g.y : g.y1, g.x : g.x1] > 0)) for g in layout.digits
     )
     source, source_scale = gray, scale
     # The region is cut from the JPEG decoded again, at a resolution that shows the digits
@@ -358,7 +358,7 @@ def normalise_stroke(crop: np.ndarray) -> np.ndarray:
     binary = crop > 0.5
     if h < 8 or not binary.any():
         return crop
-    width = shape_of(binary).stroke / h
+    width = stroke_width(binary) / h
     low, high = STROKE_RANGE
     if low <= width <= high:
         return crop
