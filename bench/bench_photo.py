@@ -4,10 +4,12 @@ Prints, from one run on one machine:
 - a 1280x960 phone JPEG of one handwritten digit (rendered from an MNIST test digit),
   read from its bytes to the answer: decode, preprocessing, model through LiteRT;
   p50/p95, and the share of each stage;
-- the article's recipe on the same bytes, in the same run: decode to grey, resize to 28x28,
-  ``tf.keras.utils.normalize(axis=1)``, Keras ``model.predict`` on ``models/model.keras``;
-  its p50/p95 and how many times slower it is;
-- the accuracy of both on the same rendered photos (single digits, every style).
+- the article's recipe on the same bytes, timed in turn with ours (four reads of ours, one
+  of the recipe) so that both see the same moments of a machine whose speed drifts: decode
+  to grey, resize to 28x28, ``tf.keras.utils.normalize(axis=1)``, Keras ``model.predict``
+  on ``models/model.keras``; its p50/p95 and how many times slower it is;
+- the accuracy of both on the same rendered photos (single digits, every style), and how
+  long ours took over those images of every size and style.
 
 Usage: python bench/bench_photo.py [--model DIR] [--repeats N] [--photos N]
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -77,7 +80,10 @@ def main() -> None:
     print(f"model {classifier.path} (version {classifier.version})")
     print(f"photo: 1280x960 JPEG, {len(data):,} bytes, digit {label}; ours reads {reading.number!r}")
 
-    ours = timed(lambda: reader.read(data), args.repeats)
+    recipe = article_recipe(
+        args.model / KERAS_FILE if args.model.is_dir() else args.model.with_name(KERAS_FILE)
+    )
+    ours, theirs = side_by_side(lambda: reader.read(data), lambda: recipe(data), args.repeats)
     decoding = timed(lambda: decode(data, min_side=DECODE_SIDE), args.repeats)
     preparing = timed(lambda: prepare(data), args.repeats)
     digits = prepare(data).digits
@@ -88,23 +94,47 @@ def main() -> None:
         p50, p95 = p50_p95(samples)
         print(f"  {name:28s} p50 {p50:6.2f} ms   p95 {p95:6.2f} ms")
 
-    recipe = article_recipe(
-        args.model / KERAS_FILE if args.model.is_dir() else args.model.with_name(KERAS_FILE)
-    )
-    theirs_p50, theirs_p95 = p50_p95(timed(lambda: recipe(data), max(20, args.repeats // 4)))
+    theirs_p50, theirs_p95 = p50_p95(theirs)
     print(f"article's recipe (Keras):         p50 {theirs_p50:6.2f} ms   p95 {theirs_p95:6.2f} ms")
     print(f"ours is {theirs_p50 / ours_p50:.1f}x faster at p50 ({theirs_p95 / ours_p95:.1f}x at p95)")
 
     right_ours = right_theirs = total = 0
+    reads: list[float] = []
     for style in synth.SINGLE_STYLES:
         for sample in synth.generate(style, args.photos, "report", x, y):
             total += 1
+            start = time.perf_counter()
             right_ours += reader.read(sample.data).number == sample.label
+            reads.append(time.perf_counter() - start)
             right_theirs += str(recipe(sample.data)) == sample.label
+    if not total:
+        return
     print(
         f"accuracy on {total} rendered single-digit photos and drawings ({args.photos} per style): "
         f"ours {right_ours / total:.1%}, article's recipe {right_theirs / total:.1%}"
     )
+    p50, p95 = p50_p95(reads)
+    print(
+        f"ours over those {total} images (every size and style, one read each): "
+        f"p50 {p50:.2f} ms, p95 {p95:.2f} ms"
+    )
+
+
+def side_by_side(
+    ours: Callable[[], object], theirs: Callable[[], object], repeats: int
+) -> tuple[list[float], list[float]]:
+    """``repeats`` timed calls of ``ours`` and a quarter as many of ``theirs`` (at least 20),
+    taken in turn (four of ours, one of theirs), so that both see the same moments of a
+    shared machine whose speed drifts."""
+    rounds = max(20, repeats // 4)
+    timed(ours, 0, warmup=5)
+    timed(theirs, 0, warmup=2)
+    mine: list[float] = []
+    other: list[float] = []
+    for _ in range(rounds):
+        mine += timed(ours, max(1, repeats // rounds), warmup=0)
+        other += timed(theirs, 1, warmup=0)
+    return mine, other
 
 
 if __name__ == "__main__":

@@ -268,15 +268,17 @@ def find_ink(
     levels = cv2.convertScaleAbs(contrast, alpha=255.0)
     h, w = levels.shape
 
+    # Statistics on a subsample of pixels.
+    step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
     # The paper's noise from the image's fine grain (a high-pass, which strokes touch only at
     # their edges): the 25th percentile of the grain's size (0.32 sigma for Gaussian
     # noise), so ruled lines and strokes covering a quarter of the page do not inflate it.
-    grain = cv2.convertScaleAbs(cv2.subtract(fine, cv2.GaussianBlur(fine, (0, 0), 1.0)), alpha=8.0)
+    smooth = cv2.GaussianBlur(fine, (0, 0), 1.0)[::step, ::step]
+    grain = cv2.convertScaleAbs(cv2.subtract(fine[::step, ::step], smooth), alpha=8.0)
     spread = _percentile(grain, 25) / 8.0 / 0.32 * 1.5
-    noise = spread / max(_percentile(cv2.convertScaleAbs(paper), 50), MIN_PAPER) + 0.004
+    noise = spread / max(_percentile(cv2.convertScaleAbs(paper[::step, ::step]), 50), MIN_PAPER) + 0.004
     # The paper's own level from the lower part of the distribution: ink may cover half
     # of a frame it fills, which would swamp a plain median.
-    step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
     centre = _percentile(levels[::step, ::step], 25) / 255.0 + 0.67 * noise
     floor = max(centre + 4.0 * noise, 0.04)
     weak = _above(levels, floor)

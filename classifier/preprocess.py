@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from statistics import median
 
 import cv2
 import numpy as np
@@ -155,7 +156,7 @@ def prepare_gray(
         notes["lines_removed"] = ink.lines
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask)
 
-    height = float(np.median([g.h for g in layout.digits]))
+    height = float(median(g.h for g in layout.digits))
     if height >= READ_IN_ANALYSIS:
         # Digits this large are read where they were found: the region would add no detail.
         return read_in_analysis()
@@ -256,7 +257,7 @@ def looks_like_scene(ink: InkMap) -> bool:
     """
     step = max(1, round(np.sqrt(ink.mask.size / 20_000)))
     mask = ink.mask[::step, ::step]
-    if float(np.mean(mask > 0)) < SCENE_INK_SHARE or ink.level <= 0:
+    if np.count_nonzero(mask) / mask.size < SCENE_INK_SHARE or ink.level <= 0:
         return False
     near = cv2.dilate(cv2.bitwise_or(mask, ink.line_mask[::step, ::step]), np.ones((3, 3), np.uint8))
     background = ink.contrast[::step, ::step][near == 0]
@@ -301,7 +302,7 @@ def _read_region(
     Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape.
     ``drawn_around``: the analysis image's pixels of rings drawn around the digits, which
     the region cuts into arcs that no longer enclose them: not read again."""
-    height = float(np.median([g.h for g in digits])) / factor
+    height = float(median(g.h for g in digits)) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape
     x0 = max(0, int(min(g.x for g in digits) / factor - margin))
