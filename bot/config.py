@@ -74,6 +74,7 @@ class Settings:
     retrain_epochs: int = 10
     retrain_limit: int = 0  # train on the first N MNIST training digits; 0: all 60,000
     retrain_test_limit: int = 0  # gate on the first N MNIST test digits; 0: all 10,000
+    retrain_gate_photos: int = 20  # ... and on digits read from N photos per style rendered from them
     retrain_threads: int = 1
     retrain_nice: int = 10
 
@@ -177,6 +178,9 @@ def _parse(env: Mapping[str, str]) -> Settings:
         retrain_epochs=_int(env, "DIGITBOT_RETRAIN_EPOCHS", defaults.retrain_epochs, low=1, high=1000),
         retrain_limit=_int(env, "DIGITBOT_RETRAIN_LIMIT", defaults.retrain_limit, low=0),
         retrain_test_limit=_int(env, "DIGITBOT_RETRAIN_TEST_LIMIT", defaults.retrain_test_limit, low=0),
+        retrain_gate_photos=_int(
+            env, "DIGITBOT_RETRAIN_GATE_PHOTOS", defaults.retrain_gate_photos, low=0, high=1000
+        ),
         retrain_threads=_int(env, "DIGITBOT_RETRAIN_THREADS", defaults.retrain_threads, low=1, high=64),
         retrain_nice=_int(env, "DIGITBOT_RETRAIN_NICE", defaults.retrain_nice, low=0, high=19),
     )

@@ -283,7 +283,7 @@ def retrain_progress(job: Job, settings: Settings, now: float) -> str:
         f"{_mnist_subset(settings.retrain_limit, 'all')} MNIST training digits + "
         f"{plural(job.samples, 'user sample')} ({HOLDOUT_PERCENT}% of them held out); "
         f"gated against {job.serving_version} on {_mnist_subset(settings.retrain_test_limit, 'all')} "
-        "MNIST test digits. Photos are answered meanwhile."
+        f"MNIST test digits{_gate_photos(settings.retrain_gate_photos)}. Photos are answered meanwhile."
     )
     progress = job.progress
     if job.stop_reason is not None:
@@ -305,12 +305,26 @@ def retrain_progress(job: Job, settings: Settings, now: float) -> str:
     return f"{head}\n{status}\n/retrain cancel stops it."
 
 
+def _gate_photos(per_style: int) -> str:
+    return (
+        f" and the digits read from {plural(per_style, 'photo')} of each style rendered from them"
+        if per_style
+        else ""
+    )
+
+
 def _gate_numbers(outcome: Outcome, new_label: str) -> str:
     new, old = outcome.new, outcome.serving
     lines = [
         f"MNIST test ({plural(int(new.get('mnist_n') or 0), 'digit')}): {new_label} "
         f"{accuracy(new.get('mnist'))}, serving {accuracy(old.get('mnist'))}"
     ]
+    read = int(new.get("photos_n") or 0)
+    if read:
+        lines.append(
+            f"Digits read from photos ({read:,}): {new_label} {accuracy(new.get('photos'))}, "
+            f"serving {accuracy(old.get('photos'))}"
+        )
     held = int(new.get("feedback_n") or 0)
     if held:
         lines.append(

@@ -265,6 +265,8 @@ class Retrainer:
             args += ["--limit", str(s.retrain_limit)]
         if s.retrain_test_limit:
             args += ["--test-limit", str(s.retrain_test_limit)]
+        if s.retrain_gate_photos:
+            args += ["--gate-photos", str(s.retrain_gate_photos)]
         python = sys.executable
         return [python, "-m", "bot.child", str(os.getpid()), python, "-m", "classifier.retrain", *args]
 

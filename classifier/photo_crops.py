@@ -5,8 +5,9 @@ preprocessing (``prepare``), each crop labelled with the digit that was drawn.
 ``augment`` imitates pens and hands. These crops add what only the pipeline does to a
 photo: the blur, JPEG noise and light it has to see through, its thresholds, stroke
 normalisation and centring, and the pieces it cuts imperfectly. Only the digits given
-(the trainer passes its training digits, never validation or test ones) are drawn, each
-photo from its own random stream, apart from the test material's.
+are drawn (the trainer passes its training digits, never validation or test ones; the
+/retrain gate, test digits, which it never trains on), each photo from its own random
+stream, apart from the test material's.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ def photo_crops(
     crops = [crop for crop_list, _ in results for crop in crop_list]
     labels = [label for _, label_list in results for label in label_list]
     print(
-        f"photo crops: {len(tasks)} photos rendered from training digits, {len(labels)} digits "
-        f"read back in {time.perf_counter() - started:.0f} s"
+        f"photo crops: {len(tasks)} photos rendered, {len(labels)} digits read back "
+        f"in {time.perf_counter() - started:.0f} s"
     )
     if not crops:
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, y.dtype)

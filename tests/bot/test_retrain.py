@@ -62,6 +62,7 @@ def tiny(settings: Settings, mnist: Path, **retrain: Any) -> Settings:
         "retrain_test_limit": 300,
         "retrain_threads": 1,
         "retrain_nice": 10,
+        "retrain_gate_photos": 1,
     }
     values.update(retrain)
     return dataclasses.replace(settings, **values)
@@ -117,15 +118,20 @@ def test_retrain_settings_come_from_the_environment(tmp_path: Path) -> None:
         "DIGITBOT_RETRAIN_TEST_LIMIT": "300",
         "DIGITBOT_RETRAIN_THREADS": "2",
         "DIGITBOT_RETRAIN_NICE": "0",
+        "DIGITBOT_RETRAIN_GATE_PHOTOS": "3",
     }
     settings = load_settings(env, env_file=None)
     assert (settings.mnist_path, settings.retrain_epochs, settings.retrain_limit) == (
         Path("/srv/mnist.npz"), 2, 1000,
     )  # fmt: skip
     assert (settings.retrain_test_limit, settings.retrain_threads, settings.retrain_nice) == (300, 2, 0)
+    assert settings.retrain_gate_photos == 3
+    no_photos = load_settings({**env, "DIGITBOT_RETRAIN_GATE_PHOTOS": "0"}, env_file=None)
+    assert no_photos.retrain_gate_photos == 0
     assert settings.models_dir == tmp_path / "models" and settings.jobs_dir == tmp_path / "retrain"
     for name, bad in [("DIGITBOT_RETRAIN_EPOCHS", "0"), ("DIGITBOT_RETRAIN_NICE", "20"),
-                      ("DIGITBOT_RETRAIN_LIMIT", "all"), ("DIGITBOT_ADMIN_IDS", "4242,bob")]:  # fmt: skip
+                      ("DIGITBOT_RETRAIN_LIMIT", "all"), ("DIGITBOT_ADMIN_IDS", "4242,bob"),
+                      ("DIGITBOT_RETRAIN_GATE_PHOTOS", "-1")]:  # fmt: skip
         with pytest.raises(ConfigError, match=name):
             load_settings({**env, name: bad}, env_file=None)
 
@@ -209,6 +215,7 @@ async def test_a_retrain_that_fails_the_gate_keeps_the_serving_model(
         assert progress.text == RETRAIN_STARTING
         plan = await progress_begins(standin, progress, "🛠 Retrain #1")
         assert "2 epochs on the first 1,000 MNIST training digits + 10 user samples" in plan
+        assert "on the first 300 MNIST test digits and the digits read from 1 photo of each style" in plan
         # Photos are answered while it trains; a second /retrain shows the progress.
         during = await answered(standin, digit_images[3], user=USER)
         assert read_number(during) == "3" and services_of(bot).retrainer.job is not None
@@ -220,6 +227,7 @@ async def test_a_retrain_that_fails_the_gate_keeps_the_serving_model(
         assert "MNIST test accuracy fell from" in text
         assert re.search(r"MNIST test \(300 digits\): new \d+\.\d\d%, serving \d+\.\d\d%", text), text
         assert re.search(r"Held-out user samples \(2\): new \d+\.\d\d%, serving 100\.00%", text), text
+        assert re.search(r"Digits read from photos \(\d\d\): new \d+\.\d\d%, serving \d+\.\d\d%", text), text
         edits = [e.params.get("text", "") for e in standin.edits(progress.message_id)]
         assert any(re.search(r"Epoch [12]/2 done: validation accuracy \d+\.\d\d%", e) for e in edits), edits
         notice = await standin.reply_to(progress.message_id)  # an edit does not notify; this does
@@ -255,6 +263,7 @@ async def test_a_retrain_that_passes_is_served_at_once_survives_a_restart_and_ro
         version = match.group(1)
         assert re.fullmatch(r"\d{8}-\d{4}-r1", version)
         assert re.search(r"MNIST test \(300 digits\): new (\d+)\.\d\d%, serving \d+\.\d\d%", text)
+        assert re.search(r"Digits read from photos \(\d\d\): new \d+\.\d\d%, serving \d+\.\d\d%", text), text
         assert services_of(bot).models.current.version == version
         after = await answered(standin, digit_images[1], user=USER)
         assert answer_version(db, after) == version  # the next photo, same process, new model

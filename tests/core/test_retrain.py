@@ -15,7 +15,8 @@ import pytest
 from classifier.feedback import HOLDOUT_PERCENT, Feedback, is_holdout, load_feedback, oversample
 from classifier.mnist_format import renormalise
 from classifier.model_store import ModelStore, StoreError
-from classifier.retrain import MNIST_TOLERANCE, gate
+from classifier.photo_crops import photo_crops
+from classifier.retrain import MNIST_TOLERANCE, PHOTO_TOLERANCE, gate
 from classifier.serving import MODEL_FILE, Classifier
 
 
@@ -94,6 +95,28 @@ def test_gate_also_needs_the_users_samples(
     assert any("held-out user samples fell" in r for r in verdict.reasons)
 
 
+def test_gate_also_reads_digits_from_photos(
+    weak_model: Path, shipped_model_dir: Path, mnist_test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    x, y = mnist_test_digits
+    crops, labels = photo_crops(x, y, per_style=2, seed=1, workers=1)
+    assert len(labels) >= 30 and crops.shape[1:] == (28, 28)
+    weak, strong = Classifier(weak_model), Classifier(shipped_model_dir)
+    empty = Feedback(np.zeros(0, np.int64), np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8))
+    digits = renormalise(x[:1000])
+    verdict = gate(strong, weak, digits, y[:1000], empty, (crops, labels))
+    assert verdict.passed and verdict.new["photos_n"] == verdict.serving["photos_n"] == len(labels)
+    assert verdict.new["photos"] is not None and verdict.serving["photos"] is not None
+    assert verdict.new["photos"] > verdict.serving["photos"] + PHOTO_TOLERANCE
+    # Photos labelled the way the weak model reads them: the strong one now reads them worse.
+    weak_says = weak.predict(crops).argmax(1).astype(labels.dtype)
+    verdict = gate(strong, weak, digits, y[:1000], empty, (crops, weak_says))
+    assert not verdict.passed
+    assert [r for r in verdict.reasons if "digits read from photos fell" in r]
+    assert not any("MNIST test accuracy fell" in r for r in verdict.reasons)
+    assert "no held-out user samples yet: judged on MNIST and the photos alone" in verdict.reasons
+
+
 def test_model_store_publishes_rolls_back_and_survives_leftovers(
     tmp_path: Path, shipped_model_dir: Path
 ) -> None:
@@ -154,6 +177,8 @@ def test_a_real_retrain_job_runs_in_its_own_process(
             "0",
             "--threads",
             "2",
+            "--gate-photos",
+            "1",
         ],
         capture_output=True,
         text=True,
@@ -167,5 +192,8 @@ def test_a_real_retrain_job_runs_in_its_own_process(
     assert result["status"] == "failed" and result["version"] == "test-1"
     assert result["new"]["mnist"] < result["serving"]["mnist"]
     assert result["new"]["feedback_n"] == result["serving"]["feedback_n"] > 0
+    # Digits read from one photo of each style rendered from the 500 test digits gated on.
+    assert result["new"]["photos_n"] == result["serving"]["photos_n"] >= 15
+    assert result["serving"]["photos"] > 0.8
     assert result["feedback_samples"]["train"] + result["feedback_samples"]["holdout"] == 200
     assert (job / "model" / MODEL_FILE).is_file()
