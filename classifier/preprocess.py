@@ -3,6 +3,7 @@
 `digitbot predict`, the photo evaluation and the bot all call ``prepare``:
 
 1. decode (``imageio``): any common format, EXIF-upright, transparency flattened, grey;
+   a screenshot of a paint program is cut to its canvas (``canvas``);
 2. find the number (a 320-pixel analysis image): the polarity is decided (a photo is dark
    ink; a drawing or crop, with its flat background, either), then the ink is found
    (``photo_ink``) and grouped into digits (``photo_layout``); a drawing in which that finds
@@ -23,6 +24,7 @@ from statistics import median
 import cv2
 import numpy as np
 
+from classifier.canvas import find_canvas
 from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, ink_is_lighter
@@ -74,23 +76,45 @@ class Prepared:
     hint: str | None = None  # when no digit was found: why, in words for a user
     notes: dict[str, object] = field(default_factory=dict)  # diagnostics (polarity, ...)
     ink: np.ndarray | None = None  # the detail region's ink mask (debug output)
+    origin: tuple[int, int] = (0, 0)  # where ``gray`` starts in the original image (a canvas cut out)
 
 
 def prepare(data: bytes) -> Prepared:
     """Image bytes -> the digits in it, ready for the model. Raises ``ImageError``."""
     decoded = decode(data, min_side=DECODE_SIDE)
+    # A screenshot of a paint program is read on its canvas only.
+    canvas = find_canvas(decoded.gray)
+    gray = decoded.gray
+    if canvas is not None:
+        cx, cy, cw, ch = canvas
+        gray = gray[cy : cy + ch, cx : cx + cw]
 
     # Only a JPEG decodes at any DCT scale; anything else is never sharper than FULL_SIDE.
     longest = max(decoded.gray.shape) * decoded.scale
     sharpest = 1.0 if decoded.format in JPEG_FORMATS else float(np.ceil(longest / FULL_SIDE - 1e-6))
 
     def sharper(min_side: int) -> tuple[np.ndarray, float]:
-        if min(decoded.gray.shape) >= min_side or decoded.scale <= sharpest:
-            return decoded.gray, decoded.scale  # decoding again would give the same image
-        again = decode(data, min_side=min_side)
-        return again.gray, again.scale
+        # ``min_side`` is asked of ``gray``: the canvas, when one was cut out.
+        whole = int(np.ceil(min_side * min(decoded.gray.shape) / min(gray.shape)))
+        if min(decoded.gray.shape) >= whole or decoded.scale <= sharpest:
+            image, scale = decoded.gray, decoded.scale  # decoding again would give the same image
+        else:
+            again = decode(data, min_side=whole)
+            image, scale = again.gray, again.scale
+        if canvas is None:
+            return image, scale
+        f = decoded.scale / scale
+        return image[round(cy * f) : round((cy + ch) * f), round(cx * f) : round((cx + cw) * f)], scale
 
-    prepared = prepare_gray(decoded.gray, decoded.scale, sharper if decoded.scale > 1 else None)
+    prepared = prepare_gray(gray, decoded.scale, sharper if decoded.scale > 1 else None)
+    if canvas is not None:
+        origin = (round(cx * decoded.scale), round(cy * decoded.scale))
+        prepared.boxes = [_shifted(box, origin) for box in prepared.boxes]
+        region = prepared.notes.get("region")
+        if isinstance(region, tuple):
+            prepared.notes["region"] = _shifted(region, origin)
+        prepared.notes["canvas"] = _shifted(_scale_box((0, 0, cw, ch), decoded.scale), origin)
+        prepared.origin = origin
     prepared.notes["format"] = decoded.format
     if decoded.orientation != 1:
         prepared.notes["exif_orientation"] = decoded.orientation
@@ -345,6 +369,11 @@ def _crop(ink: InkMap, layout: Layout, g: Part) -> np.ndarray:
     """The digit's ink strength inside its box, other parts' ink blanked out."""
     own = cv2.dilate(layout.mask_of(g).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return np.where(own, ink.strength(g.y, g.y1, g.x, g.x1), np.float32(0.0))
+
+
+def _shifted(box: Box, origin: tuple[int, int]) -> Box:
+    x, y, w, h = box
+    return (x + origin[0], y + origin[1], w, h)
 
 
 def _scale_box(box: Box, scale: float) -> Box:

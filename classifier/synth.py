@@ -503,6 +503,87 @@ def render_drawing(
     return canvas
 
 
+_UI_WORDS = ("File", "Edit", "View", "Image", "Colors", "Help", "Brush", "Size", "Layers", "Undo", "Text")
+
+
+def _ui_text(rng: np.random.Generator, image: np.ndarray, text: str, x: int, y: int, colour: RGB) -> None:
+    scale = float(rng.uniform(0.45, 0.7))
+    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 1, cv2.LINE_AA)
+
+
+def _icons(rng: np.random.Generator, image: np.ndarray, x: int, y: int, count: int, across: bool) -> None:
+    """A row (or column) of tool icons: outlined squares and circles, some coloured."""
+    size = int(rng.integers(18, 30))
+    for i in range(count):
+        ix, iy = (x + i * (size + 10), y) if across else (x, y + i * (size + 10))
+        colour = tuple(float(v) for v in rng.integers(0, 256, 3)) if rng.random() < 0.5 else (70.0,) * 3
+        if rng.random() < 0.5:
+            cv2.rectangle(image, (ix, iy), (ix + size, iy + size), colour, -1 if rng.random() < 0.5 else 2)
+        else:
+            cv2.circle(
+                image, (ix + size // 2, iy + size // 2), size // 2, colour, -1 if rng.random() < 0.5 else 2
+            )
+
+
+def render_screenshot(rng: np.random.Generator, digit: np.ndarray) -> np.ndarray:
+    """A screenshot of a paint program (desktop) or drawing app (phone) with a digit drawn
+    on its canvas: menus, tool icons, a colour palette and status text (digits among them)
+    around a canvas of one flat colour. RGB uint8."""
+    phone = rng.random() < 0.4
+    sizes = [(1080, 2340), (720, 1600), (1170, 2532)] if phone else [(1366, 768), (1920, 1080), (1280, 800)]
+    w, h = sizes[int(rng.integers(len(sizes)))]
+    dark_mode = rng.random() < 0.2
+    chrome: RGB = (float(rng.uniform(25, 60)),) * 3 if dark_mode else (float(rng.uniform(225, 248)),) * 3
+    text: RGB = (230.0, 230.0, 230.0) if dark_mode else (25.0, 25.0, 25.0)
+    image = np.empty((h, w, 3), np.uint8)  # OpenCV draws text on 8 bits only
+    image[:] = chrome
+    if phone:
+        top, bottom = int(rng.integers(150, 260)), h - int(rng.integers(180, 320))
+        _ui_text(rng, image, f"{int(rng.integers(0, 24)):02d}:{int(rng.integers(0, 60)):02d}", 40, 50, text)
+        cv2.rectangle(image, (w - 110, 28), (w - 60, 50), text, 2)
+        _icons(rng, image, 30, top - 80, int(rng.integers(3, 7)), across=True)
+        _icons(rng, image, 40, bottom + 50, int(rng.integers(4, 9)), across=True)
+        margin = int(rng.integers(0, 40))
+        box = (margin, top, w - 2 * margin, bottom - top)
+    else:
+        bar = tuple(float(v) for v in rng.integers(30, 90, 3))
+        cv2.rectangle(image, (0, 0), (w, 30), bar, -1)
+        _ui_text(rng, image, "untitled - Paint", 10, 21, (240.0, 240.0, 240.0))
+        for i, word in enumerate(rng.choice(_UI_WORDS, size=6, replace=False)):
+            _ui_text(rng, image, str(word), 10 + i * 75, 55, text)
+        _icons(rng, image, 10, 66, int(rng.integers(8, 20)), across=True)
+        _icons(rng, image, 8, 120, int(rng.integers(6, 12)), across=False)
+        size = f"{int(rng.integers(300, 1600))} x {int(rng.integers(200, 900))}px"
+        status = f"{size}   {int(rng.integers(25, 400))}%"
+        _ui_text(rng, image, status, w - 320, h - 8, text)
+        # The workspace around the canvas: the chrome's colour or its own grey or blue-grey.
+        if rng.random() < 0.6:
+            tint = float(rng.uniform(150, 215))
+            workspace = (tint, tint + float(rng.uniform(0, 15)), tint + float(rng.uniform(0, 25)))
+            cv2.rectangle(image, (60, 110), (w, h - 30), workspace, -1)
+        cw, ch = int((w - 80) * rng.uniform(0.4, 0.95)), int((h - 150) * rng.uniform(0.4, 0.95))
+        cx, cy = 70 + int(rng.integers(0, w - 80 - cw + 1)), 115 + int(rng.integers(0, h - 150 - ch + 1))
+        box = (cx, cy, cw, ch)
+    x, y, cw, ch = box
+    paper: RGB = (0.0, 0.0, 0.0) if dark_mode and rng.random() < 0.7 else (255.0, 255.0, 255.0)
+    if paper[0] > 0 and rng.random() < 0.15:
+        paper = tuple(float(v) for v in rng.integers(225, 256, 3))  # type: ignore[assignment]
+    canvas = np.empty((ch, cw, 3), np.float32)
+    canvas[:] = paper
+    inks = [(0.0, 0.0, 0.0), (20.0, 40.0, 200.0), (200.0, 20.0, 20.0), (40.0, 40.0, 40.0)]
+    ink: RGB = (250.0, 250.0, 250.0) if paper[0] == 0 else inks[int(rng.integers(len(inks)))]
+    stroke = float(rng.uniform(0.06, 0.2)) if rng.random() < 0.8 else None
+    alpha = stroke_alpha(digit, ch * rng.uniform(0.12, 0.75), stroke)
+    ah, aw = alpha.shape
+    if aw > cw - 4 or ah > ch - 4:
+        f = min((cw - 4) / aw, (ch - 4) / ah)
+        alpha = cv2.resize(alpha, (max(1, int(aw * f)), max(1, int(ah * f))), interpolation=cv2.INTER_AREA)
+        ah, aw = alpha.shape
+    _composite(canvas, alpha, ink, int(rng.integers(2, cw - aw - 1)), int(rng.integers(2, ch - ah - 1)))
+    image[y : y + ch, x : x + cw] = np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+    return image
+
+
 # --------------------------------------------------------------------------- encoding
 
 
@@ -689,11 +770,19 @@ PHOTO_LOOKS: dict[str, Callable[[np.random.Generator], Look]] = {
     "marks": _look_marks,
     "exif": _look_exif,
 }
-DRAWING_STYLES = ("paint-black-on-white", "paint-white-on-black", "transparent", "mnist28")
+DRAWING_STYLES = ("paint-black-on-white", "paint-white-on-black", "transparent", "mnist28", "screenshot")
 NUMBER_STYLES = {"number2": 2, "number3": 3, "number4": 4, "number5-6": 5}
 EMPTY_STYLES = ("empty-paper", "empty-scene")
 SINGLE_STYLES = (*PHOTO_LOOKS, *DRAWING_STYLES)
-STYLES = (*SINGLE_STYLES, *NUMBER_STYLES, *EMPTY_STYLES)
+# A style's samples come from random streams keyed by its place here: styles added later
+# go at the end, so that no other style's samples change.
+LATER_STYLES = ("screenshot",)
+STYLES = (
+    *(s for s in SINGLE_STYLES if s not in LATER_STYLES),
+    *NUMBER_STYLES,
+    *EMPTY_STYLES,
+    *LATER_STYLES,
+)
 
 
 def load_test_digits(path: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -761,6 +850,15 @@ def render_sample(
 def _drawing_sample(
     style: str, rng: np.random.Generator, digit: np.ndarray, label: str, index: int, picked: tuple[int, ...]
 ) -> Sample:
+    if style == "screenshot":
+        shot = render_screenshot(rng, digit)
+        if rng.random() < 0.4:  # sent as a file
+            return Sample(style, label, encode(shot, "png"), "png", index, picked)
+        # Sent as a photo: Telegram shrinks it to 1280 px and compresses it.
+        f = min(1.0, 1280 / max(shot.shape[:2]))
+        size = (round(shot.shape[1] * f), round(shot.shape[0] * f))
+        shot = np.asarray(cv2.resize(shot, size, interpolation=cv2.INTER_AREA)) if f < 1 else shot
+        return Sample(style, label, encode(shot, "jpg", int(rng.integers(80, 93))), "jpg", index, picked)
     if style == "mnist28":
         image = digit
         if rng.random() < 0.2:

@@ -1,0 +1,145 @@
+"""A paint program's canvas inside a screenshot: the box to read, without the program around it.
+
+People who draw a digit in a paint program often send a screenshot rather than the saved
+picture: menus, tool icons, a colour palette and a status bar around a canvas of one flat
+colour. Their text and icons are digit-sized marks, so a modest digit can lose the row to
+them. The canvas is found as the largest region of one exact grey level (within the few
+levels a JPEG leaves a flat area) whose bounding box it fills: a rectangle whose sides lie
+on the canvas's colour, inside a frame that is not all of that colour.
+
+A phone photo of paper never passes: noise and light falloff leave no large region of one
+exact level with straight sides. A saved drawing is its own canvas (its frame is the
+canvas's colour): nothing to cut.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from classifier.photo_ink import components
+
+WORK_SIDE = 400  # px: found on the image shrunk (nearest neighbour, keeping flat levels exact) to this
+SAMPLE_SIDE = 100  # px: the colours are counted on a sparser sample still
+EXACT_SHARE = 0.7  # a canvas's band holds at least this share of its pixels on one level
+SAVED_DRAWING = 0.9  # a picture whose frame is this much the canvas's colour is the canvas
+FLAT_LEVELS = 2  # grey levels either side of the canvas's colour that still count as it
+MIN_SHARE = 0.1  # the canvas covers at least this share of the screenshot ...
+MIN_FILL = 0.75  # ... its colour at least this share of its box (the rest is the drawing) ...
+EDGE_FILL = 0.9  # ... and of two sides of its box at least: a rectangle, not a blob
+FRAME_GAP = 0.01  # a side this close to the frame (share of the side) counts as touching it
+MAX_COLOURS = 3  # the largest flat colours tried
+END = 3  # px: a row or column whose first or last this many pixels are the canvas's is the canvas
+
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+
+def find_canvas(gray: np.ndarray) -> Box | None:
+    """The canvas's box in ``gray``'s pixels, when ``gray`` is a screenshot of one; else None."""
+    h, w = gray.shape
+    # Which colours could be a canvas, from a sparse sample (a photo is turned away here).
+    sparse = max(1, int(np.ceil(max(h, w) / SAMPLE_SIDE)))
+    sample = gray[::sparse, ::sparse]
+    histogram = cv2.calcHist([sample], [0], None, [256], [0, 256]).ravel()
+    # Pixels within FLAT_LEVELS of each level.
+    bands = np.convolve(histogram, np.ones(2 * FLAT_LEVELS + 1), mode="same")
+    step = max(1, int(np.ceil(max(h, w) / WORK_SIDE)))
+    small = gray[::step, ::step]
+    frame = np.concatenate([small[0], small[-1], small[:, 0], small[:, -1]]).astype(np.int16)
+    # The program around the canvas may be flat too (a grey workspace, white panels): the
+    # canvas is the innermost of the few commonest flat colours that form a rectangle.
+    found: list[tuple[int, Box, int]] = []
+    for attempt in range(MAX_COLOURS):
+        level = int(np.argmax(histogram))
+        if bands[level] < MIN_SHARE * sample.size:
+            break
+        # A canvas is one exact level (a JPEG's flat blocks too); grain spreads a photo's
+        # paper over the band (measured: at most 51% on its commonest level, in 1,000 dev
+        # photos; 100% in screenshots, PNG or JPEG).
+        if histogram[level] >= EXACT_SHARE * bands[level]:
+            all_round = float(np.mean(np.abs(frame - level) <= FLAT_LEVELS)) >= SAVED_DRAWING
+            if all_round and attempt == 0:
+                return None  # its commonest colour all round: a saved drawing, its own canvas
+            box = None if all_round else _flat_rectangle(small, level)
+            if box is not None:
+                found.append((box[2] * box[3], box, level))
+        histogram[max(0, level - 2 * FLAT_LEVELS) : level + 2 * FLAT_LEVELS + 1] = 0
+    # A workspace holds the canvas: of nested boxes the inner one; else the largest.
+    inner = [f for f in found if not any(g is not f and _holds(f[1], g[1]) for g in found)]
+    if not inner:
+        return None
+    _, (x, y, bw, bh), level = max(inner)
+    return _refined(gray, level, (x * step, y * step, (x + bw) * step, (y + bh) * step))
+
+
+def _holds(outer: Box, inner: Box) -> bool:
+    x, y, w, h = outer
+    ix, iy, iw, ih = inner
+    return x <= ix and y <= iy and ix + iw <= x + w and iy + ih <= y + h
+
+
+def _flat_rectangle(small: np.ndarray, level: int) -> Box | None:
+    """A box just inside the largest region of ``level`` (within FLAT_LEVELS), when that
+    region is a canvas: a large rectangle it fills, not the whole frame, its colour ending
+    beyond its sides."""
+    flat = cv2.inRange(small, max(0, level - FLAT_LEVELS), min(255, level + FLAT_LEVELS))
+    # Its inner part (pixels whose neighbours are all of the colour): a canvas keeps nearly
+    # all of itself, and the blend of its edge with what is beyond it falls away.
+    core = cv2.erode(flat, np.ones((3, 3), np.uint8))
+    if cv2.countNonZero(core) < MIN_SHARE * MIN_FILL * small.size:
+        return None
+    _, _, stats = components(core)
+    x, y, bw, bh, _ = (int(v) for v in stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))])
+    sh, sw = small.shape
+    if (
+        bw * bh < MIN_SHARE * small.size
+        or cv2.countNonZero(flat[y : y + bh, x : x + bw]) < MIN_FILL * bw * bh
+    ):
+        return None
+    gap_x, gap_y = FRAME_GAP * sw + 2, FRAME_GAP * sh + 2
+    inside = [x > gap_x, y > gap_y, x + bw < sw - gap_x, y + bh < sh - gap_y]
+    if not any(inside):
+        return None  # the whole picture: a saved drawing, or the program's own background
+    # Straight sides of the colour: at least two (a digit drawn big covers much of the others).
+    box = flat[y : y + bh, x : x + bw] > 0
+    if sorted(float(side.mean()) for side in (box[0], box[-1], box[:, 0], box[:, -1]))[2] < EDGE_FILL:
+        return None
+    # Two pixels beyond each side that is not the frame, the canvas's colour has ended.
+    beyond = []
+    if inside[0]:
+        beyond.append(flat[y : y + bh, x - 2])
+    if inside[1]:
+        beyond.append(flat[y - 2, x : x + bw])
+    if inside[2]:
+        beyond.append(flat[y : y + bh, x + bw + 1])
+    if inside[3]:
+        beyond.append(flat[y + bh + 1, x : x + bw])
+    if max(float(np.mean(line > 0)) for line in beyond) > 1.0 - EDGE_FILL:
+        return None
+    return x, y, bw, bh
+
+
+def _refined(gray: np.ndarray, level: int, box: tuple[int, int, int, int]) -> Box:
+    """The box (x0, y0, x1, y1, a little inside the canvas) grown outwards to the canvas's
+    edges, to the pixel: over every row and column still of the canvas's colour at one of
+    its ends or for half its length. A digit drawn up to the edge covers the canvas there
+    but seldom from end to end, so it keeps its strokes."""
+    h, w = gray.shape
+    x0, y0, x1, y1 = box
+
+    def canvas(line: np.ndarray) -> bool:
+        near = np.abs(line.astype(np.int16) - level) <= FLAT_LEVELS
+        return bool(near[:END].all() or near[-END:].all() or near.mean() >= 0.5)
+
+    grown, steps = True, 0
+    while grown and steps < max(h, w) // 4:  # bounded: a quarter of the picture a side at most
+        grown, steps = False, steps + 1
+        if x0 > 0 and canvas(gray[y0:y1, x0 - 1]):
+            x0, grown = x0 - 1, True
+        if y0 > 0 and canvas(gray[y0 - 1, x0:x1]):
+            y0, grown = y0 - 1, True
+        if x1 < w and canvas(gray[y0:y1, x1]):
+            x1, grown = x1 + 1, True
+        if y1 < h and canvas(gray[y1, x0:x1]):
+            y1, grown = y1 + 1, True
+    return x0, y0, x1 - x0, y1 - y0

@@ -1,0 +1,95 @@
+"""Finding a paint program's canvas in a screenshot (``classifier.canvas``), and only there."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from classifier import synth
+from classifier.canvas import find_canvas
+from classifier.imageio import decode
+from classifier.preprocess import DECODE_SIDE, prepare
+
+CANVAS = (300, 160, 700, 450)  # x, y, w, h in a 1366x768 screenshot
+
+
+def screenshot(
+    workspace: int | None = 200, digit_at: tuple[int, int] = (350, 120), height: int = 200
+) -> np.ndarray:
+    """Grey chrome with menu text and icons, a workspace of its own grey (None: the chrome's),
+    and a white canvas at ``CANVAS`` with a black digit (an MNIST test digit) at ``digit_at``
+    on it."""
+    image = np.full((768, 1366), 236, np.uint8)
+    cv2.rectangle(image, (0, 0), (1366, 30), 70, -1)
+    for i, word in enumerate(["File", "Edit", "View", "Image", "Help"]):
+        cv2.putText(image, word, (10 + 70 * i, 55), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 20, 1, cv2.LINE_AA)
+    for i in range(12):
+        cv2.rectangle(image, (10 + 40 * i, 66), (36 + 40 * i, 92), 40 + 15 * i, -1)
+    cv2.putText(image, "700 x 450px  100%", (1140, 760), cv2.FONT_HERSHEY_SIMPLEX, 0.5, 20, 1, cv2.LINE_AA)
+    if workspace is not None:
+        image[110:740, 60:] = workspace
+    x, y, w, h = CANVAS
+    canvas = np.full((h, w), 255, np.uint8)
+    digit = synth.load_test_digits()[0][0]  # a 7
+    ink = cv2.resize(digit, (height, height), interpolation=cv2.INTER_CUBIC)
+    dx, dy = digit_at
+    part = canvas[dy : dy + height, dx : dx + height]
+    part[...] = np.minimum(part, 255 - ink[: part.shape[0], : part.shape[1]])
+    image[y : y + h, x : x + w] = canvas
+    return image
+
+
+@pytest.mark.parametrize("workspace", [200, None], ids=["own workspace", "chrome all round"])
+@pytest.mark.parametrize("extension", ["png", "jpg"])
+def test_the_canvas_of_a_screenshot_is_found_to_the_pixel(workspace: int | None, extension: str) -> None:
+    data = synth.encode(screenshot(workspace), extension, 88)
+    decoded = decode(data, min_side=DECODE_SIDE)
+    box = find_canvas(decoded.gray)
+    assert box is not None
+    x, y, w, h = (round(v * decoded.scale) for v in box)
+    cx, cy, cw, ch = CANVAS
+    tolerance = 2 * decoded.scale  # a JPEG blurs the canvas's edge by a pixel or two
+    assert cx <= x <= cx + tolerance and cy <= y <= cy + tolerance
+    assert cx + cw - tolerance <= x + w <= cx + cw and cy + ch - tolerance <= y + h <= cy + ch
+
+
+def test_a_digit_drawn_up_to_the_canvas_edge_keeps_its_strokes() -> None:
+    # The digit covers the canvas's bottom rows: the box still reaches the canvas's edge.
+    image = screenshot(digit_at=(300, 450 - 160), height=200)
+    box = find_canvas(image)
+    assert box is not None
+    x, y, w, h = box
+    assert y + h == CANVAS[1] + CANVAS[3] and x + w == CANVAS[0] + CANVAS[2]
+
+
+def test_a_small_digit_in_a_screenshot_is_read_on_the_canvas() -> None:
+    # Beside the program's menus and icons a digit a sixth of the canvas tall lost the row.
+    prepared = prepare(synth.encode(screenshot(digit_at=(400, 200), height=80), "png"))
+    assert prepared.notes.get("canvas") == CANVAS
+    assert len(prepared.boxes) == 1
+    x, y, w, h = prepared.boxes[0]
+    cx, cy, _, _ = CANVAS
+    # In the whole screenshot's pixels: on the digit, inside the canvas.
+    assert cx + 400 <= x + 10 and x + w <= cx + 400 + 80 + 10 and cy + 200 <= y + 10 and y + h <= cy + 290
+
+
+def test_a_saved_drawing_is_its_own_canvas(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    x, y = digits
+    for style in ("paint-black-on-white", "paint-white-on-black", "transparent", "mnist28"):
+        for sample in synth.generate(style, 4, "dev", x, y):
+            assert find_canvas(decode(sample.data, min_side=DECODE_SIDE).gray) is None, sample.name
+
+
+def test_photos_have_no_canvas(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    # Paper has grain and falling light: never one exact level over a rectangle. (All 4,800
+    # cached dev and calibration images, photos, numbers, empty pages and scenes, give none.)
+    x, y = digits
+    for style in ("phone", "dim", "ballpoint", "grid", "empty-paper", "empty-scene"):
+        for sample in synth.generate(style, 3, "dev", x, y):
+            assert find_canvas(decode(sample.data, min_side=DECODE_SIDE).gray) is None, sample.name
+
+
+@pytest.fixture(scope="module")
+def digits() -> tuple[np.ndarray, np.ndarray]:
+    return synth.load_test_digits()
