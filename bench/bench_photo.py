@@ -4,10 +4,10 @@ Prints, from one run on one machine:
 - a 1280x960 phone JPEG of one handwritten digit (rendered from an MNIST test digit),
   read from its bytes to the answer: decode, preprocessing, model through LiteRT;
   p50/p95, and the share of each stage;
-- the article's recipe on the same bytes, timed in turn with ours (four reads of ours, one
-  of the recipe) so that both see the same moments of a machine whose speed drifts: decode
-  to grey, resize to 28x28, ``tf.keras.utils.normalize(axis=1)``, Keras ``model.predict``
-  on ``models/model.keras``; its p50/p95 and how many times slower it is;
+- the article's recipe on the same bytes (decode to grey, resize to 28x28,
+  ``tf.keras.utils.normalize(axis=1)``, Keras ``model.predict`` on ``models/model.keras``),
+  timed in blocks alternating with ours so that both see the same stretches of a machine
+  whose speed drifts; its p50/p95 and how many times slower it is;
 - the accuracy of both on the same rendered photos (single digits, every style), and how
   long ours took over those images of every size and style.
 
@@ -120,20 +120,21 @@ def main() -> None:
     )
 
 
+ROUNDS = 5
+
+
 def side_by_side(
     ours: Callable[[], object], theirs: Callable[[], object], repeats: int
 ) -> tuple[list[float], list[float]]:
     """``repeats`` timed calls of ``ours`` and a quarter as many of ``theirs`` (at least 20),
-    taken in turn (four of ours, one of theirs), so that both see the same moments of a
-    shared machine whose speed drifts."""
-    rounds = max(20, repeats // 4)
-    timed(ours, 0, warmup=5)
-    timed(theirs, 0, warmup=2)
+    in ROUNDS alternating blocks, so that both see the same stretches of a shared machine
+    whose speed drifts. Each block starts with a few untimed calls: TensorFlow's threads keep
+    spinning for a while after a Keras call, and would otherwise be timed as ours."""
     mine: list[float] = []
     other: list[float] = []
-    for _ in range(rounds):
-        mine += timed(ours, max(1, repeats // rounds), warmup=0)
-        other += timed(theirs, 1, warmup=0)
+    for _ in range(ROUNDS):
+        mine += timed(ours, max(1, repeats // ROUNDS), warmup=5)
+        other += timed(theirs, max(4, repeats // 4 // ROUNDS), warmup=1)
     return mine, other
 
 
