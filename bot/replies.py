@@ -39,7 +39,8 @@ START = (
 )
 HELP = (
     "Send a photo of one digit or a number written on paper: I reply with what I read and how "
-    "sure I am. You can also send the picture as a file (" + FORMATS + ").\n"
+    "sure I am. You can also send the picture as a file (" + FORMATS + "), or a digit drawn in a "
+    "paint program: the saved picture, or a screenshot.\n"
     "\n"
     "For a good photo: dark pen on plain light paper, digits large and in one row, good light, "
     "no shadows.\n"
