@@ -82,8 +82,10 @@ class Prepared:
 def prepare(data: bytes) -> Prepared:
     """Image bytes -> the digits in it, ready for the model. Raises ``ImageError``."""
     decoded = decode(data, min_side=DECODE_SIDE)
-    # A screenshot of a paint program is read on its canvas only.
-    canvas = find_canvas(decoded.gray)
+    # A screenshot of a paint program is read on its canvas only. (A picture small enough to
+    # be a crop is no screenshot: an 8x8 digit's background is a flat rectangle too.)
+    screen = max(decoded.gray.shape) * decoded.scale >= CROP_SIDE
+    canvas = find_canvas(decoded.gray) if screen else None
     gray = decoded.gray
     if canvas is not None:
         cx, cy, cw, ch = canvas
