@@ -308,7 +308,8 @@ def retrain_progress(job: Job, settings: Settings, now: float) -> str:
 
 def _gate_photos(per_style: int) -> str:
     return (
-        f" and the digits read from {plural(per_style, 'photo')} of each style rendered from them"
+        f" and the digits read from {plural(per_style, 'photo')} of each style (half as many of "
+        "numbers) rendered from them"
         if per_style
         else ""
     )

@@ -7,9 +7,11 @@ them. The canvas is found as the largest region of one exact grey level (within 
 levels a JPEG leaves a flat area) whose bounding box it fills: a rectangle whose sides lie
 on the canvas's colour, inside a frame that is not all of that colour.
 
-A phone photo of paper never passes: noise and light falloff leave no large region of one
-exact level with straight sides. A saved drawing is its own canvas (its frame is the
-canvas's colour): nothing to cut.
+A phone photo of paper does not pass: grain spreads its paper over several levels, and
+where a photo's highlights are blown out to one level, what lies around them is grainy, not
+a program's flat chrome. A saved drawing is its own canvas (its frame is the canvas's
+colour): nothing to cut; nor is a tight crop, whose background also lies outside any patch
+of it. When the canvas holds no digit, ``prepare`` reads the whole picture after all.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ SAVED_DRAWING = 0.9  # a picture whose frame is this much the canvas's colour is
 FLAT_LEVELS = 2  # grey levels either side of the canvas's colour that still count as it
 MIN_SHARE = 0.1  # the canvas covers at least this share of the screenshot ...
 MIN_FILL = 0.75  # ... its colour at least this share of its box (the rest is the drawing) ...
-EDGE_FILL = 0.9  # ... and of two sides of its box at least: a rectangle, not a blob
+EDGE_FILL = 0.9  # ... and of two sides of its box, away from the frame: a rectangle, not a blob
 FRAME_GAP = 0.01  # a side this close to the frame (share of the side) counts as touching it
 MAX_COLOURS = 3  # the largest flat colours tried
 END = 3  # px: a row or column whose first or last this many pixels are the canvas's is the canvas
+OUTSIDE_CANVAS = 0.25  # outside the canvas, less than this share is the canvas's colour ...
+CHROME_FLAT = 0.5  # ... and at least this share of neighbouring pixels are equal (flat chrome)
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 
@@ -69,7 +73,7 @@ def find_canvas(gray: np.ndarray) -> Box | None:
     if not inner:
         return None
     _, (x, y, bw, bh), level = max(inner)
-    return _refined(gray, level, (x * step, y * step, (x + bw) * step, (y + bh) * step))
+    return _refined(gray, level, (x * step, y * step, min(w, (x + bw) * step), min(h, (y + bh) * step)))
 
 
 def _holds(outer: Box, inner: Box) -> bool:
@@ -98,11 +102,17 @@ def _flat_rectangle(small: np.ndarray, level: int) -> Box | None:
         return None
     gap_x, gap_y = FRAME_GAP * sw + 2, FRAME_GAP * sh + 2
     inside = [x > gap_x, y > gap_y, x + bw < sw - gap_x, y + bh < sh - gap_y]
-    if not any(inside):
-        return None  # the whole picture: a saved drawing, or the program's own background
-    # Straight sides of the colour: at least two (a digit drawn big covers much of the others).
+    if sum(inside) < 2:
+        # The whole picture (a saved drawing, the program's own background), or a band along
+        # three sides of it: the bar above or below a photo shown on a phone, a toolbar. A
+        # canvas leaves room for the program on two sides at least.
+        return None
+    # Straight sides of the colour away from the frame: two at least (a digit drawn big may
+    # cover much of the others; a patch of background between a tight crop's strokes and
+    # the frame has none).
     box = flat[y : y + bh, x : x + bw] > 0
-    if sorted(float(side.mean()) for side in (box[0], box[-1], box[:, 0], box[:, -1]))[2] < EDGE_FILL:
+    sides = (box[:, 0], box[0], box[:, -1], box[-1])  # left, top, right, bottom, as ``inside``
+    if sum(float(side.mean()) >= EDGE_FILL for side, away in zip(sides, inside, strict=True) if away) < 2:
         return None
     # Two pixels beyond each side that is not the frame, the canvas's colour has ended.
     beyond = []
@@ -115,6 +125,16 @@ def _flat_rectangle(small: np.ndarray, level: int) -> Box | None:
     if inside[3]:
         beyond.append(flat[y + bh + 1, x : x + bw])
     if max(float(np.mean(line > 0)) for line in beyond) > 1.0 - EDGE_FILL:
+        return None
+    # What lies outside is a program's chrome: other colours than the canvas's (not more
+    # background between a tight crop's strokes, or the other bar around a letterboxed
+    # photo), and flat (not a photo's grain beyond the blown-out patch of its paper).
+    outside = np.ones(small.shape, bool)
+    outside[y : y + bh, x : x + bw] = False
+    if float(np.mean(flat[outside] > 0)) >= OUTSIDE_CANVAS:
+        return None
+    steady = small[:, 1:] == small[:, :-1]
+    if float(np.mean(steady[outside[:, 1:]])) < CHROME_FLAT:
         return None
     return x, y, bw, bh
 

@@ -38,12 +38,9 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
         (PANEL_WIDTH, max(1, round(photo.shape[0] * zoom))),
         interpolation=cv2.INTER_AREA if zoom < 1 else cv2.INTER_LINEAR,
     )
-    # Boxes are in original-image pixels; the working image is 1/scale of that, from ``origin``
-    # (a screenshot's canvas).
+    # Boxes are in original-image pixels; the working image is 1/scale of that.
     factor = zoom / prepared.scale
-    ox, oy = prepared.origin
     for i, (x, y, w, h) in enumerate(prepared.boxes):
-        x, y = x - ox, y - oy
         p1 = (round(x * factor), round(y * factor))
         p2 = (round((x + w) * factor), round((y + h) * factor))
         sure = i >= len(reading.digits) or reading.digits[i].confidence >= UNSURE_BELOW
@@ -53,7 +50,7 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
             _text(photo, f"{d.digit} {d.confidence:.0%}", (p1[0], max(14, p1[1] - 6)), RED, 0.6)
     region = prepared.notes.get("region")
     if isinstance(region, tuple) and len(region) == 4:
-        x, y, w, h = (round(v * factor) for v in (region[0] - ox, region[1] - oy, *region[2:]))
+        x, y, w, h = (round(v * factor) for v in region)
         cv2.rectangle(photo, (x, y), (x + w, y + h), GREY, 1)
     summary = f"read: {reading.number}" if reading.digits else f"no digit: {reading.hint or ''}"
     if reading.digits and reading.unsure:

@@ -71,12 +71,11 @@ SCENE_HINT = "this looks like a photo of a scene, not of a number written on pap
 class Prepared:
     digits: np.ndarray  # (n, 28, 28) uint8, white on black, left to right
     boxes: list[Box]  # one per digit, in the original image's coordinates
-    gray: np.ndarray  # the grayscale working image the digits were found in (for debug output)
+    gray: np.ndarray  # the grayscale working image the digits were found in (a screenshot: all of it)
     scale: float  # original pixels per working-image pixel
     hint: str | None = None  # when no digit was found: why, in words for a user
     notes: dict[str, object] = field(default_factory=dict)  # diagnostics (polarity, ...)
     ink: np.ndarray | None = None  # the detail region's ink mask (debug output)
-    origin: tuple[int, int] = (0, 0)  # where ``gray`` starts in the original image (a canvas cut out)
 
 
 def prepare(data: bytes) -> Prepared:
@@ -109,6 +108,10 @@ def prepare(data: bytes) -> Prepared:
         return image[round(cy * f) : round((cy + ch) * f), round(cx * f) : round((cx + cw) * f)], scale
 
     prepared = prepare_gray(gray, decoded.scale, sharper if decoded.scale > 1 else None)
+    if canvas is not None and not len(prepared.digits):
+        # Nothing on the canvas: whatever was taken for one, the whole picture is read.
+        canvas, gray = None, decoded.gray
+        prepared = prepare_gray(gray, decoded.scale, sharper if decoded.scale > 1 else None)
     if canvas is not None:
         origin = (round(cx * decoded.scale), round(cy * decoded.scale))
         prepared.boxes = [_shifted(box, origin) for box in prepared.boxes]
@@ -116,7 +119,12 @@ def prepare(data: bytes) -> Prepared:
         if isinstance(region, tuple):
             prepared.notes["region"] = _shifted(region, origin)
         prepared.notes["canvas"] = _shifted(_scale_box((0, 0, cw, ch), decoded.scale), origin)
-        prepared.origin = origin
+        # What the model saw is shown on the whole screenshot, at the working image's scale.
+        f = decoded.scale / prepared.scale
+        size = (max(1, round(decoded.gray.shape[1] * f)), max(1, round(decoded.gray.shape[0] * f)))
+        prepared.gray = np.asarray(
+            cv2.resize(decoded.gray, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+        )
     prepared.notes["format"] = decoded.format
     if decoded.orientation != 1:
         prepared.notes["exif_orientation"] = decoded.orientation

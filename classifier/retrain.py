@@ -86,6 +86,8 @@ def gate(
             f"MNIST test accuracy fell from {old_mnist:.2%} to {new_mnist:.2%} "
             f"(at most {MNIST_TOLERANCE:.1%} is allowed)"
         )
+    if photos is not None and not len(y_photos):
+        result.reasons.append("no digit was read from the photos rendered for the gate: judged without them")
     new_photos, old_photos = result.new["photos"], result.serving["photos"]
     if new_photos is not None and old_photos is not None and new_photos < old_photos - PHOTO_TOLERANCE:
         result.passed = False

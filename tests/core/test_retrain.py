@@ -7,6 +7,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -115,6 +116,50 @@ def test_gate_also_reads_digits_from_photos(
     assert [r for r in verdict.reasons if "digits read from photos fell" in r]
     assert not any("MNIST test accuracy fell" in r for r in verdict.reasons)
     assert "no held-out user samples yet: judged on MNIST and the photos alone" in verdict.reasons
+
+
+PHOTO_CROPS_FOREVER = """
+import os, sys
+from classifier import synth
+from classifier.photo_crops import photo_crops
+if __name__ == "__main__":
+    x, y = synth.load_test_digits()
+    photo_crops(x, y, 500, 1, 1)
+"""
+
+
+def test_photo_crop_workers_die_with_the_process_that_started_them(tmp_path: Path) -> None:
+    # A /retrain cancelled while its gate renders photos: SIGKILL to the job must not leave
+    # a worker rendering on (it would finish its chunk, then wait for work forever).
+    script = tmp_path / "crops.py"
+    script.write_text(PHOTO_CROPS_FOREVER)
+    parent = subprocess.Popen([sys.executable, str(script)], cwd=Path(__file__).resolve().parents[2])
+    children: list[int] = []
+    try:
+        # Killed as soon as the worker exists: before or after it asked to die with us.
+        for _ in range(300):
+            listed = Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split()
+            children = [int(pid) for pid in listed]
+            if any("spawn_main" in Path(f"/proc/{pid}/cmdline").read_text() for pid in children):
+                break
+            time.sleep(0.05)
+        assert children, "no worker was started"
+    finally:
+        parent.kill()
+        parent.wait()
+    for _ in range(100):
+        if not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in children):
+            break
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() and _alive(pid) for pid in children)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
 
 
 def test_model_store_publishes_rolls_back_and_survives_leftovers(

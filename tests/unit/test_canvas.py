@@ -90,6 +90,55 @@ def test_photos_have_no_canvas(digits: tuple[np.ndarray, np.ndarray]) -> None:
             assert find_canvas(decode(sample.data, min_side=DECODE_SIDE).gray) is None, sample.name
 
 
+def test_what_the_model_saw_is_shown_on_the_whole_screenshot() -> None:
+    prepared = prepare(synth.encode(screenshot(digit_at=(400, 200), height=80), "png"))
+    h, w = prepared.gray.shape
+    assert (
+        abs(w * prepared.scale - 1366) <= prepared.scale and abs(h * prepared.scale - 768) <= prepared.scale
+    )
+    # The box, in the screenshot's pixels, falls on the digit's dark strokes in that image.
+    x, y, bw, bh = (round(v / prepared.scale) for v in prepared.boxes[0])
+    assert prepared.gray[y : y + bh, x : x + bw].min() < 100
+
+
+def test_a_photo_shown_on_a_phone_between_black_bars_has_no_canvas(
+    digits: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # Each bar runs along three sides of the frame: a band, not a canvas (the clock on it was
+    # read as the number).
+    x, y = digits
+    for index in range(3):
+        sample = synth.make_sample("phone", index, "dev", x, y)
+        photo = decode(sample.data).gray
+        shown = cv2.resize(photo, (1080, round(photo.shape[0] * 1080 / photo.shape[1])))
+        screen = np.zeros((2340, 1080), np.uint8)
+        top = (2340 - shown.shape[0]) // 2
+        screen[top : top + shown.shape[0]] = shown
+        cv2.putText(screen, "12:41", (40, 50), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 255, 2)
+        assert find_canvas(screen) is None
+
+
+def test_blown_out_highlights_in_a_photo_are_no_canvas() -> None:
+    # The top of the page clipped to white: one exact level in a band, with grain around it.
+    rng = np.random.default_rng(0)
+    rows = np.arange(960, dtype=np.float32)[:, None]
+    page = 270 - np.maximum(0, rows - 450) * 0.12 + rng.normal(0, 2.5, (960, 1280))
+    page = np.clip(page, 0, 255).astype(np.uint8)
+    decoded = decode(synth.encode(page, "jpg", 90), min_side=DECODE_SIDE)
+    assert find_canvas(decoded.gray) is None
+
+
+@pytest.mark.parametrize("index", [209, 250])
+def test_a_big_tight_crop_is_no_canvas(index: int, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    # A corner of background beside the strokes, bounded by the frame on two sides.
+    digit = digits[0][index]
+    rows, cols = np.nonzero(digit > 60)
+    crop = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    big = cv2.resize(crop, (crop.shape[1] * 45, crop.shape[0] * 45), interpolation=cv2.INTER_CUBIC)
+    for image in (big, 255 - big):
+        assert find_canvas(image) is None
+
+
 @pytest.fixture(scope="module")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     return synth.load_test_digits()
