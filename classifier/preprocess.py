@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from classifier.canvas import find_canvas
-from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, ImageError, decode
+from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, Decoded, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, ink_is_lighter
 from classifier.photo_layout import DRAWN_AROUND, Layout, Part, find_digits, stroke_width
@@ -113,24 +113,30 @@ def prepare(data: bytes) -> Prepared:
         canvas, gray = None, decoded.gray
         prepared = prepare_gray(gray, decoded.scale, sharper if decoded.scale > 1 else None)
     if canvas is not None:
-        origin = (round(cx * decoded.scale), round(cy * decoded.scale))
-        prepared.boxes = [_shifted(box, origin) for box in prepared.boxes]
-        region = prepared.notes.get("region")
-        if isinstance(region, tuple):
-            prepared.notes["region"] = _shifted(region, origin)
-        prepared.notes["canvas"] = _shifted(_scale_box((0, 0, cw, ch), decoded.scale), origin)
-        # What the model saw is shown on the whole screenshot, at the working image's scale.
-        f = decoded.scale / prepared.scale
-        size = (max(1, round(decoded.gray.shape[1] * f)), max(1, round(decoded.gray.shape[0] * f)))
-        prepared.gray = np.asarray(
-            cv2.resize(decoded.gray, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
-        )
+        _place_on_screenshot(prepared, decoded, canvas)
     prepared.notes["format"] = decoded.format
     if decoded.orientation != 1:
         prepared.notes["exif_orientation"] = decoded.orientation
     if decoded.flattened:
         prepared.notes["transparency_on"] = decoded.flattened
     return prepared
+
+
+def _place_on_screenshot(prepared: Prepared, decoded: Decoded, canvas: Box) -> None:
+    """A canvas's reading in the whole screenshot's terms: its boxes and region in the
+    screenshot's pixels, and the screenshot itself, at the working image's scale, to show
+    what the model saw on."""
+    cx, cy, cw, ch = canvas
+    origin = (round(cx * decoded.scale), round(cy * decoded.scale))
+    prepared.boxes = [_shifted(box, origin) for box in prepared.boxes]
+    region = prepared.notes.get("region")
+    if isinstance(region, tuple):
+        prepared.notes["region"] = _shifted(region, origin)
+    prepared.notes["canvas"] = _shifted(_scale_box((0, 0, cw, ch), decoded.scale), origin)
+    f = decoded.scale / prepared.scale
+    size = (max(1, round(decoded.gray.shape[1] * f)), max(1, round(decoded.gray.shape[0] * f)))
+    interpolation = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
+    prepared.gray = np.asarray(cv2.resize(decoded.gray, size, interpolation=interpolation))
 
 
 def prepare_gray(
