@@ -378,21 +378,19 @@ def components(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
     labels at full size and each part's stats in the full image's coordinates. Row 0 (the
     background) is the whole frame."""
     ltype = label_type(mask)
-    box = ink_box(mask)
-    if box is not None:
-        # From even coordinates: OpenCV labels 2x2 blocks in turn, so the parts are numbered
-        # in the same order as in the whole frame only when the blocks line up with its.
-        box = (slice(box[0].start & ~1, box[0].stop), slice(box[1].start & ~1, box[1].stop))
-    if box is None:
+    ink = ink_box(mask)
+    if ink is None:
         frame = np.array([[0, 0, mask.shape[1], mask.shape[0], mask.size]], np.int32)
         return 1, np.zeros(mask.shape, np.uint16 if ltype == cv2.CV_16U else np.int32), frame
+    # From even coordinates: OpenCV labels 2x2 blocks in turn, so the parts are numbered in
+    # the same order as in the whole frame only when the blocks line up with its.
+    box = (slice(ink[0].start & ~1, ink[0].stop), slice(ink[1].start & ~1, ink[1].stop))
     count, inside, stats, _ = cv2.connectedComponentsWithStats(mask[box], connectivity=8, ltype=ltype)
     labels = np.zeros(mask.shape, inside.dtype)
     labels[box] = inside
     stats[1:, cv2.CC_STAT_LEFT] += box[1].start
     stats[1:, cv2.CC_STAT_TOP] += box[0].start
-    ink = int(stats[1:, cv2.CC_STAT_AREA].sum())
-    stats[0] = (0, 0, mask.shape[1], mask.shape[0], mask.size - ink)
+    stats[0] = (0, 0, mask.shape[1], mask.shape[0], mask.size - int(stats[1:, cv2.CC_STAT_AREA].sum()))
     return count, labels, stats
 
 
