@@ -251,11 +251,11 @@ def edge_support(labels: np.ndarray, count: int, dark: np.ndarray, paper: np.nda
     dark as itself on at least one side. Looking 2-3 pixels outside the part, rather than
     at the slope of its edge, keeps this true for blurred photos and hairlines.
     """
-    box = ink_box((labels > 0).view(np.uint8), margin=3)  # the ring reaches 3 px out
+    inside = labels > 0
+    box = ink_box(inside.view(np.uint8), margin=3)  # the ring reaches 3 px out
     if box is None:
         return np.zeros(count, np.float32)
-    labels, dark, paper = labels[box], dark[box], paper[box]
-    inside = labels > 0
+    labels, dark, paper, inside = labels[box], dark[box], paper[box], inside[box]
     mask = inside.view(np.uint8)
     near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
     around = cv2.dilate(mask, np.ones((7, 7), np.uint8))

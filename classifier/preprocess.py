@@ -107,11 +107,12 @@ def prepare(data: bytes) -> Prepared:
         f = decoded.scale / scale
         return image[round(cy * f) : round((cy + ch) * f), round(cx * f) : round((cx + cw) * f)], scale
 
-    prepared = prepare_gray(gray, decoded.scale, sharper if decoded.scale > 1 else None)
+    redecode = sharper if decoded.scale > 1 else None
+    prepared = prepare_gray(gray, decoded.scale, redecode)
     if canvas is not None and not len(prepared.digits):
         # Nothing on the canvas: whatever was taken for one, the whole picture is read.
         canvas, gray = None, decoded.gray
-        prepared = prepare_gray(gray, decoded.scale, sharper if decoded.scale > 1 else None)
+        prepared = prepare_gray(gray, decoded.scale, redecode)
     if canvas is not None:
         _place_on_screenshot(prepared, decoded, canvas)
     prepared.notes["format"] = decoded.format
