@@ -27,6 +27,8 @@ SMALLER_THAN_DIGITS = 0.45  # parts less tall than this share of the tallest dig
 UNDERLINE = 5.0  # a line under a part, this many times longer than thick, is not part of it
 DRAWN_AROUND = "a ring or box drawn around the digits"
 ENCLOSED_HEIGHT = 0.3  # a part inside another's box, this share of its height, is held by it
+WIDE_DIGIT = 1.7  # width over height of the widest digit two overlapping halves make
+HALVES_OVERLAP = 0.4  # share of the wider half's width that the other lies over
 RING_OVERLAP = 0.03  # share of a ring's pixels that may lie over the middle of what it holds
 
 
@@ -107,7 +109,11 @@ def _belong_together(a: Part, b: Part) -> bool:
     if min(a.h, b.h) >= 0.75 * union.h:  # side by side and both full height: two digits
         return False
     gap = max(a.y, b.y) - min(a.y1, b.y1)
-    return gap <= 0.35 * max(a.h, b.h) and union.w <= 1.3 * union.h
+    # Halves lying over each other across much of the wider one are one wide digit (a 0 on
+    # its side, broken at the top), even when their union is wide; a narrow digit beside a
+    # wider one whose box reaches under it (an 8 by a 2's long base) is not.
+    widest = WIDE_DIGIT if overlap >= HALVES_OVERLAP * max(a.w, b.w) else 1.3
+    return gap <= 0.35 * max(a.h, b.h) and union.w <= widest * union.h
 
 
 MAX_PARTS = 1000  # more parts than this are texture or a page of print, not a number: not grouped

@@ -229,6 +229,14 @@ def test_parts_of_one_digit_are_grouped() -> None:
     assert len(group_parts([upper, lower])) == 1
     left, right = Part(100, 40, 50, 90, 1200, [1]), Part(160, 42, 45, 88, 1100, [2])  # two digits
     assert len(group_parts([left, right])) == 2
+    # A wide 0 broken at the top-left (a rendered MNIST 0 that was read as "67"): the
+    # halves lie over each other across most of the narrower one, the union 1.5x as wide as tall.
+    bowl, hook = Part(128, 98, 92, 70, 1543, [1]), Part(175, 88, 74, 53, 1318, [2])
+    assert len(group_parts([bowl, hook])) == 1
+    # But an "82" in a shadow: the 2's box reaches back under the narrow 8 across most of
+    # the 8, and the two are as wide together; two digits still.
+    eight, two = Part(62, 76, 31, 39, 440, [1]), Part(74, 80, 79, 51, 1544, [2])
+    assert len(group_parts([eight, two])) == 2
 
 
 def test_digits_are_ordered_left_to_right_and_specks_ignored(mnist: tuple[np.ndarray, np.ndarray]) -> None:
