@@ -369,6 +369,7 @@ def find_digits(
             layout.digits.append(g)
     if whole_photo:
         _drop_edge_marks(layout, (h, w))
+        _drop_lone_dash(layout, (h, w))
         _keep_main_row(layout)
     if layout.digits:
         tallest = max(g.h for g in layout.digits)
@@ -464,6 +465,11 @@ def _touches_border(g: Part, shape: tuple[int, int]) -> bool:
     return g.x <= 1 or g.y <= 1 or g.x1 >= w - 1 or g.y1 >= h - 1
 
 
+STRAY_BAND = 0.15  # share of the short side: how far out towards the frame a lone dash is a mark
+STRAY_DASH = 0.045  # ... when no longer than this share of the short side
+DASH_ELONGATION = 2.5  # ... and at least this many times as long as wide
+
+
 def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     """Small marks close to the frame are not what was photographed; parts cut by the frame
     are marks when the digits are not, unless they look like one more digit of the same
@@ -496,6 +502,25 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
         if not (in_row and 0.6 * tallest <= g.h <= 1.5 * tallest and gap <= 0.6 * tallest):
             layout.digits.remove(g)
             layout.rejected.append((g, "a mark at the edge"))
+
+
+def _drop_lone_dash(layout: Layout, shape: tuple[int, int]) -> None:
+    """All a photo holds is a short bar well out towards its frame: a pen's dash at the
+    page's edge, not a "1" (a digit photographed alone is the photo's subject)."""
+    if len(layout.digits) != 1:
+        return
+    g = layout.digits[0]
+    h, w = shape
+    short = min(h, w)
+    band = STRAY_BAND * short
+    out = g.x < band or g.y < band or g.x1 > w - band or g.y1 > h - band
+    if (
+        out
+        and max(g.w, g.h) < STRAY_DASH * short
+        and shape_of(layout.mask_of(g)).elongation > DASH_ELONGATION
+    ):
+        layout.digits.remove(g)
+        layout.rejected.append((g, "a mark at the edge"))
 
 
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:

@@ -438,6 +438,21 @@ def test_a_part_cut_by_the_frame_is_a_digit_next_to_the_number_or_in_a_close_up(
     assert len(find_digits(running_off, frame=True).digits) == 2
 
 
+def test_a_lone_short_dash_out_towards_the_frame_is_a_stray_mark() -> None:
+    # A pen's dash at the page's edge, all a photo holds, is no "1"; the same dash in the
+    # middle of the photo is what was photographed. (Both lie beyond the band of 8% along
+    # the frame where every small mark is dropped.)
+    for top, digits in ((22, 0), (110, 1)):
+        mask = np.zeros((240, 320), np.uint8)
+        cv2.line(mask, (150, top), (151, top + 6), 255, 2)
+        assert len(find_digits(mask, frame=True).digits) == digits
+    # Out there beside a digit, it is left to the rules about rows of digits.
+    mask = np.zeros((240, 320), np.uint8)
+    cv2.line(mask, (150, 22), (151, 28), 255, 2)
+    cv2.line(mask, (150, 110), (152, 170), 255, 4)
+    assert len(find_digits(mask, frame=True).digits) == 1
+
+
 def test_specks_do_not_pull_a_strip_of_table_into_the_row_of_digits(
     mnist: tuple[np.ndarray, np.ndarray],
 ) -> None:
