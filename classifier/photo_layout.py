@@ -465,11 +465,6 @@ def _touches_border(g: Part, shape: tuple[int, int]) -> bool:
     return g.x <= 1 or g.y <= 1 or g.x1 >= w - 1 or g.y1 >= h - 1
 
 
-STRAY_BAND = 0.15  # share of the short side: how far out towards the frame a lone dash is a mark
-STRAY_DASH = 0.045  # ... when no longer than this share of the short side
-DASH_ELONGATION = 2.5  # ... and at least this many times as long as wide
-
-
 def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     """Small marks close to the frame are not what was photographed; parts cut by the frame
     are marks when the digits are not, unless they look like one more digit of the same
@@ -504,6 +499,11 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
             layout.rejected.append((g, "a mark at the edge"))
 
 
+STRAY_BAND = 0.15  # share of the short side: how far out towards the frame a lone dash is a mark
+STRAY_DASH = 0.045  # ... when shorter than this share of the short side
+DASH_ELONGATION = 3.5  # ... more than this many times as long as wide, and without a loop
+
+
 def _drop_lone_dash(layout: Layout, shape: tuple[int, int]) -> None:
     """All a photo holds is a short bar well out towards its frame: a pen's dash at the
     page's edge, not a "1" (a digit photographed alone is the photo's subject)."""
@@ -514,11 +514,12 @@ def _drop_lone_dash(layout: Layout, shape: tuple[int, int]) -> None:
     short = min(h, w)
     band = STRAY_BAND * short
     out = g.x < band or g.y < band or g.x1 > w - band or g.y1 > h - band
-    if (
-        out
-        and max(g.w, g.h) < STRAY_DASH * short
-        and shape_of(layout.mask_of(g)).elongation > DASH_ELONGATION
-    ):
+    if not out or max(g.w, g.h) >= STRAY_DASH * short:
+        return
+    # Judged in the analysis image, where a small 2 or 9 is a few pixels thin and may be
+    # elongated too: only a bar well beyond a digit's proportions is taken for a dash.
+    form = shape_of(layout.mask_of(g))
+    if form.elongation > DASH_ELONGATION and form.holes == 0:
         layout.digits.remove(g)
         layout.rejected.append((g, "a mark at the edge"))
 

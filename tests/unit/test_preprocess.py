@@ -444,11 +444,11 @@ def test_a_lone_short_dash_out_towards_the_frame_is_a_stray_mark() -> None:
     # the frame where every small mark is dropped.)
     for top, digits in ((22, 0), (110, 1)):
         mask = np.zeros((240, 320), np.uint8)
-        cv2.line(mask, (150, top), (151, top + 6), 255, 2)
+        cv2.line(mask, (150, top), (150, top + 7), 255, 2)
         assert len(find_digits(mask, frame=True).digits) == digits
     # Out there beside a digit, it is left to the rules about rows of digits.
     mask = np.zeros((240, 320), np.uint8)
-    cv2.line(mask, (150, 22), (151, 28), 255, 2)
+    cv2.line(mask, (150, 22), (150, 29), 255, 2)
     cv2.line(mask, (150, 110), (152, 170), 255, 4)
     assert len(find_digits(mask, frame=True).digits) == 1
 
