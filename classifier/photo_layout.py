@@ -465,16 +465,20 @@ def _touches_border(g: Part, shape: tuple[int, int]) -> bool:
     return g.x <= 1 or g.y <= 1 or g.x1 >= w - 1 or g.y1 >= h - 1
 
 
+def _near_frame(g: Part, shape: tuple[int, int], margin: float) -> bool:
+    """The part comes closer than ``margin`` px to the frame on some side."""
+    h, w = shape
+    return g.x < margin or g.y < margin or g.x1 > w - margin or g.y1 > h - margin
+
+
 def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     """Small marks close to the frame are not what was photographed; parts cut by the frame
     are marks when the digits are not, unless they look like one more digit of the same
     row (a number running off the photo)."""
-    h, w = shape
-    short = min(h, w)
+    short = min(shape)
     margin = 0.08 * short
     for g in list(layout.digits):
-        near_edge = g.x < margin or g.y < margin or g.x1 > w - margin or g.y1 > h - margin
-        if near_edge and g.h < 0.1 * short:
+        if _near_frame(g, shape, margin) and g.h < 0.1 * short:
             layout.digits.remove(g)
             layout.rejected.append((g, "a mark at the edge"))
     inside = [g for g in layout.digits if not _touches_border(g, shape)]
@@ -510,11 +514,8 @@ def _drop_lone_dash(layout: Layout, shape: tuple[int, int]) -> None:
     if len(layout.digits) != 1:
         return
     g = layout.digits[0]
-    h, w = shape
-    short = min(h, w)
-    band = STRAY_BAND * short
-    out = g.x < band or g.y < band or g.x1 > w - band or g.y1 > h - band
-    if not out or max(g.w, g.h) >= STRAY_DASH * short:
+    short = min(shape)
+    if not _near_frame(g, shape, STRAY_BAND * short) or max(g.w, g.h) >= STRAY_DASH * short:
         return
     # Judged in the analysis image, where a small 2 or 9 is a few pixels thin and may be
     # elongated too: only a bar well beyond a digit's proportions is taken for a dash.
