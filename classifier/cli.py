@@ -113,7 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
     photo_eval.add_argument(
         "--data", help="Keras-format mnist.npz for more test digits (default: the subset)"
     )
+    photo_eval.add_argument(
+        "--split",
+        choices=("dev", "calibration", "report"),
+        help="test digits to render: report (default; the numbers quoted), dev (while changing "
+        "the pipeline) or calibration (what --calibrate fits on)",
+    )
     photo_eval.add_argument("--calibrate", action="store_true", help="fit calibration on its own split")
+    photo_eval.add_argument("--failures", action="store_true", help="list the images read wrong")
     photo_eval.add_argument("--json", action="store_true", help="end with one JSON line")
 
     commands.add_parser(

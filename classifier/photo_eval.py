@@ -3,7 +3,9 @@
 Samples come from ``classifier.synth`` (MNIST test digits only). The ``report`` split is
 for the numbers we quote; the ``calibration`` split, disjoint in digits and random
 stream, fits the confidence calibration (temperature and "not sure" threshold), so the
-calibration error is always measured on photos it was not fitted on.
+calibration error is always measured on photos it was not fitted on; the ``dev`` split is
+the one to look at while changing the pipeline (``--split dev --failures`` names the
+images read wrong, to render again with ``synth.make_sample`` and look at).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ TARGET_SURE_ACCURACY = 0.995  # digits not marked "not sure" should be right thi
 @dataclass
 class Outcome:
     style: str
+    index: int  # the sample's index in its style and split (``synth.make_sample``)
     label: str  # expected digits ("" for no digit)
     read: str  # what was read ("" for no digit)
     error: str | None  # the image could not be read
@@ -71,7 +74,9 @@ def evaluate(
                 reading = assemble(prepared, raw)
             else:
                 raw, reading = np.zeros((0, 10), np.float32), prepared
-            outcomes.append(Outcome(style, sample.label, reading.number, reading.error, seconds, raw))
+            outcomes.append(
+                Outcome(style, sample.index, sample.label, reading.number, reading.error, seconds, raw)
+            )
         if progress:
             done = [o for o in outcomes if o.style == style]
             progress(f"{style}: {sum(o.correct for o in done)}/{len(done)}")
@@ -195,6 +200,16 @@ def format_report(summary: dict[str, Any], calibration: dict[str, float] | None)
     return "\n".join(lines)
 
 
+def format_failures(outcomes: Sequence[Outcome]) -> str:
+    """One line per image read wrong: its style and index, what it holds and what was read."""
+    lines = ["images read wrong (style, index: expected -> read):"]
+    for o in outcomes:
+        if not o.correct:
+            read = f"error: {o.error}" if o.error else repr(o.read) if o.read else "no digit"
+            lines.append(f"  {o.style} {o.index}: {o.label or 'no digit'} -> {read}")
+    return "\n".join(lines) if len(lines) > 1 else "no image read wrong"
+
+
 def run_cli(args: argparse.Namespace) -> int:
     """``digitbot photo-eval``: see ``classifier.cli``."""
     styles = args.styles.split(",") if args.styles else list(synth.STYLES)
@@ -203,9 +218,12 @@ def run_cli(args: argparse.Namespace) -> int:
         known = ", ".join(synth.STYLES)
         print(f"digitbot photo-eval: unknown styles {unknown}; known: {known}", file=sys.stderr)
         return 2
+    split = args.split or ("calibration" if args.calibrate else "report")
+    if args.calibrate and split != "calibration":
+        print("digitbot photo-eval: --calibrate fits on the calibration split only", file=sys.stderr)
+        return 2
     reader = DigitReader(Classifier(args.model))
     x, y = synth.load_test_digits(args.data)
-    split = "calibration" if args.calibrate else "report"
     model = f"{reader.classifier.path} (version {reader.classifier.version})"
     print(f"model {model}; split {split}, {args.count} images per style")
     outcomes = evaluate(
@@ -224,6 +242,8 @@ def run_cli(args: argparse.Namespace) -> int:
     else:
         calibration = calibration_report(outcomes, TEMPERATURE, UNSURE_BELOW)
         print(format_report(summary, calibration))
+    if args.failures:
+        print(format_failures(outcomes))
     if args.json:
         print(json.dumps({"split": split, **summary, "calibration": calibration}))
     return 0

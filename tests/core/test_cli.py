@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from classifier.cli import main
+from classifier.photo_eval import Outcome, format_failures
 
 
 def _paper_png(digits: np.ndarray, path: Path) -> Path:
@@ -92,6 +93,7 @@ def test_evaluate_json(mnist_subset_path: Path, capsys: pytest.CaptureFixture[st
     [
         (["evaluate", "--data", "/nonexistent/mnist.npz"], "MNIST file not found"),
         (["predict", "--model", "/nonexistent/model.tflite", "x.png"], "model file not found"),
+        (["photo-eval", "--calibrate", "--split", "dev"], "calibration split only"),
     ],
 )
 def test_errors_are_one_line_and_non_zero(
@@ -100,6 +102,38 @@ def test_errors_are_one_line_and_non_zero(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_photo_eval_on_the_dev_split_names_the_images_read_wrong(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["photo-eval", "--split", "dev", "--count", "2", "--styles", "mnist28", "--failures", "--json"])
+        == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert json.loads(lines[-1])["split"] == "dev"
+    assert lines[-2] == "no image read wrong" or any(line.startswith("  mnist28 ") for line in lines)
+
+
+def test_failures_list_each_wrong_image_by_style_and_index() -> None:
+    def outcome(style: str, index: int, label: str, read: str, error: str | None = None) -> Outcome:
+        return Outcome(style, index, label, read, error, 0.0, np.zeros((0, 10), np.float32))
+
+    listed = format_failures(
+        [
+            outcome("phone", 3, "7", "7"),
+            outcome("shadow", 11, "9", ""),
+            outcome("number2", 5, "42", "47"),
+            outcome("empty-paper", 8, "", "1"),
+            outcome("exif", 2, "3", "", "not an image"),
+        ]
+    ).splitlines()
+    assert listed[1:] == [
+        "  shadow 11: 9 -> no digit",
+        "  number2 5: 42 -> '47'",
+        "  empty-paper 8: no digit -> '1'",
+        "  exif 2: 3 -> error: not an image",
+    ]
+    assert format_failures([outcome("phone", 3, "7", "7")]) == "no image read wrong"
 
 
 def test_bad_arguments_exit_2_with_usage(capsys: pytest.CaptureFixture[str]) -> None:
