@@ -426,6 +426,14 @@ def _hint(ink: InkMap, layout: Layout) -> str:
     if ink.level == 0.0 or not layout.rejected:
         return "I could not find any writing in this image: the page looks blank"
     reasons = {reason for _, reason in layout.rejected}
-    if reasons <= {"too small", "much smaller than the digits"}:
+    specks = {"too small", "much smaller than the digits"}
+    if reasons <= specks:
         return "I only found specks too small to be digits; move the camera closer to the number"
+    if reasons <= specks | {"a mark at the edge"}:
+        # A small digit out near the frame is dropped with the marks there (a pen's dash at
+        # the page's edge looks the same): the photo's subject belongs in its middle.
+        return (
+            "I only found marks near the edge of the photo; if you wrote a number there, "
+            "take the photo again with the number in the middle"
+        )
     return "I found marks, but nothing shaped like a handwritten digit"

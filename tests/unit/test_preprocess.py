@@ -453,6 +453,20 @@ def test_a_lone_short_dash_out_towards_the_frame_is_a_stray_mark() -> None:
     assert [g.y >= 100 for g in find_digits(mask, frame=True).digits] == [True]
 
 
+def test_a_photo_of_only_marks_near_its_edge_asks_for_the_number_in_the_middle() -> None:
+    # A small 1 written out there is dropped with the marks (it looks like a pen's dash): the
+    # answer says where the digits were looked for, not that nothing was shaped like one.
+    page = _photo_page()
+    cv2.line(page, (300, 44), (300, 58), 30, 4)
+    prepared = prepare_gray(page.astype(np.uint8))
+    assert prepared.digits.shape[0] == 0
+    assert prepared.hint is not None and "edge of the photo" in prepared.hint and "middle" in prepared.hint
+    # The same dash in the middle of the photo is what was photographed.
+    page = _photo_page()
+    cv2.line(page, (300, 220), (300, 234), 30, 4)
+    assert prepare_gray(page.astype(np.uint8)).digits.shape[0] == 1
+
+
 def test_specks_do_not_pull_a_strip_of_table_into_the_row_of_digits(
     mnist: tuple[np.ndarray, np.ndarray],
 ) -> None:
