@@ -20,6 +20,9 @@ from classifier.photo_ink import components, ink_box
 MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter are not ink
 SHADOW = "a shadow or the edge of the page"
 ALONG_FRAME = "along the edge of the photo"
+EDGE_MARK = "a mark at the edge"
+TOO_SMALL = "too small"
+SMALLER_THAN_THE_DIGITS = "much smaller than the digits"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
@@ -375,7 +378,7 @@ def find_digits(
         tallest = max(g.h for g in layout.digits)
         for g in [g for g in layout.digits if g.h < SMALLER_THAN_DIGITS * tallest]:
             layout.digits.remove(g)
-            layout.rejected.append((g, "much smaller than the digits"))
+            layout.rejected.append((g, SMALLER_THAN_THE_DIGITS))
     layout.digits.sort(key=lambda g: g.x + g.w / 2)
     return layout
 
@@ -480,14 +483,14 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     for g in list(layout.digits):
         if _near_frame(g, shape, margin) and g.h < 0.1 * short:
             layout.digits.remove(g)
-            layout.rejected.append((g, "a mark at the edge"))
+            layout.rejected.append((g, EDGE_MARK))
     inside = [g for g in layout.digits if not _touches_border(g, shape)]
     if not inside:
         # Nothing lies wholly inside the photo: a part the frame cuts is a digit only in a
         # close-up of it; a smaller one is a piece of the table or a shadow at the frame.
         for g in [g for g in layout.digits if g.h < CLOSE_UP * short]:
             layout.digits.remove(g)
-            layout.rejected.append((g, "a mark at the edge"))
+            layout.rejected.append((g, EDGE_MARK))
         return
     tallest = max(g.h for g in inside)
     # Specks left for a closer look do not mark where the row of digits runs.
@@ -500,7 +503,7 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
         gap = min(max(g.x, d.x) - min(g.x1, d.x1) for d in inside)
         if not (in_row and 0.6 * tallest <= g.h <= 1.5 * tallest and gap <= 0.6 * tallest):
             layout.digits.remove(g)
-            layout.rejected.append((g, "a mark at the edge"))
+            layout.rejected.append((g, EDGE_MARK))
 
 
 STRAY_BAND = 0.15  # share of the short side: how far out towards the frame a lone dash is a mark
@@ -522,12 +525,12 @@ def _drop_lone_dash(layout: Layout, shape: tuple[int, int]) -> None:
     form = shape_of(layout.mask_of(g))
     if form.elongation > DASH_ELONGATION and form.holes == 0:
         layout.digits.remove(g)
-        layout.rejected.append((g, "a mark at the edge"))
+        layout.rejected.append((g, EDGE_MARK))
 
 
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:
     if g.h < min_height:
-        return "too small"
+        return TOO_SMALL
     if g.w > 3.0 * g.h:
         return "a dash or a line"
     h, w = layout.labels.shape

@@ -28,7 +28,16 @@ from classifier.canvas import find_canvas
 from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, Decoded, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, ink_is_lighter
-from classifier.photo_layout import DRAWN_AROUND, Layout, Part, find_digits, stroke_width
+from classifier.photo_layout import (
+    DRAWN_AROUND,
+    EDGE_MARK,
+    SMALLER_THAN_THE_DIGITS,
+    TOO_SMALL,
+    Layout,
+    Part,
+    find_digits,
+    stroke_width,
+)
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -426,10 +435,10 @@ def _hint(ink: InkMap, layout: Layout) -> str:
     if ink.level == 0.0 or not layout.rejected:
         return "I could not find any writing in this image: the page looks blank"
     reasons = {reason for _, reason in layout.rejected}
-    specks = {"too small", "much smaller than the digits"}
+    specks = {TOO_SMALL, SMALLER_THAN_THE_DIGITS}
     if reasons <= specks:
         return "I only found specks too small to be digits; move the camera closer to the number"
-    if reasons <= specks | {"a mark at the edge"}:
+    if reasons <= specks | {EDGE_MARK}:
         # A small digit out near the frame is dropped with the marks there (a pen's dash at
         # the page's edge looks the same): the photo's subject belongs in its middle.
         return (
