@@ -22,7 +22,7 @@ SHADOW = "a shadow or the edge of the page"
 ALONG_FRAME = "along the edge of the photo"
 EDGE_MARK = "a mark at the edge"
 TOO_SMALL = "too small"
-SMALLER_THAN_THE_DIGITS = "much smaller than the digits"
+MUCH_SMALLER = "much smaller than the digits"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
@@ -378,7 +378,7 @@ def find_digits(
         tallest = max(g.h for g in layout.digits)
         for g in [g for g in layout.digits if g.h < SMALLER_THAN_DIGITS * tallest]:
             layout.digits.remove(g)
-            layout.rejected.append((g, SMALLER_THAN_THE_DIGITS))
+            layout.rejected.append((g, MUCH_SMALLER))
     layout.digits.sort(key=lambda g: g.x + g.w / 2)
     return layout
 

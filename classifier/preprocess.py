@@ -31,7 +31,7 @@ from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, i
 from classifier.photo_layout import (
     DRAWN_AROUND,
     EDGE_MARK,
-    SMALLER_THAN_THE_DIGITS,
+    MUCH_SMALLER,
     TOO_SMALL,
     Layout,
     Part,
@@ -435,7 +435,7 @@ def _hint(ink: InkMap, layout: Layout) -> str:
     if ink.level == 0.0 or not layout.rejected:
         return "I could not find any writing in this image: the page looks blank"
     reasons = {reason for _, reason in layout.rejected}
-    specks = {TOO_SMALL, SMALLER_THAN_THE_DIGITS}
+    specks = {TOO_SMALL, MUCH_SMALLER}
     if reasons <= specks:
         return "I only found specks too small to be digits; move the camera closer to the number"
     if reasons <= specks | {EDGE_MARK}:
