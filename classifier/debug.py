@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from classifier.preprocess import Prepared
-from classifier.reader import UNSURE_BELOW, Reading
+from classifier.reader import UNSURE_BELOW, DigitResult, Reading
 
 PANEL_WIDTH = 640
 CROP_ZOOM = 4  # 28x28 -> 112x112
@@ -40,13 +40,14 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
     )
     # Boxes are in original-image pixels; the working image is 1/scale of that.
     factor = zoom / prepared.scale
-    for i, (x, y, w, h) in enumerate(prepared.boxes):
+    read_at = _read_at(prepared, reading)
+    for (x, y, w, h), d in zip(prepared.boxes, read_at, strict=True):
         p1 = (round(x * factor), round(y * factor))
         p2 = (round((x + w) * factor), round((y + h) * factor))
-        sure = i >= len(reading.digits) or reading.digits[i].confidence >= UNSURE_BELOW
-        cv2.rectangle(photo, p1, p2, GREEN if sure else ORANGE, 2)
-        if i < len(reading.digits):
-            d = reading.digits[i]
+        # Grey: passed on but not read (a blob the model was not sure of).
+        colour = GREY if d is None else GREEN if d.confidence >= UNSURE_BELOW else ORANGE
+        cv2.rectangle(photo, p1, p2, colour, 2)
+        if d is not None:
             _text(photo, f"{d.digit} {d.confidence:.0%}", (p1[0], max(14, p1[1] - 6)), RED, 0.6)
     region = prepared.notes.get("region")
     if isinstance(region, tuple) and len(region) == 4:
@@ -80,16 +81,22 @@ def _crops(prepared: Prepared, reading: Reading) -> np.ndarray:
     per_row = max(1, PANEL_WIDTH // cell)
     rows = max(1, -(-len(prepared.digits) // per_row))
     strip = np.full((rows * (cell + 30) + 8, PANEL_WIDTH, 3), 255, np.uint8)
-    for i, digit in enumerate(prepared.digits):
+    for i, (digit, d) in enumerate(zip(prepared.digits, _read_at(prepared, reading), strict=True)):
         r, c = divmod(i, per_row)
         y0, x0 = 8 + r * (cell + 30), 8 + c * cell
         strip[y0 : y0 + side, x0 : x0 + side] = cv2.resize(
             digit, (side, side), interpolation=cv2.INTER_NEAREST
         )[..., None]
-        if i < len(reading.digits):
-            d = reading.digits[i]
+        if d is not None:
             colour = GREEN if d.confidence >= UNSURE_BELOW else ORANGE
             _text(strip, f"{d.digit}  {d.confidence:.0%}", (x0, y0 + side + 14), colour)
             if len(d.top) > 1:
                 _text(strip, f"else {d.top[1][0]} {d.top[1][1]:.0%}", (x0, y0 + side + 27), GREY, 0.4)
     return strip
+
+
+def _read_at(prepared: Prepared, reading: Reading) -> list[DigitResult | None]:
+    """For each part the preprocessing passed on, the digit read there: None where the
+    reader dropped it (a blob the model was not sure of)."""
+    by_box = {d.box: d for d in reading.digits}
+    return [by_box.get(box) for box in prepared.boxes]

@@ -23,6 +23,7 @@ ALONG_FRAME = "along the edge of the photo"
 EDGE_MARK = "a mark at the edge"
 TOO_SMALL = "too small"
 MUCH_SMALLER = "much smaller than the digits"
+FILLED_SHAPE = "a filled shape"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
@@ -43,6 +44,10 @@ class Part:
     h: int
     area: int
     labels: list[int] = field(default_factory=list)
+    # Shaped like a blob (``FILLED_SHAPE``): a pebble or a shadow, or a fat marker's digit
+    # whose loops filled in. Its shape cannot tell which: it is a digit only if the model
+    # is sure of it.
+    filled: bool = False
 
     @property
     def x1(self) -> int:
@@ -366,7 +371,10 @@ def find_digits(
             layout.rejected.append((g, "outside the row of digits"))
             continue
         reason = _not_a_digit(g, layout, min_height, whole_photo, shapeless_below)
-        if reason:
+        if reason == FILLED_SHAPE:
+            g.filled = True
+            layout.digits.append(g)
+        elif reason:
             layout.rejected.append((g, reason))
         else:
             layout.digits.append(g)
@@ -553,7 +561,7 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeles
         and shape.stroke > 0.28 * max(g.h, g.w)
         and not pinched_waist(layout.mask_of(g))
     ):
-        return "a filled shape"
+        return FILLED_SHAPE
     return None
 
 

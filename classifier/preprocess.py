@@ -85,6 +85,9 @@ class Prepared:
     hint: str | None = None  # when no digit was found: why, in words for a user
     notes: dict[str, object] = field(default_factory=dict)  # diagnostics (polarity, ...)
     ink: np.ndarray | None = None  # the detail region's ink mask (debug output)
+    # One per digit: shaped like a blob, so a digit only if the model is sure of it
+    # (``photo_layout.Part.filled``; the reader drops it otherwise).
+    filled: list[bool] = field(default_factory=list)
 
 
 def prepare(data: bytes) -> Prepared:
@@ -204,7 +207,8 @@ def prepare_gray(
         digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
         boxes = [_scale_box((g.x, g.y, g.w, g.h), per_pixel) for g in layout.digits]
         notes["lines_removed"] = ink.lines
-        return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask)
+        filled = [g.filled for g in layout.digits]
+        return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled)
 
     height = float(median(g.h for g in layout.digits))
     if height >= READ_IN_ANALYSIS:
@@ -246,7 +250,17 @@ def prepare_gray(
     crops = [_crop(region.ink, region.layout, g) for g in region.layout.digits]
     digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
     boxes = [_scale_box(region.to_source(g), source_scale) for g in region.layout.digits]
-    return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask)
+    # A blob stays one in the region, where a closing sized to the region may hollow it out.
+    blobs = [g for g in layout.digits if g.filled]
+    filled = [g.filled or _inside_any(region.to_source(g), factor, blobs) for g in region.layout.digits]
+    return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask, filled)
+
+
+def _inside_any(box: Box, factor: float, parts: list[Part]) -> bool:
+    """Whether the centre of ``box`` (scaled by ``factor``) lies inside any of ``parts``."""
+    x, y, w, h = box
+    cx, cy = (x + w / 2) * factor, (y + h / 2) * factor
+    return any(g.x <= cx <= g.x1 and g.y <= cy <= g.y1 for g in parts)
 
 
 def _find_number(

@@ -25,6 +25,13 @@ UNSURE_BELOW = 0.91
 # from 0.0079 to 0.0050). Refit both whenever the model is retrained.
 TEMPERATURE = 1.44
 TOP_K = 3
+# Digits no blob can be: a 0 whose loop fills in is a dot, and a marker's 1 is a bar,
+# which is kept by its length before it is ever taken for a blob.
+NOT_FILLED = (0, 1)
+FILLED_HINT = (
+    "I found a filled shape, but could not tell which digit it is; "
+    "if you wrote it with a thick marker, a thinner pen will help"
+)
 
 
 def calibrate(probabilities: np.ndarray, temperature: float = TEMPERATURE) -> np.ndarray:
@@ -92,13 +99,21 @@ class Reading:
 
 def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     """Combine one image's preprocessing with the model's (n, 10) probabilities for it
-    (calibrated here)."""
+    (calibrated here). A part shaped like a blob is a digit only if the model is sure of it."""
     results = []
-    for box, probs in zip(prepared.boxes, calibrate(probabilities), strict=True):
+    filled = prepared.filled or [False] * len(prepared.boxes)
+    dropped = False
+    for box, probs, blob in zip(prepared.boxes, calibrate(probabilities), filled, strict=True):
         order = np.argsort(probs)[::-1][:TOP_K]
         top = [(int(i), float(probs[i])) for i in order]
+        if blob and (top[0][1] < UNSURE_BELOW or top[0][0] in NOT_FILLED):
+            # A pebble, a shadow, or a fat marker's digit the model cannot place.
+            dropped = True
+            continue
         results.append(DigitResult(digit=top[0][0], confidence=top[0][1], box=box, top=top))
-    return Reading(digits=results, hint=None if results else prepared.hint)
+    if results:
+        return Reading(digits=results)
+    return Reading(hint=FILLED_HINT if dropped else prepared.hint)
 
 
 class DigitReader:

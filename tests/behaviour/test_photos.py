@@ -19,7 +19,7 @@ from bench.bench_crops import load_digits as load_uci_digits
 from classifier import synth
 from classifier.mnist_format import to_mnist
 from classifier.preprocess import prepare
-from classifier.reader import DigitReader, Reading
+from classifier.reader import FILLED_HINT, DigitReader, Reading
 from classifier.serving import Classifier, default_model_path
 
 pytestmark = pytest.mark.behaviour
@@ -125,6 +125,37 @@ def test_a_fat_marker_8_whose_loops_filled_in_is_still_an_8(
     look = replace(BASE, stroke=0.32)
     right = sum(read(reader, photo([x[i]], look, seed=int(i))).number == "8" for i in eights)
     assert right >= 28, f"{right}/40 fat marker 8s read as 8"
+
+
+@pytest.mark.parametrize("digit", ["6", "9"])
+def test_a_fat_marker_6_or_9_whose_loop_filled_in_is_still_read(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], digit: str
+) -> None:
+    # A loop filled in leaves a blob with a tail, no waist: taken for a blob, 20 of these
+    # 6s and 14 of these 9s were "no digit". A blob is now read when the model is sure.
+    x, y = digits
+    chosen = np.flatnonzero(y == int(digit))[:40]
+    look = replace(BASE, stroke=0.32)
+    readings = [read(reader, photo([x[i]], look, seed=int(i))) for i in chosen]
+    right = sum(r.number == digit for r in readings)
+    assert right >= 34, f"{right}/40 fat marker {digit}s read as {digit}"
+    # One 9 is read confidently wrong, as it was when taken for a blob; no new ones.
+    assert sum(r.number not in ("", digit) and not r.unsure for r in readings) <= 1
+
+
+def test_a_pebble_on_the_page_is_no_digit(reader: DigitReader) -> None:
+    rng = np.random.default_rng(3)
+    hints: set[str] = set()
+    for k in range(6):
+        page = np.full((720, 960), 200.0, np.float32) + np.linspace(-20, 20, 960, dtype=np.float32)
+        axes = (int(rng.integers(30, 50)), int(rng.integers(45, 60)))
+        cv2.ellipse(page, (480, 360), axes, float(rng.uniform(0, 180)), 0, 360, 40.0, -1)
+        blurred = cv2.GaussianBlur(page, (0, 0), 1.5)
+        reading = read(reader, synth.encode(np.clip(blurred, 0, 255).astype(np.uint8), "jpg"))
+        assert reading.number == "", (k, reading.number)
+        assert reading.hint, k
+        hints.add(reading.hint)
+    assert FILLED_HINT in hints  # the oval ones, taken for a fat marker's digit until read
 
 
 def test_a_number_is_read_left_to_right(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from classifier.photo_eval import choose_threshold, expected_calibration_error, fit_temperature
-from classifier.reader import UNSURE_BELOW, calibrate
+from classifier.preprocess import Prepared
+from classifier.reader import FILLED_HINT, UNSURE_BELOW, assemble, calibrate
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -54,3 +55,35 @@ def test_the_threshold_keeps_sure_answers_right_often_enough() -> None:
     assert correct[sure].mean() >= 0.97
     assert 0.9 < threshold < 1.0
     assert 0.0 < UNSURE_BELOW < 1.0
+
+
+def _sure_of(digit: int, confidence: float) -> np.ndarray:
+    """Raw probabilities whose calibrated top answer is ``digit`` at ``confidence``."""
+    for raw in np.linspace(0.1, 1.0, 2000):
+        probs = np.full(10, (1.0 - raw) / 9, np.float32)
+        probs[digit] = raw
+        if calibrate(probs[None])[0, digit] >= confidence:
+            return probs
+    raise AssertionError("unreachable confidence")
+
+
+def _prepared(filled: list[bool]) -> Prepared:
+    n = len(filled)
+    boxes = [(10 * i, 0, 8, 12) for i in range(n)]
+    return Prepared(
+        np.zeros((n, 28, 28), np.uint8), boxes, np.zeros((4, 4), np.uint8), 1.0, "blank", filled=filled
+    )
+
+
+def test_a_blob_is_a_digit_only_when_the_model_is_sure_and_never_a_0_or_a_1() -> None:
+    sure_8, unsure_6 = _sure_of(8, 0.99), _sure_of(6, UNSURE_BELOW - 0.2)
+    sure_0, sure_1 = _sure_of(0, 0.99), _sure_of(1, 0.99)
+    assert assemble(_prepared([True]), sure_8[None]).number == "8"
+    for probs in (unsure_6, sure_0, sure_1):
+        reading = assemble(_prepared([True]), probs[None])
+        assert reading.number == "" and reading.hint == FILLED_HINT
+    # Strokes are read however unsure the model is ("not sure" is the answer's to give).
+    assert assemble(_prepared([False]), unsure_6[None]).number == "6"
+    # A blob beside real digits: only the blob goes, the digits stay in order.
+    reading = assemble(_prepared([False, True, False]), np.stack([sure_1, unsure_6, sure_8]))
+    assert reading.number == "18" and [d.box[0] for d in reading.digits] == [0, 20]
