@@ -30,9 +30,13 @@ IMAGE_TYPES = {
     "image/x-ms-bmp": "BMP",
     "image/tiff": "TIFF",
     "image/gif": "GIF",
+    "image/heic": "HEIC",
+    "image/heif": "HEIF",
 }
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif")
-FORMATS = "JPEG, PNG, WebP, BMP, TIFF or GIF"
+IMAGE_EXTENSIONS = (
+    ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".heic", ".heif"
+)  # fmt: skip
+FORMATS = "JPEG, PNG, HEIC, WebP, BMP, TIFF or GIF"
 
 START = (
     "Hi! I read handwritten digits. Send me a photo of a digit or a number and I'll tell you what it says."

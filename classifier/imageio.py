@@ -7,6 +7,7 @@ OpenCV's decoder, the fastest at hand, everything else through Pillow. Transpare
 flattened onto a background that contrasts with their ink: white under dark ink, black
 under light ink, so a white digit on a transparent canvas does not vanish.
 
+HEIC (HEIF) is read through the ``pillow-heif`` plugin, its size from the header too.
 Other formats have no reduced decoding: Pillow holds the whole picture in its own mode (up
 to 4 bytes a pixel, 160 MB at the cap; WebP goes through OpenCV, whose decoder holds it
 twice where Pillow's held it four times). Everything after that is done a strip of rows at
@@ -26,6 +27,11 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+# An iPhone saves its photos as HEIC, and sent as a file that is what arrives. libheif turns
+# the picture upright itself (its rotation box) and leaves the EXIF orientation at 1.
+register_heif_opener()
 
 MAX_PIXELS = 40_000_000  # refuse larger images: decompression bombs
 # Longest side of any picture but a JPEG, reduced by a whole factor to fit. A 4032x3024 phone

@@ -603,7 +603,10 @@ def encode(image: np.ndarray, extension: str, quality: int = 90, orientation: in
         picture.save(buffer, "JPEG", quality=quality, exif=exif.tobytes())
     else:
         picture.save(
-            buffer, {"png": "PNG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "gif": "GIF"}[extension]
+            buffer,
+            {"png": "PNG", "webp": "WEBP", "bmp": "BMP", "tif": "TIFF", "gif": "GIF", "heic": "HEIF"}[
+                extension
+            ],
         )
     return buffer.getvalue()
 

@@ -132,11 +132,11 @@ async def test_each_kind_of_non_image_message_gets_a_one_line_hint(
     messages = {kind: standin.send_message(USER, **content) for kind, content in NON_IMAGES.items()}
     messages["command"] = standin.send_text(USER, "/frobnicate now")
     messages["pdf"] = standin.send_document(USER, b"%PDF-1.4\n%\xe2\xe3\n", "notes.pdf", "application/pdf")
-    messages["heic"] = standin.send_document(USER, b"\0\0\0\x18ftypheic", "IMG_0001.HEIC", "image/heic")
+    messages["zip"] = standin.send_document(USER, b"PK\x03\x04" + bytes(26), "digits.zip", "application/zip")
     expected = {
         **{kind: HINTS.get(kind, TEXT_HINT) for kind in messages},
         "pdf": HINTS["document"],
-        "heic": HINTS["document"],
+        "zip": HINTS["document"],
     }
     for kind, message in messages.items():
         reply = await standin.reply_to(message)

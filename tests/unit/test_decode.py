@@ -70,6 +70,29 @@ def test_exif_orientation_turns_the_picture_upright(orientation: int) -> None:
     assert _dark_block_at_top_left(decoded.gray)
 
 
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_an_iphone_heic_decodes_upright(orientation: int) -> None:
+    upright = _page(60, 80)
+    stored = {1: upright, 6: np.rot90(upright, 1), 8: np.rot90(upright, -1)}[orientation]
+    exif = Image.Exif()
+    exif[imageio.ORIENTATION_TAG] = orientation
+    data = _encode(Image.fromarray(np.ascontiguousarray(stored)).convert("RGB"), "HEIF", exif=exif.tobytes())
+    assert data[4:12] == b"ftypheic"
+    decoded = decode(data)
+    assert decoded.format == "HEIF" and decoded.gray.shape == upright.shape
+    assert _dark_block_at_top_left(decoded.gray)
+    assert np.abs(decoded.gray.astype(int) - upright).mean() < 8
+
+
+def test_a_heic_bomb_is_refused_from_its_header_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    data = _encode(Image.fromarray(_page()).convert("RGB"), "HEIF")
+    decode(data)  # readable at its real size
+    monkeypatch.setattr(imageio, "MAX_PIXELS", 60 * 80 - 1)
+    monkeypatch.setattr(Image.Image, "load", lambda self: pytest.fail("pixels were decoded"))
+    with pytest.raises(ImageError, match="too large"):
+        decode(data)
+
+
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_every_exif_orientation_is_turned_as_pillow_turns_it(orientation: int) -> None:
     rng = np.random.default_rng(orientation)
