@@ -139,19 +139,22 @@ def format_reading(reading: Reading) -> str:
             f"No digits found: {hint}. Try a closer photo of dark digits on plain light paper, in good light."
         )
     head = f"{reading.number} ({percent(reading.confidence)})"
+    # A blob beside the digits that the model could not place may have been one of them.
+    left_out = " I left out a filled shape beside it that I could not read." if reading.dropped else ""
     if len(reading.digits) == 1:
         digit = reading.digits[0]
-        if reading.unsure:
-            return f"{head}, but I'm not sure: it could also be {_alternatives(digit)}."
-        return head
+        if digit.confidence < UNSURE_BELOW:
+            return f"{head}, but I'm not sure: it could also be {_alternatives(digit)}.{left_out}"
+        return f"{head}.{left_out}" if left_out else head
     parts = []
     for digit in reading.digits:
         part = f"{digit.digit} {percent(digit.confidence)}"
         if digit.confidence < UNSURE_BELOW:
             part += f" (maybe {_alternatives(digit)})"
         parts.append(part)
-    note = ", but I'm not sure of every digit" if reading.unsure else ""
-    return f"{head}{note}\nEach digit: " + " · ".join(parts)
+    unsure = any(d.confidence < UNSURE_BELOW for d in reading.digits)
+    note = ", but I'm not sure of every digit" if unsure else ""
+    return f"{head}{note}\nEach digit: " + " · ".join(parts) + (f"\n{left_out.strip()}" if left_out else "")
 
 
 def answer_keyboard(answer_id: int, digits: int = 0) -> InlineKeyboardMarkup:

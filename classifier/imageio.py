@@ -201,7 +201,10 @@ class _Picture:
 
 
 def _picture(image: Image.Image, data: bytes) -> _Picture:
-    image.seek(0)  # first frame of a GIF, WebP or TIFF animation
+    if image.format != "HEIF":
+        # The first frame of a GIF, WebP or TIFF animation. (A HEIC opens on its primary
+        # picture, the one its size was checked on, which need not be its first.)
+        image.seek(0)
     if image.format == "WEBP":
         # Pillow's WebP decoder holds four full-size copies (611 MB at the pixel cap);
         # OpenCV's the pixels and one (same pixels, first frame of an animation too).

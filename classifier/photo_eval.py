@@ -72,6 +72,7 @@ def evaluate(
             if isinstance(prepared, Prepared):
                 raw = reader.classifier.predict(prepared.digits)
                 reading = assemble(prepared, raw)
+                raw = reading.of_digits(raw)  # calibration is fitted on the digits answered
             else:
                 raw, reading = np.zeros((0, 10), np.float32), prepared
             outcomes.append(

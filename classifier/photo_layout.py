@@ -366,6 +366,7 @@ def find_digits(
         parts.remove(ring)
         layout.rejected.append((ring, DRAWN_AROUND))
     min_height = max(5, round(0.02 * short))
+    blobs: list[Part] = []
     for g in group_parts(parts):
         if row is not None and min(g.y1, row[1]) - max(g.y, row[0]) < 0.5 * g.h:
             layout.rejected.append((g, "outside the row of digits"))
@@ -373,22 +374,49 @@ def find_digits(
         reason = _not_a_digit(g, layout, min_height, whole_photo, shapeless_below)
         if reason == FILLED_SHAPE:
             g.filled = True
-            layout.digits.append(g)
+            blobs.append(g)
         elif reason:
             layout.rejected.append((g, reason))
         else:
             layout.digits.append(g)
+    _keep_digits_of_the_row(layout, (h, w), whole_photo)
+    if not layout.digits:
+        # Blobs alone: judged where they lie as digits are (a pebble at the frame is a mark).
+        layout.digits, blobs = blobs, []
+        _keep_digits_of_the_row(layout, (h, w), whole_photo)
+    # Beside digits, a blob has no say in which row they are or how tall: a dark thing on the
+    # page would win the row. It joins them only within their row and at about their height.
+    for g in blobs:
+        if _in_row_of(g, layout.digits) and not (whole_photo and _touches_border(g, (h, w))):
+            layout.digits.append(g)
+        else:
+            layout.rejected.append((g, FILLED_SHAPE))
+    layout.digits.sort(key=lambda g: g.x + g.w / 2)
+    return layout
+
+
+def _keep_digits_of_the_row(layout: Layout, shape: tuple[int, int], whole_photo: bool) -> None:
+    """Drop marks at the frame, a lone dash and other lines of writing (in a photo), and
+    parts much smaller than the digits."""
     if whole_photo:
-        _drop_edge_marks(layout, (h, w))
-        _drop_lone_dash(layout, (h, w))
+        _drop_edge_marks(layout, shape)
+        _drop_lone_dash(layout, shape)
         _keep_main_row(layout)
     if layout.digits:
         tallest = max(g.h for g in layout.digits)
         for g in [g for g in layout.digits if g.h < SMALLER_THAN_DIGITS * tallest]:
             layout.digits.remove(g)
             layout.rejected.append((g, MUCH_SMALLER))
-    layout.digits.sort(key=lambda g: g.x + g.w / 2)
-    return layout
+
+
+def _in_row_of(g: Part, digits: list[Part]) -> bool:
+    """Whether ``g`` lies in the row of ``digits`` and is about as tall as they are."""
+    if not digits:
+        return False
+    top, bottom = min(d.y for d in digits), max(d.y1 for d in digits)
+    tallest = max(d.h for d in digits)
+    in_row = min(g.y1, bottom) - max(g.y, top) >= 0.5 * g.h
+    return in_row and SMALLER_THAN_DIGITS * tallest <= g.h <= tallest / SMALLER_THAN_DIGITS
 
 
 def _drawn_around(parts: list[Part], labels: np.ndarray) -> list[Part]:

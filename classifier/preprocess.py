@@ -36,6 +36,7 @@ from classifier.photo_layout import (
     Layout,
     Part,
     find_digits,
+    shape_of,
     stroke_width,
 )
 
@@ -250,14 +251,20 @@ def prepare_gray(
     crops = [_crop(region.ink, region.layout, g) for g in region.layout.digits]
     digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
     boxes = [_scale_box(region.to_source(g), source_scale) for g in region.layout.digits]
-    # A blob stays one in the region, where a closing sized to the region may hollow it out.
+    # A blob stays one in the region, where a closing sized to the region may hollow it out
+    # (unless the sharper look shows a loop in it: strokes after all).
     blobs = [g for g in layout.digits if g.filled]
-    filled = [g.filled or _inside_any(region.to_source(g), factor, blobs) for g in region.layout.digits]
+    filled = [
+        g.filled
+        or (_inside_any(region.to_source(g), factor, blobs) and shape_of(region.layout.mask_of(g)).holes == 0)
+        for g in region.layout.digits
+    ]
     return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask, filled)
 
 
 def _inside_any(box: Box, factor: float, parts: list[Part]) -> bool:
-    """Whether the centre of ``box`` (scaled by ``factor``) lies inside any of ``parts``."""
+    """Whether the centre of ``box`` (in source pixels) lies inside any of ``parts`` (in
+    analysis pixels; ``factor``: analysis pixels per source pixel)."""
     x, y, w, h = box
     cx, cy = (x + w / 2) * factor, (y + h / 2) * factor
     return any(g.x <= cx <= g.x1 and g.y <= cy <= g.y1 for g in parts)

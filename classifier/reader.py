@@ -27,7 +27,7 @@ TEMPERATURE = 1.44
 TOP_K = 3
 # Digits no blob can be: a 0 whose loop fills in is a dot, and a marker's 1 is a bar,
 # which is kept by its length before it is ever taken for a blob.
-NOT_FILLED = (0, 1)
+BLOBS_ARE_NEVER = (0, 1)
 FILLED_HINT = (
     "I found a filled shape, but could not tell which digit it is; "
     "if you wrote it with a thick marker, a thinner pen will help"
@@ -67,6 +67,13 @@ class Reading:
     digits: list[DigitResult] = field(default_factory=list)
     error: str | None = None  # the image could not be read at all
     hint: str | None = None  # the image was read but no digit was found: why
+    # The prepared part each digit was read from (None: one digit per part, in order).
+    kept: list[int] | None = None
+    dropped: int = 0  # prepared parts not answered: blobs the model was not sure of
+
+    def of_digits(self, per_part: np.ndarray) -> np.ndarray:
+        """Of an array with one row per prepared part, the rows of the digits read."""
+        return per_part if self.kept is None else per_part[self.kept]
 
     @property
     def number(self) -> str:
@@ -78,7 +85,8 @@ class Reading:
 
     @property
     def unsure(self) -> bool:
-        return any(d.confidence < UNSURE_BELOW for d in self.digits)
+        # A blob left out of a number may have been one of its digits.
+        return self.dropped > 0 or any(d.confidence < UNSURE_BELOW for d in self.digits)
 
     def to_json(self, file: str) -> dict[str, Any]:
         return {
@@ -101,19 +109,23 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     """Combine one image's preprocessing with the model's (n, 10) probabilities for it
     (calibrated here). A part shaped like a blob is a digit only if the model is sure of it."""
     results = []
+    kept = []
     filled = prepared.filled or [False] * len(prepared.boxes)
-    dropped = False
-    for box, probs, blob in zip(prepared.boxes, calibrate(probabilities), filled, strict=True):
+    dropped = 0
+    for index, (box, probs, blob) in enumerate(
+        zip(prepared.boxes, calibrate(probabilities), filled, strict=True)
+    ):
         order = np.argsort(probs)[::-1][:TOP_K]
         top = [(int(i), float(probs[i])) for i in order]
-        if blob and (top[0][1] < UNSURE_BELOW or top[0][0] in NOT_FILLED):
+        if blob and (top[0][1] < UNSURE_BELOW or top[0][0] in BLOBS_ARE_NEVER):
             # A pebble, a shadow, or a fat marker's digit the model cannot place.
-            dropped = True
+            dropped += 1
             continue
         results.append(DigitResult(digit=top[0][0], confidence=top[0][1], box=box, top=top))
+        kept.append(index)
     if results:
-        return Reading(digits=results)
-    return Reading(hint=FILLED_HINT if dropped else prepared.hint)
+        return Reading(digits=results, kept=kept, dropped=dropped)
+    return Reading(hint=FILLED_HINT if dropped else prepared.hint, kept=[], dropped=dropped)
 
 
 class DigitReader:

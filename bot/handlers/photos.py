@@ -160,7 +160,8 @@ async def store_answer(svc: Services, update: Update, result: Result, source: st
         source=source,
         model_version=result.model_version,
         digits=result.reading.digits,
-        digit_images=result.snapshot.digit_images,
+        # Only the parts read: a blob the model was not sure of is left out of the answer.
+        digit_images=result.reading.of_digits(result.snapshot.digit_images),
         image=result.snapshot.image,
         image_scale=result.snapshot.scale,
         hint=result.reading.hint,

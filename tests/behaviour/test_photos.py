@@ -158,6 +158,32 @@ def test_a_pebble_on_the_page_is_no_digit(reader: DigitReader) -> None:
     assert FILLED_HINT in hints  # the oval ones, taken for a fat marker's digit until read
 
 
+def test_a_pebble_beside_a_number_does_not_hide_it(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # A blob has no say in which row the digits are or how tall they are: a dark thing on
+    # the page, bigger than the digits, would otherwise win the row and leave no number.
+    x, y = digits
+    expected = f"{y[1]}{y[2]}"
+    for k, (centre, axes, height) in enumerate(
+        [
+            ((700, 360), (60, 110), 80),
+            ((700, 380), (40, 70), 60),
+            ((480, 600), (70, 40), 70),
+            ((800, 200), (50, 90), 50),
+        ]
+    ):
+        page = np.full((720, 960), 200.0, np.float32) + np.linspace(-20, 20, 960, dtype=np.float32)
+        for i, left in ((1, 200), (2, 200 + height)):
+            alpha = synth.stroke_alpha(x[i], height, 0.1)
+            h, w = alpha.shape
+            region = page[320 : 320 + h, left : left + w]
+            region[:] = region * (1 - alpha) + 30 * alpha
+        cv2.ellipse(page, centre, axes, 20, 0, 360, 40.0, -1)
+        blurred = np.clip(cv2.GaussianBlur(page, (0, 0), 1.5), 0, 255).astype(np.uint8)
+        assert read(reader, synth.encode(blurred, "jpg")).number == expected, k
+
+
 def test_a_number_is_read_left_to_right(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:
     x, y = digits
     look = replace(BASE, digit_height=0.16, gap=(0.2, 0.35))

@@ -84,6 +84,19 @@ def test_an_iphone_heic_decodes_upright(orientation: int) -> None:
     assert np.abs(decoded.gray.astype(int) - upright).mean() < 8
 
 
+def test_a_heic_is_read_by_its_primary_picture_the_one_its_size_was_checked_on() -> None:
+    import pillow_heif
+
+    big = Image.fromarray(np.full((1200, 1600), 128, np.uint8)).convert("RGB")
+    heif = pillow_heif.from_pillow(big)
+    heif.add_from_pillow(Image.fromarray(_page()).convert("RGB"))
+    heif[1].info["primary"] = True  # a small primary stored after a big picture
+    buffer = io.BytesIO()
+    heif.save(buffer)
+    decoded = decode(buffer.getvalue())
+    assert decoded.gray.shape == _page().shape and _dark_block_at_top_left(decoded.gray)
+
+
 def test_a_heic_bomb_is_refused_from_its_header_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     data = _encode(Image.fromarray(_page()).convert("RGB"), "HEIF")
     decode(data)  # readable at its real size

@@ -514,7 +514,7 @@ def test_a_digit_too_small_to_judge_in_the_analysis_image_is_judged_sharper(
     page = _photo_page(*size)
     cv2.ellipse(page, (1000, 700), (14, 20), 0, 0, 360, 30, -1)
     prepared = prepare(_jpeg(cv2.GaussianBlur(page, (0, 0), 2.0)))
-    assert prepared.filled == [True] * len(prepared.digits) and "decoded_again" in prepared.notes
+    assert prepared.filled == [True] and "decoded_again" in prepared.notes
 
 
 @pytest.mark.parametrize("encode", [_png, _jpeg])

@@ -84,6 +84,9 @@ def test_a_blob_is_a_digit_only_when_the_model_is_sure_and_never_a_0_or_a_1() ->
         assert reading.number == "" and reading.hint == FILLED_HINT
     # Strokes are read however unsure the model is ("not sure" is the answer's to give).
     assert assemble(_prepared([False]), unsure_6[None]).number == "6"
-    # A blob beside real digits: only the blob goes, the digits stay in order.
+    # A blob beside real digits: only the blob goes, the digits stay in order, and the
+    # answer says it may be short of a digit.
     reading = assemble(_prepared([False, True, False]), np.stack([sure_1, unsure_6, sure_8]))
     assert reading.number == "18" and [d.box[0] for d in reading.digits] == [0, 20]
+    assert reading.kept == [0, 2] and reading.dropped == 1 and reading.unsure
+    assert not assemble(_prepared([False, False]), np.stack([sure_1, sure_8])).unsure
