@@ -61,6 +61,14 @@ def test_an_unsure_digit_in_a_number_is_marked() -> None:
     assert "not sure" in text and f"2 {percent(p)} (maybe 7 (45.0%))" in text
 
 
+def test_a_blob_left_out_beside_the_digits_is_mentioned() -> None:
+    one = format_reading(Reading(digits=[digit(7, 0.99)], kept=[1], dropped=1))
+    assert one.startswith("7 (99.0%). ") and "left out a filled shape" in one
+    two = format_reading(Reading(digits=[digit(4, 0.99), digit(2, 0.98)], kept=[0, 2], dropped=1))
+    assert two.splitlines()[-1].startswith("I left out a filled shape")
+    assert "left out" not in format_reading(Reading(digits=[digit(4, 0.99), digit(2, 0.98)]))
+
+
 def test_no_digit_gives_the_hint() -> None:
     text = format_reading(Reading(hint="the page is empty"))
     assert text.startswith("No digits found: the page is empty.")
