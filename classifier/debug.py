@@ -97,6 +97,9 @@ def _crops(prepared: Prepared, reading: Reading) -> np.ndarray:
 
 def _read_at(prepared: Prepared, reading: Reading) -> list[DigitResult | None]:
     """For each part the preprocessing passed on, the digit read there: None where the
-    reader dropped it (a blob the model was not sure of)."""
-    by_box = {d.box: d for d in reading.digits}
-    return [by_box.get(box) for box in prepared.boxes]
+    reader did not answer from it (a blob the model was not sure of, the other look)."""
+    read_at: list[DigitResult | None] = [None] * len(prepared.boxes)
+    kept = reading.kept if reading.kept is not None else range(len(reading.digits))
+    for index, digit in zip(kept, reading.digits, strict=True):
+        read_at[index] = digit
+    return read_at

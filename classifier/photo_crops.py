@@ -76,7 +76,9 @@ def _read_back(task: Task) -> tuple[list[np.ndarray], list[int]]:
         prepared = prepare(sample.data)
     except ImageError:
         return [], []
-    # A blob is kept only on the model's word, which a crop to train that model on cannot have.
-    if len(prepared.digits) != len(labels) or any(prepared.filled):
+    # A blob is kept only on the model's word, which a crop to train that model on cannot
+    # have; for the same reason only a photo's first look is used.
+    first = [i for i, look in enumerate(prepared.look or [0] * len(prepared.digits)) if look == 0]
+    if len(first) != len(labels) or any(prepared.filled[i] for i in first if prepared.filled):
         return [], []
-    return list(prepared.digits), [int(label) for label in labels]
+    return [prepared.digits[i] for i in first], [int(label) for label in labels]

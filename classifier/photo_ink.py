@@ -50,6 +50,7 @@ class InkMap:
     lines: int  # ruled or grid lines removed
     low: float = 0.0  # the contrast where ink begins
     background: int | None = None  # the flat background's grey level, when it has one
+    hidden: float = 0.0  # ``hidden_ink``, when measured
 
     def strength(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
         """float32 in [0, 1] inside a box: how much of a full stroke each pixel holds (the
@@ -168,18 +169,39 @@ def _short_runs(flags: np.ndarray, length: int) -> np.ndarray:
     return np.cumsum(out[:-1]) > 0
 
 
-def paper_brightness(dark_ink: np.ndarray) -> np.ndarray:
-    """The paper under dark ink, at every pixel: a closing wider than strokes, on a thumbnail."""
+def _thumbnail(dark_ink: np.ndarray) -> np.ndarray:
+    """The image the paper is estimated on: shrunk to ``THUMB_SIDE`` (a small image, such as
+    a region around the digits, is used as it is)."""
     h, w = dark_ink.shape
-    # A small image (a region around the digits) is closed as it is.
     f = THUMB_SIDE / max(h, w) if max(h, w) > 1.6 * THUMB_SIDE else 1.0
     size = (max(2, round(w * f)), max(2, round(h * f)))
-    thumb = cv2.resize(dark_ink, size, interpolation=cv2.INTER_AREA) if f < 1 else dark_ink
-    # Wider than the thickest marker stroke of a digit that fills the frame.
-    k = _odd(max(min(thumb.shape) / 3, max(thumb.shape) / 5))
+    return cv2.resize(dark_ink, size, interpolation=cv2.INTER_AREA) if f < 1 else dark_ink
+
+
+def _closed(thumb: np.ndarray, wide: bool) -> np.ndarray:
+    """The thumbnail's closing (float32): the paper under ink narrower than the window, a
+    third of the short side (a fifth of the long one, if more); ``wide``: half the short
+    side (a third of the long one), for strokes that meet in junctions wider than that."""
+    short, long = min(thumb.shape), max(thumb.shape)
+    k = _odd(max(short / 2, long / 3)) if wide else _odd(max(short / 3, long / 5))
     padded = _pad(thumb, k)
     closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    closed = closed[k:-k, k:-k].astype(np.float32)
+    return np.asarray(closed[k:-k, k:-k], np.float32)
+
+
+def hidden_ink(thumb: np.ndarray, closed: np.ndarray) -> float:
+    """The share of the thumbnail that the wide closing finds darker than its paper by a
+    fifth where the usual one (``closed``) finds paper: a fat marker's strokes filling the
+    frame, or a shadow."""
+    # At half the thumbnail's size: a share needs no detail, and the wide window costs most.
+    wide = _closed(cv2.pyrDown(thumb), wide=True)
+    return float(np.mean(wide - cv2.pyrDown(closed) > 0.2 * wide))
+
+
+def paper_brightness(dark_ink: np.ndarray, thumb: np.ndarray, closed: np.ndarray) -> np.ndarray:
+    """The paper under dark ink, at every pixel, from the closing of its thumbnail (a closing
+    wider than strokes: ``_closed``)."""
+    h, w = dark_ink.shape
     if closed.shape == dark_ink.shape:
         return closed
     if not _has_sharp_edge(closed):
@@ -248,19 +270,31 @@ def _bilinear_taps(h: int, w: int, th: int, tw: int) -> tuple[tuple[np.ndarray, 
 
 
 def find_ink(
-    gray: np.ndarray, light_ink: bool, line_thickness: float | None = None, background: int | None = None
+    gray: np.ndarray,
+    light_ink: bool,
+    line_thickness: float | None = None,
+    background: int | None = None,
+    wide: bool = False,
+    measure_hidden: bool = False,
 ) -> InkMap:
     """The ink in a grey image of the given polarity (see the module's docstring).
 
     ``line_thickness`` bounds how thick a ruled line may be, in pixels (default: from the
     image's size). ``background``: the grey level of a flat background (a drawing, a
-    crop), which is then the paper everywhere, however thick the strokes on it.
+    crop), which is then the paper everywhere, however thick the strokes on it. ``wide``:
+    the paper estimated with the wide closing (``_closed``); ``measure_hidden``: set
+    ``InkMap.hidden`` (``hidden_ink``).
     """
     dark = cv2.bitwise_not(gray) if light_ink else gray
+    hidden = 0.0
     if background is not None:
         paper = np.full(gray.shape, float(255 - background if light_ink else background), np.float32)
     else:
-        paper = paper_brightness(dark)
+        thumb = _thumbnail(dark)
+        closed = _closed(thumb, wide)
+        paper = paper_brightness(dark, thumb, closed)
+        if measure_hidden:
+            hidden = hidden_ink(thumb, closed)
     fine = dark.astype(np.float32)
     contrast = cv2.divide(cv2.subtract(paper, fine), np.maximum(paper, np.float32(MIN_PAPER)))
     np.clip(contrast, 0.0, 1.0, out=contrast)
@@ -309,7 +343,9 @@ def find_ink(
     if level < MIN_INK_LEVEL:
         # No strokes at all, or nothing darker than faint text showing through from the back.
         none = np.zeros(gray.shape, np.uint8)
-        return InkMap(none, contrast, dark, paper, light_ink, lines, noise, 0.0, count, 0.0, background)
+        return InkMap(
+            none, contrast, dark, paper, light_ink, lines, noise, 0.0, count, 0.0, background, hidden
+        )
     high = max(centre + 8.0 * noise, 0.5 * level, 0.08)
     low = max(floor, 0.3 * level)
     mask = _hysteresis(levels, low, high)
@@ -318,7 +354,7 @@ def find_ink(
         line_level = _percentile_of(_histogram(levels, lines), 50) / 255.0
         lines[levels > 255.0 * max(1.6 * line_level, line_level + 0.15)] = 0
         mask = cv2.subtract(mask, lines)
-    return InkMap(mask, contrast, dark, paper, light_ink, lines, noise, level, count, low, background)
+    return InkMap(mask, contrast, dark, paper, light_ink, lines, noise, level, count, low, background, hidden)
 
 
 def _histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

@@ -107,21 +107,35 @@ class Reading:
 
 def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     """Combine one image's preprocessing with the model's (n, 10) probabilities for it
-    (calibrated here). A part shaped like a blob is a digit only if the model is sure of it."""
+    (calibrated here). A part shaped like a blob is a digit only if the model is sure of it.
+    Of a photo read twice (``Prepared.look``), the second look answers only when the model
+    is sure of it and not of the first."""
+    calibrated = calibrate(probabilities)
+    looks = prepared.look or [0] * len(prepared.boxes)
+    first = _read_parts(prepared, calibrated, [i for i, look in enumerate(looks) if look == 0])
+    if not prepared.look:
+        return first
+    second = _read_parts(prepared, calibrated, [i for i, look in enumerate(looks) if look == 1])
+    if second.digits and not second.unsure and (first.unsure or not first.digits):
+        return second
+    return first
+
+
+def _read_parts(prepared: Prepared, calibrated: np.ndarray, parts: list[int]) -> Reading:
+    """The reading of the prepared ``parts`` (indices), given the calibrated probabilities."""
     results = []
     kept = []
     filled = prepared.filled or [False] * len(prepared.boxes)
     dropped = 0
-    for index, (box, probs, blob) in enumerate(
-        zip(prepared.boxes, calibrate(probabilities), filled, strict=True)
-    ):
+    for index in parts:
+        probs = calibrated[index]
         order = np.argsort(probs)[::-1][:TOP_K]
         top = [(int(i), float(probs[i])) for i in order]
-        if blob and (top[0][1] < UNSURE_BELOW or top[0][0] in BLOBS_ARE_NEVER):
+        if filled[index] and (top[0][1] < UNSURE_BELOW or top[0][0] in BLOBS_ARE_NEVER):
             # A pebble, a shadow, or a fat marker's digit the model cannot place.
             dropped += 1
             continue
-        results.append(DigitResult(digit=top[0][0], confidence=top[0][1], box=box, top=top))
+        results.append(DigitResult(digit=top[0][0], confidence=top[0][1], box=prepared.boxes[index], top=top))
         kept.append(index)
     if results:
         return Reading(digits=results, kept=kept, dropped=dropped)

@@ -90,3 +90,26 @@ def test_a_blob_is_a_digit_only_when_the_model_is_sure_and_never_a_0_or_a_1() ->
     assert reading.number == "18" and [d.box[0] for d in reading.digits] == [0, 20]
     assert reading.kept == [0, 2] and reading.dropped == 1 and reading.unsure
     assert not assemble(_prepared([False, False]), np.stack([sure_1, sure_8])).unsure
+
+
+def _read_twice(filled: list[bool]) -> Prepared:
+    """A photo read twice: part 0 from the first look, part 1 from the second."""
+    prepared = _prepared(filled)
+    prepared.look = [0, 1]
+    return prepared
+
+
+def test_a_second_look_answers_only_when_the_model_is_sure_of_it_and_not_of_the_first() -> None:
+    sure_4, unsure_6 = _sure_of(4, 0.99), _sure_of(6, UNSURE_BELOW - 0.2)
+    sure_9, unsure_2 = _sure_of(9, 0.98), _sure_of(2, UNSURE_BELOW - 0.1)
+    cases = [
+        ((unsure_6, sure_4), "4", [1]),  # the first look unsure, the second sure
+        ((sure_9, sure_4), "9", [0]),  # the first look sure: it stands
+        ((unsure_6, unsure_2), "6", [0]),  # neither sure: the first look's answer
+    ]
+    for (first, second), number, kept in cases:
+        reading = assemble(_read_twice([False, False]), np.stack([first, second]))
+        assert (reading.number, reading.kept) == (number, kept)
+    # The first look found nothing: its part was a blob the model could not place.
+    assert assemble(_read_twice([True, False]), np.stack([unsure_6, sure_4])).number == "4"
+    assert assemble(_read_twice([True, False]), np.stack([unsure_6, unsure_2])).number == ""
