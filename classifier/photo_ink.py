@@ -190,9 +190,9 @@ def _closed(thumb: np.ndarray, wide: bool) -> np.ndarray:
 
 
 def hidden_ink(thumb: np.ndarray, closed: np.ndarray) -> float:
-    """The share of the thumbnail that the wide closing finds darker than its paper by a
-    fifth where the usual one (``closed``) finds paper: a fat marker's strokes filling the
-    frame, or a shadow."""
+    """The share of the thumbnail where the paper estimated by the wide closing is brighter
+    by a fifth than the usual one's (``closed``): ink the usual closing took for paper (a
+    fat marker's strokes filling the frame), or a shadow the wide one cannot follow."""
     # At half the thumbnail's size: a share needs no detail, and the wide window costs most.
     wide = _closed(cv2.pyrDown(thumb), wide=True)
     return float(np.mean(wide - cv2.pyrDown(closed) > 0.2 * wide))

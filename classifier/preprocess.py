@@ -89,7 +89,9 @@ class Prepared:
     boxes: list[Box]  # one per digit, in the original image's coordinates
     gray: np.ndarray  # the grayscale working image the digits were found in (a screenshot: all of it)
     scale: float  # original pixels per working-image pixel
-    hint: str | None = None  # when no digit was found: why, in words for a user
+    # Why no digit was found, in words for a user (of a photo read twice: why the first look
+    # found none, or the hint it had, which the reader gives if it answers from neither).
+    hint: str | None = None
     notes: dict[str, object] = field(default_factory=dict)  # diagnostics (polarity, ...)
     ink: np.ndarray | None = None  # the detail region's ink mask (debug output)
     # One per digit: shaped like a blob, so a digit only if the model is sure of it
@@ -116,14 +118,17 @@ def prepare(data: bytes) -> Prepared:
     longest = max(decoded.gray.shape) * decoded.scale
     sharpest = 1.0 if decoded.format in JPEG_FORMATS else float(np.ceil(longest / FULL_SIDE - 1e-6))
 
+    decoded_again: dict[int, Decoded] = {}  # a photo read twice asks twice (``SECOND_LOOK``)
+
     def sharper(min_side: int) -> tuple[np.ndarray, float]:
         # ``min_side`` is asked of ``gray``: the canvas, when one was cut out.
         whole = int(np.ceil(min_side * min(decoded.gray.shape) / min(gray.shape)))
         if min(decoded.gray.shape) >= whole or decoded.scale <= sharpest:
             image, scale = decoded.gray, decoded.scale  # decoding again would give the same image
         else:
-            again = decode(data, min_side=whole)
-            image, scale = again.gray, again.scale
+            if whole not in decoded_again:
+                decoded_again[whole] = decode(data, min_side=whole)
+            image, scale = decoded_again[whole].gray, decoded_again[whole].scale
         if canvas is None:
             return image, scale
         f = decoded.scale / scale
@@ -183,7 +188,7 @@ def prepare_gray(
         return first
     second = _read_look(gray, scale, sharper, wide=True)
     n, m = len(first.digits), len(second.digits)
-    first.notes["second_look"] = m
+    first.notes["second_look_parts"] = m
     if not m:
         return first
     return replace(

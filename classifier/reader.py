@@ -118,6 +118,8 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     second = _read_parts(prepared, calibrated, [i for i, look in enumerate(looks) if look == 1])
     if second.digits and not second.unsure and (first.unsure or not first.digits):
         return second
+    if not first.digits and not first.dropped and not second.digits and second.dropped:
+        return second  # nothing read either way, but a blob there: the hint for a fat marker
     return first
 
 

@@ -113,3 +113,10 @@ def test_a_second_look_answers_only_when_the_model_is_sure_of_it_and_not_of_the_
     # The first look found nothing: its part was a blob the model could not place.
     assert assemble(_read_twice([True, False]), np.stack([unsure_6, sure_4])).number == "4"
     assert assemble(_read_twice([True, False]), np.stack([unsure_6, unsure_2])).number == ""
+
+    # The first look found nothing, the second only a blob the model could not place: the
+    # answer is the hint for a fat marker, not the first look's.
+    only_second = _prepared([True])
+    only_second.look = [1]
+    reading = assemble(only_second, unsure_6[None])
+    assert reading.number == "" and reading.hint == FILLED_HINT
