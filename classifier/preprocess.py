@@ -57,7 +57,7 @@ READ_IN_ANALYSIS = 48  # digits at least this tall in the analysis image are rea
 # A photo is read a second time, with the wide closing, when that finds ink the usual one
 # takes for paper over at least this share of it (``photo_ink.hidden_ink``). Measured on the
 # dev split rendered from the full test set: 2.1% of its images, over a quarter of its empty
-# scenes and a tenth of `fill`; fat marker close-ups read 61 -> 102 of 120 (docs/photos.md).
+# scenes and a tenth of `fill`; fat marker close-ups read 61 -> 106 of 120 (docs/photos.md).
 # It costs about 0.1 ms on every photo (``hidden_ink``), a second reading on those.
 SECOND_LOOK = 0.05
 REGION_SIDE = 480  # smaller ones are read from the JPEG decoded again, its short side >= this,

@@ -108,15 +108,15 @@ class Reading:
 def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     """Combine one image's preprocessing with the model's (n, 10) probabilities for it
     (calibrated here). A part shaped like a blob is a digit only if the model is sure of it.
-    Of a photo read twice (``Prepared.look``), the second look answers only when the model
-    is sure of it and not of the first."""
+    Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
+    of it and not of the first, or (then "not sure") when the first found no digit."""
     calibrated = calibrate(probabilities)
     looks = prepared.look or [0] * len(prepared.boxes)
     first = _read_parts(prepared, calibrated, [i for i, look in enumerate(looks) if look == 0])
     if not prepared.look:
         return first
     second = _read_parts(prepared, calibrated, [i for i, look in enumerate(looks) if look == 1])
-    if second.digits and not second.unsure and (first.unsure or not first.digits):
+    if second.digits and (not first.digits or (first.unsure and not second.unsure)):
         return second
     if not first.digits and not first.dropped and not second.digits and second.dropped:
         return second  # nothing read either way, but a blob there: the hint for a fat marker

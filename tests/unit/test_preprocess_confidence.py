@@ -99,7 +99,7 @@ def _read_twice(filled: list[bool]) -> Prepared:
     return prepared
 
 
-def test_a_second_look_answers_only_when_the_model_is_sure_of_it_and_not_of_the_first() -> None:
+def test_which_look_of_a_photo_read_twice_answers() -> None:
     sure_4, unsure_6 = _sure_of(4, 0.99), _sure_of(6, UNSURE_BELOW - 0.2)
     sure_9, unsure_2 = _sure_of(9, 0.98), _sure_of(2, UNSURE_BELOW - 0.1)
     cases = [
@@ -112,8 +112,14 @@ def test_a_second_look_answers_only_when_the_model_is_sure_of_it_and_not_of_the_
         assert (reading.number, reading.kept) == (number, kept)
     # The first look found nothing: its part was a blob the model could not place.
     assert assemble(_read_twice([True, False]), np.stack([unsure_6, sure_4])).number == "4"
-    assert assemble(_read_twice([True, False]), np.stack([unsure_6, unsure_2])).number == ""
+    unsure_second = assemble(_read_twice([True, False]), np.stack([unsure_6, unsure_2]))
+    assert unsure_second.number == "2" and unsure_second.unsure
 
+    # The first look found nothing: the second answers, "not sure" if the model is not.
+    only_second = _prepared([False])
+    only_second.look = [1]
+    reading = assemble(only_second, unsure_6[None])
+    assert reading.number == "6" and reading.unsure
     # The first look found nothing, the second only a blob the model could not place: the
     # answer is the hint for a fat marker, not the first look's.
     only_second = _prepared([True])
