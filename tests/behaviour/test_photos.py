@@ -148,7 +148,7 @@ def test_a_fat_marker_digit_filling_the_frame_is_read(
 ) -> None:
     # Strokes 28% of a digit that fills the frame meet in junctions wider than the paper
     # estimate's closing: read as paper, they left holes (25 of these 40 were read). A
-    # second look with a closing half the frame wide is answered when the model is sure of it.
+    # second look with a closing half the frame wide reads 39 (``reader.assemble``).
     x, y = digits
     look = replace(BASE, fill=0.03, digit_height=0.6, stroke=0.28)
     readings = [(read(reader, photo([x[i]], look, seed=i)), str(y[i])) for i in range(300, 340)]
