@@ -78,7 +78,7 @@ def _read_back(task: Task) -> tuple[list[np.ndarray], list[int]]:
         return [], []
     # A blob is kept only on the model's word, which a crop to train that model on cannot
     # have; for the same reason only a photo's first look is used.
-    first = [i for i, look in enumerate(prepared.look or [0] * len(prepared.digits)) if look == 0]
-    if len(first) != len(labels) or any(prepared.filled[i] for i in first if prepared.filled):
+    first = prepared.parts_of_look(0)
+    if len(first) != len(labels) or any(prepared.is_filled(i) for i in first):
         return [], []
     return [prepared.digits[i] for i in first], [int(label) for label in labels]

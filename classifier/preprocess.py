@@ -101,6 +101,13 @@ class Prepared:
     # first look, 1 for those of the second; the reader answers from one look. Empty: one look.
     look: list[int] = field(default_factory=list)
 
+    def parts_of_look(self, look: int) -> list[int]:
+        """The indices of the parts found by the first (0) or second (1) look."""
+        return [i for i in range(len(self.boxes)) if (self.look[i] if self.look else 0) == look]
+
+    def is_filled(self, index: int) -> bool:
+        return bool(self.filled) and self.filled[index]
+
 
 def prepare(data: bytes) -> Prepared:
     """Image bytes -> the digits in it, ready for the model. Raises ``ImageError``."""

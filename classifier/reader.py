@@ -111,11 +111,10 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
     of it and not of the first, or (then "not sure") when the first found no digit."""
     calibrated = calibrate(probabilities)
-    looks = prepared.look or [0] * len(prepared.boxes)
-    first = _read_parts(prepared, calibrated, [i for i, look in enumerate(looks) if look == 0])
+    first = _read_parts(prepared, calibrated, prepared.parts_of_look(0))
     if not prepared.look:
         return first
-    second = _read_parts(prepared, calibrated, [i for i, look in enumerate(looks) if look == 1])
+    second = _read_parts(prepared, calibrated, prepared.parts_of_look(1))
     if second.digits and (not first.digits or (first.unsure and not second.unsure)):
         return second
     if not first.digits and not first.dropped and not second.digits and second.dropped:
@@ -127,13 +126,12 @@ def _read_parts(prepared: Prepared, calibrated: np.ndarray, parts: list[int]) ->
     """The reading of the prepared ``parts`` (indices), given the calibrated probabilities."""
     results = []
     kept = []
-    filled = prepared.filled or [False] * len(prepared.boxes)
     dropped = 0
     for index in parts:
         probs = calibrated[index]
         order = np.argsort(probs)[::-1][:TOP_K]
         top = [(int(i), float(probs[i])) for i in order]
-        if filled[index] and (top[0][1] < UNSURE_BELOW or top[0][0] in BLOBS_ARE_NEVER):
+        if prepared.is_filled(index) and (top[0][1] < UNSURE_BELOW or top[0][0] in BLOBS_ARE_NEVER):
             # A pebble, a shadow, or a fat marker's digit the model cannot place.
             dropped += 1
             continue
