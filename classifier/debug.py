@@ -49,20 +49,23 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
         cv2.rectangle(photo, p1, p2, colour, 2)
         if d is not None:
             _text(photo, f"{d.digit} {d.confidence:.0%}", (p1[0], max(14, p1[1] - 6)), RED, 0.6)
-    region = prepared.notes.get("region")
+    # Of a photo read twice, the ink and region of the look the answer came from.
+    second = reading.look == 1
+    region = prepared.notes.get("second_look_region" if second else "region")
     if isinstance(region, tuple) and len(region) == 4:
         x, y, w, h = (round(v * factor) for v in region)
         cv2.rectangle(photo, (x, y), (x + w, y + h), GREY, 1)
     summary = f"read: {reading.number}" if reading.digits else f"no digit: {reading.hint or ''}"
     if reading.digits and reading.unsure:
         summary += "  (not sure)"
+    if second:
+        summary += "  [second look: paper estimated wide]"
     header = np.full((26, PANEL_WIDTH, 3), 255, np.uint8)
     _text(header, summary[:90], (6, 18), (0, 0, 0))
     panels = [header, photo]
-    if prepared.ink is not None and prepared.ink.size:
-        ink = _fit(
-            cv2.cvtColor(255 - prepared.ink, cv2.COLOR_GRAY2BGR), min(PANEL_WIDTH, prepared.ink.shape[1] * 4)
-        )
+    mask = prepared.second_ink if second else prepared.ink
+    if mask is not None and mask.size:
+        ink = _fit(cv2.cvtColor(255 - mask, cv2.COLOR_GRAY2BGR), min(PANEL_WIDTH, mask.shape[1] * 4))
         band = np.full((ink.shape[0] + 22, PANEL_WIDTH, 3), 255, np.uint8)
         _text(band, "ink found around the digits", (6, 15), GREY, 0.45)
         band[22:, : ink.shape[1]] = ink

@@ -100,6 +100,9 @@ class Prepared:
     # One per digit when the photo was read twice (``SECOND_LOOK``): 0 for the parts of the
     # first look, 1 for those of the second; the reader answers from one look. Empty: one look.
     look: list[int] = field(default_factory=list)
+    # The second look's ink mask, when it found parts (debug output; its region is the
+    # note ``second_look_region``).
+    second_ink: np.ndarray | None = None
 
     def parts_of_look(self, look: int) -> list[int]:
         """The indices of the parts found by the first (0) or second (1) look."""
@@ -164,9 +167,10 @@ def _place_on_screenshot(prepared: Prepared, decoded: Decoded, canvas: Box) -> N
     cx, cy, cw, ch = canvas
     origin = (round(cx * decoded.scale), round(cy * decoded.scale))
     prepared.boxes = [_shifted(box, origin) for box in prepared.boxes]
-    region = prepared.notes.get("region")
-    if isinstance(region, tuple):
-        prepared.notes["region"] = _shifted(region, origin)
+    for key in ("region", "second_look_region"):
+        region = prepared.notes.get(key)
+        if isinstance(region, tuple):
+            prepared.notes[key] = _shifted(region, origin)
     prepared.notes["canvas"] = _shifted(_scale_box((0, 0, cw, ch), decoded.scale), origin)
     f = decoded.scale / prepared.scale
     size = (max(1, round(decoded.gray.shape[1] * f)), max(1, round(decoded.gray.shape[0] * f)))
@@ -198,12 +202,15 @@ def prepare_gray(
     first.notes["second_look_parts"] = m
     if not m:
         return first
+    if "region" in second.notes:
+        first.notes["second_look_region"] = second.notes["region"]
     return replace(
         first,
         digits=np.concatenate([first.digits, second.digits]),
         boxes=first.boxes + second.boxes,
         filled=first.filled + second.filled,
         look=[0] * n + [1] * m,
+        second_ink=second.ink,
     )
 
 

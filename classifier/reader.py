@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -70,6 +70,7 @@ class Reading:
     # The prepared part each digit was read from (None: one digit per part, in order).
     kept: list[int] | None = None
     dropped: int = 0  # prepared parts not answered: blobs the model was not sure of
+    look: int = 0  # of a photo read twice, the look answered from (``Prepared.look``)
 
     def of_digits(self, per_part: np.ndarray) -> np.ndarray:
         """Of an array with one row per prepared part, the rows of the digits read."""
@@ -116,9 +117,9 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
         return first
     second = _read_parts(prepared, calibrated, prepared.parts_of_look(1))
     if second.digits and (not first.digits or (first.unsure and not second.unsure)):
-        return second
+        return replace(second, look=1)
     if not first.digits and not first.dropped and not second.digits and second.dropped:
-        return second  # nothing read either way, but a blob there: the hint for a fat marker
+        return replace(second, look=1)  # nothing read either way, but a blob: the fat-marker hint
     return first
 
 

@@ -109,7 +109,7 @@ def test_which_look_of_a_photo_read_twice_answers() -> None:
     ]
     for (first, second), number, kept in cases:
         reading = assemble(_read_twice([False, False]), np.stack([first, second]))
-        assert (reading.number, reading.kept) == (number, kept)
+        assert (reading.number, reading.kept, reading.look) == (number, kept, kept[0])
     # The first look found nothing: its part was a blob the model could not place.
     assert assemble(_read_twice([True, False]), np.stack([unsure_6, sure_4])).number == "4"
     unsure_second = assemble(_read_twice([True, False]), np.stack([unsure_6, unsure_2]))
@@ -125,4 +125,4 @@ def test_which_look_of_a_photo_read_twice_answers() -> None:
     only_second = _prepared([True])
     only_second.look = [1]
     reading = assemble(only_second, unsure_6[None])
-    assert reading.number == "" and reading.hint == FILLED_HINT
+    assert reading.number == "" and reading.hint == FILLED_HINT and reading.look == 1
