@@ -34,6 +34,7 @@ MAX_COLOURS = 3  # the largest flat colours tried
 END = 3  # px: a row or column whose first or last this many pixels are the canvas's is the canvas
 OUTSIDE_CANVAS = 0.25  # outside the canvas, less than this share is the canvas's colour ...
 CHROME_FLAT = 0.5  # ... and at least this share of neighbouring pixels are equal (flat chrome)
+MIN_SIDE = 16  # px: a narrower picture has no room for a canvas with a program around it
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 
@@ -41,6 +42,8 @@ Box = tuple[int, int, int, int]  # x, y, w, h
 def find_canvas(gray: np.ndarray) -> Box | None:
     """The canvas's box in ``gray``'s pixels, when ``gray`` is a screenshot of one; else None."""
     h, w = gray.shape
+    if min(h, w) < MIN_SIDE:
+        return None
     # Which colours could be a canvas, from a sparse sample (a photo is turned away here).
     sparse = max(1, int(np.ceil(max(h, w) / SAMPLE_SIDE)))
     sample = gray[::sparse, ::sparse]

@@ -142,3 +142,14 @@ def test_a_big_tight_crop_is_no_canvas(index: int, digits: tuple[np.ndarray, np.
 @pytest.fixture(scope="module")
 def digits() -> tuple[np.ndarray, np.ndarray]:
     return synth.load_test_digits()
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("shape", [(5000, 1), (1, 5000), (3000, 12)])
+def test_a_picture_a_few_pixels_wide_has_no_canvas(shape: tuple[int, int]) -> None:
+    # Tall enough to be taken for a screenshot, too narrow for a program around a canvas:
+    # the search took the mean of no pixels (a warning, and a NaN compared).
+    strip = np.full(shape, 255, np.uint8)
+    strip[shape[0] // 3 : 2 * shape[0] // 3, shape[1] // 3 : 2 * shape[1] // 3 + 1] = 0
+    assert find_canvas(strip) is None
+    prepare(synth.encode(strip, "png"))
