@@ -37,6 +37,11 @@ IMAGE_EXTENSIONS = (
     ".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".dib", ".tif", ".tiff", ".gif", ".heic", ".heif"
 )  # fmt: skip
 FORMATS = "JPEG, PNG, HEIC, WebP, BMP, TIFF or GIF"
+# Only the main row of writing is read (the one with the most ink).
+OTHER_LINES = (
+    "There is more writing on another line, which I did not read: send each number in its own photo."
+)
+
 
 START = (
     "Hi! I read handwritten digits. Send me a photo of a digit or a number and I'll tell you what it says."
@@ -141,6 +146,8 @@ def format_reading(reading: Reading) -> str:
     head = f"{reading.number} ({percent(reading.confidence)})"
     # A blob beside the digits that the model could not place may have been one of them.
     left_out = " I left out a filled shape beside it that I could not read." if reading.dropped else ""
+    if reading.other_lines:
+        left_out += f" {OTHER_LINES}"
     if len(reading.digits) == 1:
         digit = reading.digits[0]
         if digit.confidence < UNSURE_BELOW:

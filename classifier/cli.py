@@ -239,4 +239,5 @@ def _describe(name: str, reading: Reading) -> str:
         return f"{name}: no digit found ({reading.hint})"
     parts = ", ".join(f"{d.digit} {d.confidence:.1%}" for d in reading.digits)
     unsure = "  (not sure)" if reading.unsure else ""
-    return f"{name}: {reading.number}  [{parts}]{unsure}"
+    other_lines = "  (more writing on other lines, not read)" if reading.other_lines else ""
+    return f"{name}: {reading.number}  [{parts}]{unsure}{other_lines}"

@@ -24,6 +24,7 @@ EDGE_MARK = "a mark at the edge"
 TOO_SMALL = "too small"
 MUCH_SMALLER = "much smaller than the digits"
 FILLED_SHAPE = "a filled shape"
+OTHER_LINE = "another line of writing"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
@@ -496,7 +497,7 @@ def _keep_main_row(layout: Layout) -> None:
     main = max(rows.values(), key=lambda row: sum(g.area for g in row))
     for g in [g for g in digits if g not in main]:
         layout.digits.remove(g)
-        layout.rejected.append((g, "another line of writing"))
+        layout.rejected.append((g, OTHER_LINE))
 
 
 def _touches_border(g: Part, shape: tuple[int, int]) -> bool:

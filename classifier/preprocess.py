@@ -32,6 +32,7 @@ from classifier.photo_layout import (
     DRAWN_AROUND,
     EDGE_MARK,
     MUCH_SMALLER,
+    OTHER_LINE,
     TOO_SMALL,
     Layout,
     Part,
@@ -75,6 +76,8 @@ SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the
 # A drawing with no digit found whose darkest mark is still this much darker than its
 # background (a share) may hold pencil lines averaged away in the analysis image.
 FADED_LINE = 0.04
+OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
+OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
 STROKE_RANGE = (0.07, 0.18)  # stroke widths left alone (MNIST's 5th-95th percentile)
 
@@ -260,6 +263,19 @@ def _read_look(
         empty.hint = SCENE_HINT
         return empty
     per_pixel = scale / analysis_factor  # original pixels per analysis pixel
+    height = float(median(g.h for g in layout.digits))
+    # Only the main row is read; writing on another line, about as tall and clear of the
+    # digits (not a piece of one that broke off), is worth a word in the answer.
+    other_line = [
+        g
+        for g, why in layout.rejected
+        if why == OTHER_LINE
+        and g.h >= OTHER_LINE_HEIGHT * height
+        and g.area >= 2 * g.h  # strokes, not a one-pixel sliver along a page's edge
+        and all(_apart(g, d, OTHER_LINE_GAP * height) for d in layout.digits)
+    ]
+    if other_line:
+        notes["other_line_parts"] = len(other_line)
 
     def read_in_analysis() -> Prepared:
         crops = [_crop(ink, layout, g) for g in layout.digits]
@@ -269,7 +285,6 @@ def _read_look(
         filled = [g.filled for g in layout.digits]
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled)
 
-    height = float(median(g.h for g in layout.digits))
     if height >= READ_IN_ANALYSIS:
         # Digits this large are read where they were found: the region would add no detail.
         return read_in_analysis()
@@ -318,6 +333,11 @@ def _read_look(
         for g in region.layout.digits
     ]
     return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask, filled)
+
+
+def _apart(a: Part, b: Part, gap: float) -> bool:
+    """Whether the boxes of ``a`` and ``b`` are at least ``gap`` apart, across or down."""
+    return max(a.x, b.x) - min(a.x1, b.x1) >= gap or max(a.y, b.y) - min(a.y1, b.y1) >= gap
 
 
 def _inside_any(box: Box, factor: float, parts: list[Part]) -> bool:

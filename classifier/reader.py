@@ -71,6 +71,8 @@ class Reading:
     kept: list[int] | None = None
     dropped: int = 0  # prepared parts not answered: blobs the model was not sure of
     look: int = 0  # of a photo read twice, the look answered from (``Prepared.look``)
+    # Writing on other lines was seen and not read: only the main row is (``photo_layout``).
+    other_lines: bool = False
 
     def of_digits(self, per_part: np.ndarray) -> np.ndarray:
         """Of an array with one row per prepared part, the rows of the digits read."""
@@ -111,7 +113,13 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     (calibrated here). A part shaped like a blob is a digit only if the model is sure of it.
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
     of it and not of the first, or (then "not sure") when the first found no digit."""
-    calibrated = calibrate(probabilities)
+    reading = _choose_look(prepared, calibrate(probabilities))
+    if reading.digits and prepared.notes.get("other_line_parts"):
+        return replace(reading, other_lines=True)
+    return reading
+
+
+def _choose_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:
     first = _read_parts(prepared, calibrated, prepared.parts_of_look(0))
     if not prepared.look:
         return first

@@ -152,6 +152,19 @@ def paint_drawing(
     return picture
 
 
+def lines_of_writing(rows: list[list[np.ndarray]], gap: int = 12) -> np.ndarray:
+    """MNIST digits written on several lines, as one white-on-black picture to write with its
+    own strokes (``Look.stroke`` None): each row left to right, rows ``gap`` px apart."""
+    lines = [np.hstack(row) for row in rows]
+    width = max(line.shape[1] for line in lines)
+    spaced: list[np.ndarray] = []
+    for line in lines:
+        if spaced:
+            spaced.append(np.zeros((gap, width), np.uint8))
+        spaced.append(np.pad(line, ((0, 0), (0, width - line.shape[1]))))
+    return np.vstack(spaced)
+
+
 def number_alpha(
     digits: list[np.ndarray],
     height: float,

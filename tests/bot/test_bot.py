@@ -14,9 +14,19 @@ import pytest
 
 from bot.app import App, build_application, serve
 from bot.config import Settings
-from bot.replies import ANSWER_GONE, BUSY, DOWNLOAD_FAILED, HINTS, SEEN_PREFIX, TEXT_HINT, TRY_AGAIN
+from bot.replies import (
+    ANSWER_GONE,
+    BUSY,
+    DOWNLOAD_FAILED,
+    HINTS,
+    OTHER_LINES,
+    SEEN_PREFIX,
+    TEXT_HINT,
+    TRY_AGAIN,
+)
 from bot.services import services_of
 from bot.transport import RETRY_DELAYS
+from classifier import synth
 from classifier.reader import FILLED_HINT
 from tests.bot import photos
 from tests.standin import DOWNLOAD, BotApiStandIn, Sent
@@ -75,6 +85,19 @@ async def test_a_number_is_read_with_each_digits_confidence(
     assert read_number(reply) == label
     assert reply.text is not None and "\nEach digit: " in reply.text
     assert len(re.findall(r"\d \d{1,3}\.\d%", reply.text.split("\n")[1])) == len(label)
+
+
+async def test_writing_on_another_line_is_mentioned_in_the_answer(
+    bot: App, standin: BotApiStandIn, mnist_test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # Only the main line is read: the user hears that the rest was not.
+    x, y = mnist_test_digits
+    rows = [[0, 1, 2], [3, 4]]
+    reply = await answered(standin, photos.photo([synth.lines_of_writing([list(x[r]) for r in rows])]))
+    assert read_number(reply) in ["".join(str(int(y[i])) for i in r) for r in rows]
+    assert reply.text is not None and reply.text.splitlines()[-1] == OTHER_LINES
+    number = await answered(standin, photos.photo([x[0], x[1], x[2]]))
+    assert number.text is not None and OTHER_LINES not in number.text
 
 
 async def test_a_blank_page_gets_a_hint(bot: App, standin: BotApiStandIn) -> None:
