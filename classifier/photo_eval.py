@@ -32,6 +32,7 @@ GROUPS: dict[str, tuple[tuple[str, ...], float]] = {
     "single digits, all": (synth.SINGLE_STYLES, 0.99),
     "numbers of 2-4 digits": (("number2", "number3", "number4"), 0.95),
     "numbers of 5-6 digits": (("number5-6",), 0.0),
+    "numbers of 2-4 touching digits": (("number-touching",), 0.0),
     "no digit (empty images)": (synth.EMPTY_STYLES, 0.95),
 }
 ECE_BINS = 15
