@@ -41,10 +41,14 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
     # Boxes are in original-image pixels; the working image is 1/scale of that.
     factor = zoom / prepared.scale
     read_at = _read_at(prepared, reading)
-    for (x, y, w, h), d in zip(prepared.boxes, read_at, strict=True):
+    # Rows not read first, so the boxes read are drawn over them.
+    order = sorted(range(len(read_at)), key=lambda i: read_at[i] is not None)
+    for i in order:
+        (x, y, w, h), d = prepared.boxes[i], read_at[i]
         p1 = (round(x * factor), round(y * factor))
         p2 = (round((x + w) * factor), round((y + h) * factor))
-        # Grey: passed on but not read (a blob the model was not sure of).
+        # Grey: passed on but not read (a blob the model was not sure of, the other look,
+        # a part read from its pieces or the pieces of one read whole).
         colour = GREY if d is None else GREEN if d.confidence >= UNSURE_BELOW else ORANGE
         cv2.rectangle(photo, p1, p2, colour, 2)
         if d is not None:
@@ -99,8 +103,9 @@ def _crops(prepared: Prepared, reading: Reading) -> np.ndarray:
 
 
 def _read_at(prepared: Prepared, reading: Reading) -> list[DigitResult | None]:
-    """For each part the preprocessing passed on, the digit read there: None where the
-    reader did not answer from it (a blob the model was not sure of, the other look)."""
+    """For each row the preprocessing passed on, the digit read there: None where the
+    reader did not answer from it (a blob the model was not sure of, the other look, the
+    cuts of a part not chosen)."""
     read_at: list[DigitResult | None] = [None] * len(prepared.boxes)
     kept = reading.kept if reading.kept is not None else range(len(reading.digits))
     for index, digit in zip(kept, reading.digits, strict=True):

@@ -40,6 +40,7 @@ from classifier.photo_layout import (
     shape_of,
     stroke_width,
 )
+from classifier.segments import MAX_DIGITS, SHORTEST, Segment, spans
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -88,8 +89,10 @@ SCENE_HINT = "this looks like a photo of a scene, not of a number written on pap
 
 @dataclass
 class Prepared:
-    digits: np.ndarray  # (n, 28, 28) uint8, white on black, left to right
-    boxes: list[Box]  # one per digit, in the original image's coordinates
+    # (n, 28, 28) uint8, white on black: one row per part found, left to right (then, when
+    # some part may hold digits that touch, its pieces: ``segments``)
+    digits: np.ndarray
+    boxes: list[Box]  # one per row, in the original image's coordinates
     gray: np.ndarray  # the grayscale working image the digits were found in (a screenshot: all of it)
     scale: float  # original pixels per working-image pixel
     # Why no digit was found, in words for a user (of a photo read twice: why the first look
@@ -97,19 +100,40 @@ class Prepared:
     hint: str | None = None
     notes: dict[str, object] = field(default_factory=dict)  # diagnostics (polarity, ...)
     ink: np.ndarray | None = None  # the detail region's ink mask (debug output)
-    # One per digit: shaped like a blob, so a digit only if the model is sure of it
+    # One per row: shaped like a blob, so a digit only if the model is sure of it
     # (``photo_layout.Part.filled``; the reader drops it otherwise).
     filled: list[bool] = field(default_factory=list)
-    # One per digit when the photo was read twice (``SECOND_LOOK``): 0 for the parts of the
+    # One per row when the photo was read twice (``SECOND_LOOK``): 0 for the parts of the
     # first look, 1 for those of the second; the reader answers from one look. Empty: one look.
     look: list[int] = field(default_factory=list)
     # The second look's ink mask, when it found parts (debug output; its region is the
     # note ``second_look_region``).
     second_ink: np.ndarray | None = None
+    # One per row when some part was offered cut (``classifier.segments``): which candidate
+    # digit of which part the row is (the part's own row: the whole part); None for a part
+    # not cut. A part's pieces follow all the parts of its look.
+    segments: list[Segment | None] = field(default_factory=list)
 
     def parts_of_look(self, look: int) -> list[int]:
-        """The indices of the parts found by the first (0) or second (1) look."""
-        return [i for i in range(len(self.boxes)) if (self.look[i] if self.look else 0) == look]
+        """The indices of the parts found by the first (0) or second (1) look (not pieces)."""
+        return [
+            i
+            for i in range(len(self.boxes))
+            if (self.look[i] if self.look else 0) == look and not self.is_piece(i)
+        ]
+
+    def is_piece(self, index: int) -> bool:
+        segment = self.segments[index] if self.segments else None
+        return segment is not None and not segment.whole
+
+    def candidates_of(self, index: int) -> list[int]:
+        """The rows of the candidate digits part ``index`` may be cut into, itself first
+        (empty: it is read whole)."""
+        if not self.segments or self.segments[index] is None:
+            return []
+        return [index] + [
+            i for i, s in enumerate(self.segments) if s is not None and s.part == index and not s.whole
+        ]
 
     def is_filled(self, index: int) -> bool:
         return bool(self.filled) and self.filled[index]
@@ -207,6 +231,10 @@ def prepare_gray(
         return first
     if "region" in second.notes:
         first.notes["second_look_region"] = second.notes["region"]
+    segments: list[Segment | None] = []
+    if first.segments or second.segments:
+        shifted = [None if s is None else replace(s, part=s.part + n) for s in second.segments]
+        segments = (first.segments or [None] * n) + (shifted or [None] * m)
     return replace(
         first,
         digits=np.concatenate([first.digits, second.digits]),
@@ -214,6 +242,7 @@ def prepare_gray(
         filled=first.filled + second.filled,
         look=[0] * n + [1] * m,
         second_ink=second.ink,
+        segments=segments,
     )
 
 
@@ -278,12 +307,12 @@ def _read_look(
         notes["other_line_parts"] = len(other_line)
 
     def read_in_analysis() -> Prepared:
-        crops = [_crop(ink, layout, g) for g in layout.digits]
+        crops, parts, segments = _crops_and_pieces(ink, layout)
         digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
-        boxes = [_scale_box((g.x, g.y, g.w, g.h), per_pixel) for g in layout.digits]
+        boxes = [_scale_box((g.x, g.y, g.w, g.h), per_pixel) for g in parts]
         notes["lines_removed"] = ink.lines
-        filled = [g.filled for g in layout.digits]
-        return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled)
+        filled = [g.filled for g in parts]
+        return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
 
     if height >= READ_IN_ANALYSIS:
         # Digits this large are read where they were found: the region would add no detail.
@@ -321,9 +350,9 @@ def _read_look(
     if not region.layout.digits:
         empty.hint = _hint(region.ink, region.layout)
         return empty
-    crops = [_crop(region.ink, region.layout, g) for g in region.layout.digits]
+    crops, parts, segments = _crops_and_pieces(region.ink, region.layout)
     digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
-    boxes = [_scale_box(region.to_source(g), source_scale) for g in region.layout.digits]
+    boxes = [_scale_box(region.to_source(g), source_scale) for g in parts]
     # A blob stays one in the region, where a closing sized to the region may hollow it out
     # (unless the sharper look shows a loop in it: strokes after all).
     blobs = [g for g in layout.digits if g.filled]
@@ -332,7 +361,68 @@ def _read_look(
         or (_inside_any(region.to_source(g), factor, blobs) and shape_of(region.layout.mask_of(g)).holes == 0)
         for g in region.layout.digits
     ]
-    return Prepared(digits, boxes, analysis, scale / analysis_factor, None, notes, region.ink.mask, filled)
+    filled += [False] * (len(parts) - len(filled))  # pieces (a blob's part is read whole)
+    return Prepared(
+        digits,
+        boxes,
+        analysis,
+        scale / analysis_factor,
+        None,
+        notes,
+        region.ink.mask,
+        filled,
+        segments=segments,
+    )
+
+
+def _crops_and_pieces(
+    ink: InkMap, layout: Layout
+) -> tuple[list[np.ndarray], list[Part], list[Segment | None]]:
+    """The crop of each digit in ``layout``, then those of the pieces a part as wide as
+    several digits may be cut into (``segments``), with their boxes and which cut of which
+    part each is (None for a part not cut; the whole part's own row for one that is)."""
+    crops = [_crop(ink, layout, g) for g in layout.digits]
+    parts = list(layout.digits)
+    segments: list[Segment | None] = [None] * len(parts)
+    if len(parts) > MAX_DIGITS:
+        return crops, parts, segments  # a page of writing: its pieces would swamp the model
+    for index, g in enumerate(layout.digits):
+        if g.filled:
+            continue
+        mask = layout.mask_of(g)
+        edges, runs = spans(mask, stroke_width(mask))
+        if not runs:
+            continue
+        pieces = len(edges) - 1
+        segments[index] = Segment(index, 0, pieces, pieces)
+        for start, stop in runs[1:]:
+            piece = _piece(g, mask, edges[start], edges[stop])
+            if piece is None or piece.h < SHORTEST * g.h:
+                continue
+            crops.append(_crop_piece(ink, mask, g, piece))
+            parts.append(piece)
+            segments.append(Segment(index, start, stop, pieces))
+    return crops, parts, segments
+
+
+def _piece(g: Part, mask: np.ndarray, left: int, right: int) -> Part | None:
+    """The box (in the layout's pixels) of ``g``'s ink between columns ``left`` and ``right``
+    of its box."""
+    columns = mask[:, left:right]
+    rows = np.flatnonzero(columns.any(axis=1))
+    if not rows.size:
+        return None
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    area = int(np.count_nonzero(columns))
+    return Part(g.x + left, g.y + top, right - left, bottom - top, area, g.labels)
+
+
+def _crop_piece(ink: InkMap, mask: np.ndarray, g: Part, piece: Part) -> np.ndarray:
+    """``_crop`` of a piece of ``g`` (``mask``: ``g``'s own pixels in its box)."""
+    x, y = piece.x - g.x, piece.y - g.y
+    pixels = mask[y : y + piece.h, x : x + piece.w].astype(np.uint8)
+    own = cv2.dilate(pixels, np.ones((3, 3), np.uint8)) > 0
+    return np.where(own, ink.strength(piece.y, piece.y1, piece.x, piece.x1), np.float32(0.0))
 
 
 def _apart(a: Part, b: Part, gap: float) -> bool:

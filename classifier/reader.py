@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from classifier.preprocess import Box, ImageError, Prepared, prepare
+from classifier.segments import best_split
 from classifier.serving import Classifier
 
 # Below this confidence the answer is marked "not sure" and alternatives are listed.
@@ -67,7 +68,7 @@ class Reading:
     digits: list[DigitResult] = field(default_factory=list)
     error: str | None = None  # the image could not be read at all
     hint: str | None = None  # the image was read but no digit was found: why
-    # The prepared part each digit was read from (None: one digit per part, in order).
+    # The prepared row each digit was read from (None: one digit per row, in order).
     kept: list[int] | None = None
     dropped: int = 0  # prepared parts not answered: blobs the model was not sure of
     look: int = 0  # of a photo read twice, the look answered from (``Prepared.look``)
@@ -75,7 +76,7 @@ class Reading:
     other_lines: bool = False
 
     def of_digits(self, per_part: np.ndarray) -> np.ndarray:
-        """Of an array with one row per prepared part, the rows of the digits read."""
+        """Of an array with one row per prepared row (``Prepared.digits``), those read."""
         return per_part if self.kept is None else per_part[self.kept]
 
     @property
@@ -138,17 +139,34 @@ def _read_parts(prepared: Prepared, calibrated: np.ndarray, parts: list[int]) ->
     dropped = 0
     for index in parts:
         probs = calibrated[index]
-        order = np.argsort(probs)[::-1][:TOP_K]
-        top = [(int(i), float(probs[i])) for i in order]
-        if prepared.is_filled(index) and (top[0][1] < UNSURE_BELOW or top[0][0] in BLOBS_ARE_NEVER):
+        if prepared.is_filled(index) and (probs.max() < UNSURE_BELOW or probs.argmax() in BLOBS_ARE_NEVER):
             # A pebble, a shadow, or a fat marker's digit the model cannot place.
             dropped += 1
             continue
-        results.append(DigitResult(digit=top[0][0], confidence=top[0][1], box=prepared.boxes[index], top=top))
-        kept.append(index)
+        for row in _split(prepared, calibrated, index):
+            results.append(_result(calibrated[row], prepared.boxes[row]))
+            kept.append(row)
     if results:
         return Reading(digits=results, kept=kept, dropped=dropped)
     return Reading(hint=FILLED_HINT if dropped else prepared.hint, kept=[], dropped=dropped)
+
+
+def _result(probs: np.ndarray, box: Box) -> DigitResult:
+    order = np.argsort(probs)[::-1][:TOP_K]
+    top = [(int(i), float(probs[i])) for i in order]
+    return DigitResult(digit=top[0][0], confidence=top[0][1], box=box, top=top)
+
+
+def _split(prepared: Prepared, calibrated: np.ndarray, index: int) -> list[int]:
+    """The rows part ``index`` is read from: itself, or the pieces of it the model reads
+    best (digits that touch, ``segments``)."""
+    rows = prepared.candidates_of(index)
+    if not rows or prepared.is_filled(index):
+        return [index]  # a blob kept is read whole: its pieces would dodge the blob rule
+    segments = [prepared.segments[r] for r in rows]
+    assert all(s is not None for s in segments)
+    chosen = best_split([s for s in segments if s is not None], [float(calibrated[r].max()) for r in rows])
+    return [rows[k] for k in chosen]
 
 
 class DigitReader:

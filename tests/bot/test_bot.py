@@ -100,6 +100,21 @@ async def test_writing_on_another_line_is_mentioned_in_the_answer(
     assert number.text is not None and OTHER_LINES not in number.text
 
 
+async def test_a_number_whose_digits_touch_is_answered_and_stored(
+    bot: App, standin: BotApiStandIn, mnist_test_digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # "395" written with its digits running into each other: read from the pieces of one
+    # wide part, whose rows are stored for "What I saw" and feedback.
+    x, y = mnist_test_digits
+    picks = [500, 501, 502]
+    rng = np.random.default_rng(0)
+    look = synth.Look(digit_height=0.3, rotation=float(rng.uniform(-4, 4)), quality=85, gap=(-0.06, 0.0))
+    reply = await answered(standin, synth.render_photo(rng, [x[i] for i in picks], look))
+    assert read_number(reply) == "".join(str(int(y[i])) for i in picks)
+    data = [button["callback_data"] for button in reply.buttons]
+    assert data[0].startswith("ok:") and data[-1].startswith(f"{SEEN_PREFIX}:")
+
+
 async def test_a_blank_page_gets_a_hint(bot: App, standin: BotApiStandIn) -> None:
     reply = await answered(standin, photos.photo([], seed=3))
     assert reply.text is not None and reply.text.startswith("No digits found: ")

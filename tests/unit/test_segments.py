@@ -1,0 +1,101 @@
+"""Digits that touch: where a wide part may be cut, and which cut the model's answers support."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from classifier.preprocess import Prepared
+from classifier.reader import assemble
+from classifier.segments import SURE_PIECE, Segment, best_split, cut_columns, spans
+
+
+def _touching_rings() -> np.ndarray:
+    """Two 0s, 40 px tall, joined by a short stroke between them (an "00" written fast)."""
+    mask = np.zeros((44, 64), np.uint8)
+    cv2.ellipse(mask, (15, 22), (12, 19), 0, 0, 360, 1, 3)
+    cv2.ellipse(mask, (48, 22), (12, 19), 0, 0, 360, 1, 3)
+    cv2.line(mask, (26, 30), (37, 30), 1, 3)
+    return mask > 0
+
+
+def test_a_part_as_wide_as_two_digits_is_cut_where_they_touch() -> None:
+    mask = _touching_rings()
+    cuts = cut_columns(mask, stroke=3.0)
+    assert cuts and all(27 <= c <= 36 for c in cuts), cuts
+    edges, runs = spans(mask, stroke=3.0)
+    assert edges[0] == 0 and edges[-1] == mask.shape[1]
+    assert runs[0] == (0, len(edges) - 1)  # the whole part first
+    assert (0, 1) in runs and (len(edges) - 2, len(edges) - 1) in runs
+
+
+def test_a_long_even_stroke_is_cut_once_and_leaves_cuts_for_the_next_join() -> None:
+    # "000": a long ligature of even thickness, then a short join. Each column of the
+    # ligature is a minimum: they once took all five cuts, leaving none for the join.
+    mask = np.zeros((44, 120), np.uint8)
+    cv2.ellipse(mask, (14, 22), (11, 19), 0, 0, 360, 1, 3)
+    cv2.line(mask, (25, 30), (50, 30), 1, 3)
+    cv2.ellipse(mask, (62, 22), (11, 19), 0, 0, 360, 1, 3)
+    cv2.line(mask, (73, 30), (83, 30), 1, 3)
+    cv2.ellipse(mask, (95, 22), (11, 19), 0, 0, 360, 1, 3)
+    cuts = cut_columns(mask > 0, stroke=3.0)
+    assert sum(25 <= c <= 50 for c in cuts) == 1 and any(73 <= c <= 84 for c in cuts), cuts
+
+
+def test_a_part_no_wider_than_a_digit_is_not_cut() -> None:
+    mask = np.zeros((40, 40), bool)
+    cv2.ellipse(mask.view(np.uint8), (20, 20), (15, 18), 0, 0, 360, 1, 3)
+    assert spans(mask, stroke=3.0) == ([], [])
+
+
+def test_the_pieces_are_read_only_when_the_model_is_sure_of_each() -> None:
+    # A part offered whole and cut once: the whole (0-2), and its two pieces (0-1, 1-2).
+    segments = [Segment(0, 0, 2, 2), Segment(0, 0, 1, 2), Segment(0, 1, 2, 2)]
+    assert best_split(segments, [0.4, 0.99, 0.98]) == [1, 2]
+    # The model is sure of the whole: it stands (a wide 0 is not two 1s).
+    assert best_split(segments, [0.999, 0.99, 0.98]) == [0]
+    # A piece read less surely than a piece must be: the whole stands, however unsure.
+    assert best_split(segments, [0.4, 0.99, SURE_PIECE - 0.01]) == [0]
+
+
+def _sure_of(digit: int, confidence: float) -> np.ndarray:
+    probs = np.full(10, (1.0 - confidence) / 9, np.float32)
+    probs[digit] = confidence
+    return probs
+
+
+def test_the_reader_answers_from_the_pieces_of_a_part_cut_in_two() -> None:
+    # Rows: "4", a wide part "31" the model cannot read whole, then its two pieces.
+    prepared = Prepared(
+        digits=np.zeros((4, 28, 28), np.uint8),
+        boxes=[(0, 0, 20, 30), (30, 0, 40, 30), (30, 0, 18, 30), (50, 2, 20, 28)],
+        gray=np.zeros((40, 80), np.uint8),
+        scale=1.0,
+        filled=[False] * 4,
+        segments=[None, Segment(1, 0, 2, 2), Segment(1, 0, 1, 2), Segment(1, 1, 2, 2)],
+    )
+    assert prepared.parts_of_look(0) == [0, 1]
+    # (Raw probabilities: the reader calibrates them, which softens them.)
+    probabilities = np.stack(
+        [_sure_of(4, 0.9999), _sure_of(0, 0.5), _sure_of(3, 0.9999), _sure_of(1, 0.9998)]
+    )
+    reading = assemble(prepared, probabilities)
+    assert reading.number == "431" and reading.kept == [0, 2, 3]
+    assert [d.box for d in reading.digits] == [prepared.boxes[i] for i in (0, 2, 3)]
+    probabilities[1] = _sure_of(8, 0.99999)  # sure of the whole: one digit
+    assert assemble(prepared, probabilities).number == "48"
+
+
+def test_a_blob_is_read_whole_never_from_its_pieces() -> None:
+    # A part flagged as a blob is a digit only if the model is sure of it and it is not a 0
+    # or 1; read from its pieces, it would have dodged that rule ("10" from a pebble).
+    prepared = Prepared(
+        digits=np.zeros((3, 28, 28), np.uint8),
+        boxes=[(0, 0, 40, 30), (0, 0, 18, 30), (20, 0, 20, 30)],
+        gray=np.zeros((40, 80), np.uint8),
+        scale=1.0,
+        filled=[True, False, False],
+        segments=[Segment(0, 0, 2, 2), Segment(0, 0, 1, 2), Segment(0, 1, 2, 2)],
+    )
+    probabilities = np.stack([_sure_of(5, 0.9999), _sure_of(1, 0.9999), _sure_of(0, 0.9999)])
+    assert assemble(prepared, probabilities).number == "5"
