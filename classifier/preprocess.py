@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from statistics import median
 
 import cv2
@@ -109,9 +110,9 @@ class Prepared:
     # The second look's ink mask, when it found parts (debug output; its region is the
     # note ``second_look_region``).
     second_ink: np.ndarray | None = None
-    # One per row when some part was offered cut (``classifier.segments``): which candidate
-    # digit of which part the row is (the part's own row: the whole part); None for a part
-    # not cut. A part's pieces follow all the parts of its look.
+    # One per row (empty when no digit was found): which candidate digit of which part the
+    # row is when the part was offered cut (``classifier.segments``; the part's own row is
+    # the whole part), None for a part not cut. A part's pieces follow all its look's parts.
     segments: list[Segment | None] = field(default_factory=list)
 
     def parts_of_look(self, look: int) -> list[int]:
@@ -226,15 +227,14 @@ def prepare_gray(
         return first
     second = _read_look(gray, scale, sharper, wide=True)
     n, m = len(first.digits), len(second.digits)
-    first.notes["second_look_parts"] = m
+    first.notes["second_look_parts"] = len(second.parts_of_look(0))
     if not m:
         return first
     if "region" in second.notes:
         first.notes["second_look_region"] = second.notes["region"]
-    segments: list[Segment | None] = []
-    if first.segments or second.segments:
-        shifted = [None if s is None else replace(s, part=s.part + n) for s in second.segments]
-        segments = (first.segments or [None] * n) + (shifted or [None] * m)
+    # Rows are numbered on after the first look's: so are the parts the pieces belong to.
+    shifted = [None if s is None else replace(s, part=s.part + n) for s in second.segments]
+    segments = first.segments + shifted
     return replace(
         first,
         digits=np.concatenate([first.digits, second.digits]),
@@ -307,11 +307,9 @@ def _read_look(
         notes["other_line_parts"] = len(other_line)
 
     def read_in_analysis() -> Prepared:
-        crops, parts, segments = _crops_and_pieces(ink, layout)
-        digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
-        boxes = [_scale_box((g.x, g.y, g.w, g.h), per_pixel) for g in parts]
         notes["lines_removed"] = ink.lines
-        filled = [g.filled for g in parts]
+        digits, boxes, segments = _digit_rows(ink, layout, partial(_analysis_box, per_pixel=per_pixel))
+        filled = [g.filled for g in layout.digits] + [False] * (len(boxes) - len(layout.digits))
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
 
     if height >= READ_IN_ANALYSIS:
@@ -350,9 +348,9 @@ def _read_look(
     if not region.layout.digits:
         empty.hint = _hint(region.ink, region.layout)
         return empty
-    crops, parts, segments = _crops_and_pieces(region.ink, region.layout)
-    digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
-    boxes = [_scale_box(region.to_source(g), source_scale) for g in parts]
+    digits, boxes, segments = _digit_rows(
+        region.ink, region.layout, lambda g: _scale_box(region.to_source(g), source_scale)
+    )
     # A blob stays one in the region, where a closing sized to the region may hollow it out
     # (unless the sharper look shows a loop in it: strokes after all).
     blobs = [g for g in layout.digits if g.filled]
@@ -361,12 +359,12 @@ def _read_look(
         or (_inside_any(region.to_source(g), factor, blobs) and shape_of(region.layout.mask_of(g)).holes == 0)
         for g in region.layout.digits
     ]
-    filled += [False] * (len(parts) - len(filled))  # pieces (a blob's part is read whole)
+    filled += [False] * (len(boxes) - len(filled))  # pieces (a blob's part is read whole)
     return Prepared(
         digits,
         boxes,
         analysis,
-        scale / analysis_factor,
+        per_pixel,
         None,
         notes,
         region.ink.mask,
@@ -375,39 +373,65 @@ def _read_look(
     )
 
 
+def _digit_rows(
+    ink: InkMap, layout: Layout, to_box: Callable[[Part], Box]
+) -> tuple[np.ndarray, list[Box], list[Segment | None]]:
+    """``Prepared``'s rows for ``layout``'s digits: each one's 28x28 digit, its box in the
+    original image (``to_box``) and which candidate digit of which part it is."""
+    crops, rows, segments = _crops_and_pieces(ink, layout)
+    digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
+    return digits, [to_box(g) for g in rows], segments
+
+
 def _crops_and_pieces(
     ink: InkMap, layout: Layout
 ) -> tuple[list[np.ndarray], list[Part], list[Segment | None]]:
     """The crop of each digit in ``layout``, then those of the pieces a part as wide as
-    several digits may be cut into (``segments``), with their boxes and which cut of which
-    part each is (None for a part not cut; the whole part's own row for one that is)."""
+    several digits may be cut into; with every row's box (``Part``) and which candidate
+    digit of which part it is (``Prepared.segments``)."""
     crops = [_crop(ink, layout, g) for g in layout.digits]
-    parts = list(layout.digits)
-    segments: list[Segment | None] = [None] * len(parts)
-    if len(parts) > MAX_DIGITS:
-        return crops, parts, segments  # a page of writing: its pieces would swamp the model
+    rows = list(layout.digits)
+    segments: list[Segment | None] = [None] * len(rows)
+    if len(rows) > MAX_DIGITS:
+        return crops, rows, segments  # a page of writing: its pieces would swamp the model
     for index, g in enumerate(layout.digits):
         if g.filled:
-            continue
+            continue  # a blob is read whole (``reader._split``)
         mask = layout.mask_of(g)
         edges, runs = spans(mask, stroke_width(mask))
-        if not runs:
-            continue
         pieces = len(edges) - 1
+        candidates = {
+            (start, stop): piece
+            for start, stop in runs[1:]
+            if (piece := _piece(g, mask, edges[start], edges[stop])) is not None and piece.h >= SHORTEST * g.h
+        }
+        usable = _on_a_full_split(list(candidates), pieces)
+        if not usable:
+            continue
         segments[index] = Segment(index, 0, pieces, pieces)
-        for start, stop in runs[1:]:
-            piece = _piece(g, mask, edges[start], edges[stop])
-            if piece is None or piece.h < SHORTEST * g.h:
-                continue
-            crops.append(_crop_piece(ink, mask, g, piece))
-            parts.append(piece)
+        for start, stop in usable:
+            crops.append(_crop(ink, layout, candidates[start, stop]))
+            rows.append(candidates[start, stop])
             segments.append(Segment(index, start, stop, pieces))
-    return crops, parts, segments
+    return crops, rows, segments
+
+
+def _on_a_full_split(runs: list[tuple[int, int]], pieces: int) -> list[tuple[int, int]]:
+    """Of the runs of pieces (start, stop), those that are part of some run of them from the
+    part's left end (0) to its right end (``pieces``): no other can be read."""
+    reached, leads_on = {0}, {pieces}
+    for start, stop in sorted(runs):
+        if start in reached:
+            reached.add(stop)
+    for start, stop in sorted(runs, key=lambda run: -run[1]):
+        if stop in leads_on:
+            leads_on.add(start)
+    return [(a, b) for a, b in runs if a in reached and b in leads_on and pieces in reached]
 
 
 def _piece(g: Part, mask: np.ndarray, left: int, right: int) -> Part | None:
     """The box (in the layout's pixels) of ``g``'s ink between columns ``left`` and ``right``
-    of its box."""
+    of its box, as a part of ``g``'s own labels (so ``Layout.mask_of`` gives its pixels)."""
     columns = mask[:, left:right]
     rows = np.flatnonzero(columns.any(axis=1))
     if not rows.size:
@@ -417,12 +441,9 @@ def _piece(g: Part, mask: np.ndarray, left: int, right: int) -> Part | None:
     return Part(g.x + left, g.y + top, right - left, bottom - top, area, g.labels)
 
 
-def _crop_piece(ink: InkMap, mask: np.ndarray, g: Part, piece: Part) -> np.ndarray:
-    """``_crop`` of a piece of ``g`` (``mask``: ``g``'s own pixels in its box)."""
-    x, y = piece.x - g.x, piece.y - g.y
-    pixels = mask[y : y + piece.h, x : x + piece.w].astype(np.uint8)
-    own = cv2.dilate(pixels, np.ones((3, 3), np.uint8)) > 0
-    return np.where(own, ink.strength(piece.y, piece.y1, piece.x, piece.x1), np.float32(0.0))
+def _analysis_box(g: Part, per_pixel: float) -> Box:
+    """A part's box in the analysis image, in the original image's pixels."""
+    return _scale_box((g.x, g.y, g.w, g.h), per_pixel)
 
 
 def _apart(a: Part, b: Part, gap: float) -> bool:

@@ -113,7 +113,8 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     """Combine one image's preprocessing with the model's (n, 10) probabilities for it
     (calibrated here). A part shaped like a blob is a digit only if the model is sure of it.
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
-    of it and not of the first, or (then "not sure") when the first found no digit."""
+    of it and not of the first, or (then "not sure") when the first found no digit. A part
+    as wide as several digits is answered from its pieces when they read better (``_split``)."""
     reading = _choose_look(prepared, calibrate(probabilities))
     if reading.digits and prepared.notes.get("other_line_parts"):
         return replace(reading, other_lines=True)

@@ -161,7 +161,7 @@ def test_a_number_whose_digits_touch_is_read_digit_by_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
 ) -> None:
     # Handwriting runs digits into each other. Written touching or nearly (gaps of -6% to 0
-    # of their height), 9 of these 40 three-digit numbers were read whole before a part as
+    # of their height), 9 of these 40 three-digit numbers were read right before a part as
     # wide as several digits was offered cut (``classifier.segments``); 21 now, none of the
     # rest confidently wrong with three digits.
     x, y = digits

@@ -111,6 +111,7 @@ async def test_a_number_whose_digits_touch_is_answered_and_stored(
     look = synth.Look(digit_height=0.3, rotation=float(rng.uniform(-4, 4)), quality=85, gap=(-0.06, 0.0))
     reply = await answered(standin, synth.render_photo(rng, [x[i] for i in picks], look))
     assert read_number(reply) == "".join(str(int(y[i])) for i in picks)
+    # The buttons come only with an answer that was stored (a failed store answers without).
     data = [button["callback_data"] for button in reply.buttons]
     assert data[0].startswith("ok:") and data[-1].startswith(f"{SEEN_PREFIX}:")
 

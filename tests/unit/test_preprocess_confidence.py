@@ -103,13 +103,13 @@ def test_which_look_of_a_photo_read_twice_answers() -> None:
     sure_4, unsure_6 = _sure_of(4, 0.99), _sure_of(6, UNSURE_BELOW - 0.2)
     sure_9, unsure_2 = _sure_of(9, 0.98), _sure_of(2, UNSURE_BELOW - 0.1)
     cases = [
-        ((unsure_6, sure_4), "4", [1]),  # the first look unsure, the second sure
-        ((sure_9, sure_4), "9", [0]),  # the first look sure: it stands
-        ((unsure_6, unsure_2), "6", [0]),  # neither sure: the first look's answer
+        ((unsure_6, sure_4), "4", [1], 1),  # the first look unsure, the second sure
+        ((sure_9, sure_4), "9", [0], 0),  # the first look sure: it stands
+        ((unsure_6, unsure_2), "6", [0], 0),  # neither sure: the first look's answer
     ]
-    for (first, second), number, kept in cases:
+    for (first, second), number, kept, look in cases:
         reading = assemble(_read_twice([False, False]), np.stack([first, second]))
-        assert (reading.number, reading.kept, reading.look) == (number, kept, kept[0])
+        assert (reading.number, reading.kept, reading.look) == (number, kept, look)
     # The first look found nothing: its part was a blob the model could not place.
     assert assemble(_read_twice([True, False]), np.stack([unsure_6, sure_4])).number == "4"
     unsure_second = assemble(_read_twice([True, False]), np.stack([unsure_6, unsure_2]))

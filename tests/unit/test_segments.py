@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 import numpy as np
 
@@ -97,5 +99,8 @@ def test_a_blob_is_read_whole_never_from_its_pieces() -> None:
         filled=[True, False, False],
         segments=[Segment(0, 0, 2, 2), Segment(0, 0, 1, 2), Segment(0, 1, 2, 2)],
     )
-    probabilities = np.stack([_sure_of(5, 0.9999), _sure_of(1, 0.9999), _sure_of(0, 0.9999)])
+    # The whole sure enough to be kept as a blob (calibrated 0.91-0.98), the pieces so sure
+    # that, were it not a blob, they would be read instead.
+    probabilities = np.stack([_sure_of(5, 0.998), _sure_of(1, 0.99999), _sure_of(0, 0.99999)])
+    assert assemble(replace(prepared, filled=[False] * 3), probabilities).number == "10"
     assert assemble(prepared, probabilities).number == "5"
