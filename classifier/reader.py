@@ -164,9 +164,9 @@ def _split(prepared: Prepared, calibrated: np.ndarray, index: int) -> list[int]:
     rows = prepared.candidates_of(index)
     if not rows or prepared.is_filled(index):
         return [index]  # a blob kept is read whole: its pieces would dodge the blob rule
-    segments = [prepared.segments[r] for r in rows]
-    assert all(s is not None for s in segments)
-    chosen = best_split([s for s in segments if s is not None], [float(calibrated[r].max()) for r in rows])
+    segments = [s for s in (prepared.segments[r] for r in rows) if s is not None]
+    assert len(segments) == len(rows)  # every candidate row says which cut it is
+    chosen = best_split(segments, [float(calibrated[r].max()) for r in rows])
     return [rows[k] for k in chosen]
 
 
