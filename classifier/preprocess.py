@@ -41,7 +41,7 @@ from classifier.photo_layout import (
     shape_of,
     stroke_width,
 )
-from classifier.segments import MAX_DIGITS, SHORTEST, Segment, spans
+from classifier.segments import MAX_DIGITS, SHORTEST, WIDE, Segment, spans
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -308,8 +308,8 @@ def _read_look(
 
     def read_in_analysis() -> Prepared:
         notes["lines_removed"] = ink.lines
-        digits, boxes, segments = _digit_rows(ink, layout, partial(_analysis_box, per_pixel=per_pixel))
-        filled = [g.filled for g in layout.digits] + [False] * (len(boxes) - len(layout.digits))
+        to_box = partial(_analysis_box, per_pixel=per_pixel)
+        digits, boxes, segments, filled = _digit_rows(ink, layout, to_box, [g.filled for g in layout.digits])
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
 
     if height >= READ_IN_ANALYSIS:
@@ -348,9 +348,6 @@ def _read_look(
     if not region.layout.digits:
         empty.hint = _hint(region.ink, region.layout)
         return empty
-    digits, boxes, segments = _digit_rows(
-        region.ink, region.layout, lambda g: _scale_box(region.to_source(g), source_scale)
-    )
     # A blob stays one in the region, where a closing sized to the region may hollow it out
     # (unless the sharper look shows a loop in it: strokes after all).
     blobs = [g for g in layout.digits if g.filled]
@@ -359,7 +356,9 @@ def _read_look(
         or (_inside_any(region.to_source(g), factor, blobs) and shape_of(region.layout.mask_of(g)).holes == 0)
         for g in region.layout.digits
     ]
-    filled += [False] * (len(boxes) - len(filled))  # pieces (a blob's part is read whole)
+    digits, boxes, segments, filled = _digit_rows(
+        region.ink, region.layout, lambda g: _scale_box(region.to_source(g), source_scale), filled
+    )
     return Prepared(
         digits,
         boxes,
@@ -374,13 +373,14 @@ def _read_look(
 
 
 def _digit_rows(
-    ink: InkMap, layout: Layout, to_box: Callable[[Part], Box]
-) -> tuple[np.ndarray, list[Box], list[Segment | None]]:
+    ink: InkMap, layout: Layout, to_box: Callable[[Part], Box], filled: list[bool]
+) -> tuple[np.ndarray, list[Box], list[Segment | None], list[bool]]:
     """``Prepared``'s rows for ``layout``'s digits: each one's 28x28 digit, its box in the
-    original image (``to_box``) and which candidate digit of which part it is."""
+    original image (``to_box``), which candidate digit of which part it is, and whether it
+    is a blob (``filled``, one per digit; a piece never is: a blob's part is read whole)."""
     crops, rows, segments = _crops_and_pieces(ink, layout)
     digits = np.stack([to_mnist(normalise_stroke(c)) for c in crops])
-    return digits, [to_box(g) for g in rows], segments
+    return digits, [to_box(g) for g in rows], segments, filled + [False] * (len(rows) - len(filled))
 
 
 def _crops_and_pieces(
@@ -395,8 +395,8 @@ def _crops_and_pieces(
     if len(rows) > MAX_DIGITS:
         return crops, rows, segments  # a page of writing: its pieces would swamp the model
     for index, g in enumerate(layout.digits):
-        if g.filled:
-            continue  # a blob is read whole (``reader._split``)
+        if g.filled or g.w < WIDE * g.h:
+            continue  # a blob is read whole (``reader._split``); a narrow part is one digit
         mask = layout.mask_of(g)
         edges, runs = spans(mask, stroke_width(mask))
         pieces = len(edges) - 1
