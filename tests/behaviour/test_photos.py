@@ -162,8 +162,9 @@ def test_a_number_whose_digits_touch_is_read_digit_by_digit(
 ) -> None:
     # Handwriting runs digits into each other. Written touching or nearly (gaps of -6% to 0
     # of their height), 9 of these 40 three-digit numbers were read right before a part as
-    # wide as several digits was offered cut (``classifier.segments``); 21 now, none of the
-    # rest confidently wrong with three digits.
+    # wide as several digits was offered cut (``classifier.segments``), 21 with cuts through
+    # two strokes of parts 1.1 times as wide as tall, 23 now; none of the rest confidently
+    # wrong with three digits.
     x, y = digits
     right = 0
     for k in range(40):
@@ -173,7 +174,7 @@ def test_a_number_whose_digits_touch_is_read_digit_by_digit(
         label = "".join(str(y[i]) for i in picks)
         right += reading.number == label
         assert reading.number == label or reading.unsure or len(reading.number) != 3, (label, reading.number)
-    assert right >= 19, f"{right}/40"
+    assert right >= 21, f"{right}/40"
 
 
 def test_writing_on_another_line_is_mentioned_and_one_line_is_not(

@@ -92,7 +92,7 @@ def test_a_digit_cut_out_tightly_is_found_in_either_polarity(
     for i in picks:
         crop = _tight_crop(x[i], side)
         prepared = prepare(_png(crop if light else 255 - crop))
-        found += len(prepared.digits) == 1 and prepared.notes["polarity"] == (
+        found += len(prepared.parts_of_look(0)) == 1 and prepared.notes["polarity"] == (
             "light-on-dark" if light else "dark-on-light"
         )
     assert found >= 19, f"{found}/20"
@@ -107,7 +107,7 @@ def test_a_dark_table_around_the_page_does_not_flip_the_polarity(
     _write(photo, x[1], 280, 150, 150)
     prepared = prepare_gray(photo.astype(np.uint8))
     assert prepared.notes["polarity"] == "dark-on-light"
-    assert len(prepared.digits) == 1
+    assert len(prepared.parts_of_look(0)) == 1
 
 
 # --------------------------------------------------------------------------- ink
@@ -250,7 +250,7 @@ def test_digits_are_ordered_left_to_right_and_specks_ignored(mnist: tuple[np.nda
         cx, cy = int(rng.integers(10, 630)), int(rng.integers(10, 470))
         cv2.circle(page, (cx, cy), 1, 60, -1)
     prepared = prepare(_png(page))
-    assert len(prepared.digits) == 4
+    assert len(prepared.parts_of_look(0)) == 4
     xs = [box[0] for box in prepared.boxes]
     assert xs == sorted(xs)
     assert prepared.boxes[0][0] == pytest.approx(60, abs=15)
@@ -313,7 +313,7 @@ def test_a_marker_8_with_its_loops_filled_in_is_a_digit_and_a_pebble_only_if_the
         page = _photo_page()
         page[180:300, 260:380] -= _solid(draw, 10.0).astype(np.float32) * (200 / 255)
         prepared = prepare(_jpeg(page))
-        assert len(prepared.digits) == 1 and prepared.filled == [filled], draw
+        assert len(prepared.parts_of_look(0)) == 1 and prepared.filled[0] == filled, draw
 
 
 def _ring(page: np.ndarray, box: tuple[int, int, int, int], kind: str, ink: float = 30.0) -> None:
@@ -408,7 +408,7 @@ def test_a_digit_filling_and_touching_the_frame_is_found(mnist: tuple[np.ndarray
     alpha = synth.stroke_alpha(x[0], 300, 0.2)  # a marker's 7
     crop = 240.0 * (1 - alpha[:-4, 3:]) + 20.0 * alpha[:-4, 3:]  # cut at the frame
     prepared = prepare(_png(crop))
-    assert len(prepared.digits) == 1
+    assert len(prepared.parts_of_look(0)) == 1
 
 
 def _stamp(mask: np.ndarray, digit: np.ndarray, x: int, y: int, height: int) -> None:
@@ -492,7 +492,7 @@ def test_a_small_number_in_a_big_photo_is_read_from_full_resolution(
     _write(page, x[0], 1100, 800, 70)
     _write(page, x[1], 1160, 800, 70)
     prepared = prepare(_jpeg(page))
-    assert len(prepared.digits) == 2
+    assert len(prepared.parts_of_look(0)) == 2
     bx, by, _, bh = prepared.boxes[0]
     assert abs(bx - 1100) < 25 and abs(by - 800) < 25 and 40 < bh < 100
 
@@ -508,7 +508,7 @@ def test_a_digit_too_small_to_judge_in_the_analysis_image_is_judged_sharper(
         _write(page, x[index], 1000, 700, 40)
         # Six pixels tall in the analysis image, its loops blurred shut: a dot there.
         prepared = prepare(_jpeg(cv2.GaussianBlur(page, (0, 0), 2.0)))
-        found += len(prepared.digits) == 1 and abs(prepared.boxes[0][1] - 700) < 10
+        found += len(prepared.parts_of_look(0)) == 1 and abs(prepared.boxes[0][1] - 700) < 10
     assert found == 20
     # A dot that size in a photo is still no digit: the closer look judges its shape (a
     # blob: a digit only if the model is sure of it).
@@ -531,7 +531,7 @@ def test_a_one_pixel_pencil_line_on_a_big_canvas_is_found(
     found = 0
     for index in range(5):
         prepared = prepare(encode(synth.paint_drawing(x[index], canvas, height, (left, top))))
-        if len(prepared.digits) == 1:
+        if len(prepared.parts_of_look(0)) == 1:
             bx, by, bw, bh = prepared.boxes[0]
             found += left <= bx and bx + bw <= left + height and top <= by and by + bh <= top + height
     assert found == 5
@@ -549,7 +549,7 @@ def test_a_tiny_picture_s_digit_is_never_taken_for_a_blob(crop: str) -> None:
     for image in images:
         prepared = prepare(_png(UCI_CROPS[crop](image)))
         assert not (prepared.hint and "nothing shaped like" in prepared.hint)
-        found += len(prepared.digits) == 1
+        found += len(prepared.parts_of_look(0)) == 1
     # One 4 whose strokes run into all four sides of the 32x32 frame has its polarity misread.
     assert found >= len(images) - crop.startswith("32x32")
 
@@ -564,7 +564,7 @@ def test_a_tiny_picture_s_small_digits_are_not_judged_by_their_shape(canvas: int
         picture = np.zeros((canvas, canvas), np.uint8)
         at = (canvas - 10) // 2
         picture[at : at + 10, at : at + 10] = cv2.resize(image, (10, 10), interpolation=cv2.INTER_CUBIC)
-        found += len(prepare(_png(picture)).digits) == 1
+        found += len(prepare(_png(picture)).parts_of_look(0)) == 1
     assert found == len(images)
 
 
@@ -579,14 +579,14 @@ def test_a_bright_strip_along_a_dim_photos_edge_does_not_flip_the_polarity(
     photo[:150] = 200
     _write(photo, x[1], 560, 400, 200, ink=20)
     prepared = prepare(_jpeg(photo))
-    assert prepared.notes["polarity"] == "dark-on-light" and len(prepared.digits) == 1
+    assert prepared.notes["polarity"] == "dark-on-light" and len(prepared.parts_of_look(0)) == 1
 
 
 def test_a_28x28_mnist_crop_comes_out_as_itself(mnist: tuple[np.ndarray, np.ndarray]) -> None:
     x, _ = mnist
     for digit in x[:10]:
         prepared = prepare(_png(digit))
-        assert len(prepared.digits) == 1
+        assert len(prepared.parts_of_look(0)) == 1
         expected = to_mnist(digit).astype(np.float32)
         got = prepared.digits[0].astype(np.float32)
         # The same shape, allowing the centring to differ by a pixel or two.
@@ -663,7 +663,7 @@ def test_a_picture_that_cannot_be_decoded_sharper_is_decoded_once(
 
     monkeypatch.setattr(preprocess, "decode", counting_decode)
     prepared = preprocess.prepare(_png(page))
-    assert len(prepared.digits) == 1 and "decoded_again" not in prepared.notes
+    assert len(prepared.parts_of_look(0)) == 1 and "decoded_again" not in prepared.notes
     assert len(sides) == 1
 
 
@@ -680,6 +680,6 @@ def test_a_hairline_broken_into_pieces_is_read_as_one_digit(
     h, w = alpha.shape
     page[380 : 380 + h, 560 : 560 + w] = page[380 : 380 + h, 560 : 560 + w] * (1 - alpha) + 30 * alpha
     prepared = prepare(_jpeg(page))
-    assert len(prepared.digits) == 1
+    assert len(prepared.parts_of_look(0)) == 1
     _, _, _, box_h = prepared.boxes[0]
     assert box_h >= 0.8 * h  # the whole digit, not one of its pieces
