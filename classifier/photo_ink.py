@@ -35,6 +35,10 @@ STROKE_OFF = 40  # grey levels: a drawing's strokes stand at least this far off 
 # px: a picture whose longer side is shorter than this may be a crop; a phone photo of a page
 # is never that small as the bot downloads it (it takes Telegram's size of at least this).
 CROP_SIDE = 800
+# A crop's background is flat within this share of its contrast (from the background to the
+# picture's extremes): noise and JPEG's blocks and ringing come to a few grey levels either
+# way, at any brightness.
+CONTRAST_SHARE = 0.06
 
 
 @dataclass
@@ -75,18 +79,34 @@ def flat_background(gray: np.ndarray, may_be_crop: bool = False) -> tuple[int | 
     # Within 3% (2 grey levels at least): a dim photo is smooth too, but its light still
     # falls off by more than that around the frame.
     tolerance = max(2.0, 0.03 * level)
+    if may_be_crop:
+        # A crop's background may be grainy (a scan's or a camera's noise, JPEG's) by the same
+        # few grey levels at any brightness: 3% of a dark one's is less (light-on-dark crops
+        # as JPEG: 13-34 of 40 read). Against the picture's contrast, a small dim photo's
+        # falloff still stands out (its contrast is low, its ink faint).
+        tolerance = max(tolerance, CONTRAST_SHARE * _contrast(gray, level))
     off = np.abs(border.astype(np.int16) - level)
     flat = float(np.mean(off <= tolerance))
-    if flat >= 0.8:
-        return level, False
     # A digit cut out tightly runs into the frame, often in several places: at least half of
     # the rest of the frame is then strokes, far off the background, where a photo's is
     # light falling off (measured: at least 60% of it in nine crops of ten, at most 26% in
     # photos; but a strip of wall along a dim photo's edge is far off too, so photos are
     # not asked).
-    if may_be_crop and flat >= 0.5 and float(np.mean(off >= STROKE_OFF)) >= 0.5 * (1.0 - flat):
+    strokes = float(np.mean(off >= STROKE_OFF))
+    tight = may_be_crop and strokes > 0.0 and strokes >= 0.5 * (1.0 - flat)
+    if flat >= 0.8:
+        return level, tight
+    if tight and flat >= 0.5:
         return level, True
     return None, False
+
+
+def _contrast(gray: np.ndarray, level: int) -> float:
+    """How far the picture's extremes lie from ``level`` (grey levels, either way)."""
+    step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
+    sample = gray[::step, ::step]
+    low, high = np.percentile(sample, [0.5, 99.5])
+    return float(max(high - level, level - low))
 
 
 def detect_light_ink(gray: np.ndarray, may_be_crop: bool = False) -> bool:

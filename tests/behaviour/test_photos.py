@@ -157,6 +157,25 @@ def test_a_fat_marker_digit_filling_the_frame_is_read(
     assert all(r.number in ("", label) or r.unsure for r, label in readings)
 
 
+def test_a_small_dim_photo_is_read_as_a_photo(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # A picture under 800 px may be a crop, whose background is allowed to stray from one
+    # grey by a share of its contrast (noise, JPEG). A dim photo shrunk that small must not
+    # pass for one: its paper would be taken as one grey, and its light falloff as ink. All
+    # 40 read at 6% of the contrast (as with the 3% of its level alone); 38 at 10%, 34 at 30%.
+    x, y = digits
+    right = 0
+    for sample in synth.generate("dim", 20, "dev", x, y):
+        photo = cv2.imdecode(np.frombuffer(sample.data, np.uint8), cv2.IMREAD_GRAYSCALE)
+        assert photo is not None
+        for side in (640, 400):
+            f = side / max(photo.shape)
+            small = cv2.resize(photo, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+            right += read(reader, synth.encode(small, "jpg", 85)).number == sample.label
+    assert right >= 39, f"{right}/40"
+
+
 def test_a_number_whose_digits_touch_is_read_digit_by_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
 ) -> None:
