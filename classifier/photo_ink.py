@@ -39,6 +39,7 @@ CROP_SIDE = 800
 # picture's extremes): noise and JPEG's blocks and ringing come to a few grey levels either
 # way, at any brightness.
 CONTRAST_SHARE = 0.06
+FRAME_LINE_DEPTH = 16  # a line drawn around a crop is at most 1/16 of its short side thick
 
 
 @dataclass
@@ -76,17 +77,8 @@ def flat_background(gray: np.ndarray, may_be_crop: bool = False) -> tuple[int | 
     photo (``CROP_SIDE``)."""
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     level = int(np.median(border))
-    # Within 3% (2 grey levels at least): a dim photo is smooth too, but its light still
-    # falls off by more than that around the frame.
-    tolerance = max(2.0, 0.03 * level)
-    if may_be_crop:
-        # A crop's background may be grainy (a scan's or a camera's noise, JPEG's) by the same
-        # few grey levels at any brightness: 3% of a dark one's is less (light-on-dark crops
-        # as JPEG: 13-34 of 40 read). Against the picture's contrast, a small dim photo's
-        # falloff still stands out (its contrast is low, its ink faint).
-        tolerance = max(tolerance, CONTRAST_SHARE * _contrast(gray, level))
     off = np.abs(border.astype(np.int16) - level)
-    flat = float(np.mean(off <= tolerance))
+    flat = float(np.mean(off <= _tolerance(gray, level, may_be_crop)))
     # A digit cut out tightly runs into the frame, often in several places: at least half of
     # the rest of the frame is then strokes, far off the background, where a photo's is
     # light falling off (measured: at least 60% of it in nine crops of ten, at most 26% in
@@ -99,6 +91,53 @@ def flat_background(gray: np.ndarray, may_be_crop: bool = False) -> tuple[int | 
     if tight and flat >= 0.5:
         return level, True
     return None, False
+
+
+def without_frame_line(gray: np.ndarray) -> np.ndarray:
+    """A crop framed by a thin line (a form's box cut along it, a border an editor drew)
+    with the line painted over by the background inside it; other pictures as they are.
+
+    The frame is where the background is judged (``flat_background``): a line around it
+    would be taken for the background, and the paper inside it for ink, or for nothing."""
+    h, w = gray.shape
+    outer = _ring(gray, 0)
+    level = int(np.median(outer))
+    tolerance = _tolerance(gray, level, may_be_crop=True)
+    if np.mean(np.abs(outer.astype(np.int16) - level) <= tolerance) < 0.8:
+        return gray  # no line all around (strokes run into it, or a photo's frame)
+    for depth in range(1, max(2, min(h, w) // FRAME_LINE_DEPTH) + 1):
+        inside = _ring(gray, depth)
+        inner = int(np.median(inside))
+        if abs(inner - level) < STROKE_OFF:
+            continue  # the line still, or its blurred edge
+        if np.mean(np.abs(inside.astype(np.int16) - inner) <= _tolerance(gray, inner, True)) < 0.8:
+            return gray  # strokes, or a picture, right inside: no background to paint with
+        core = gray[depth : h - depth, depth : w - depth]
+        return np.asarray(cv2.copyMakeBorder(core, depth, depth, depth, depth, cv2.BORDER_REPLICATE))
+    return gray
+
+
+def _ring(gray: np.ndarray, depth: int) -> np.ndarray:
+    """The pixels ``depth`` in from the frame, all around."""
+    h, w = gray.shape
+    d = depth
+    return np.concatenate(
+        [gray[d, d : w - d], gray[h - 1 - d, d : w - d], gray[d : h - d, d], gray[d : h - d, w - 1 - d]]
+    )
+
+
+def _tolerance(gray: np.ndarray, level: int, may_be_crop: bool) -> float:
+    """How far a background's pixels may stray from its ``level`` (see ``flat_background``)."""
+    # Within 3% (2 grey levels at least): a dim photo is smooth too, but its light still
+    # falls off by more than that around the frame.
+    tolerance = max(2.0, 0.03 * level)
+    if may_be_crop:
+        # A crop's background may be grainy (a scan's or a camera's noise, JPEG's) by the same
+        # few grey levels at any brightness: 3% of a dark one's is less (light-on-dark crops
+        # as JPEG: 13-34 of 40 read). Against the picture's contrast, a small dim photo's
+        # falloff still stands out (its contrast is low, its ink faint).
+        tolerance = max(tolerance, CONTRAST_SHARE * _contrast(gray, level))
+    return tolerance
 
 
 def _contrast(gray: np.ndarray, level: int) -> float:

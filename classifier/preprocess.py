@@ -28,7 +28,14 @@ import numpy as np
 from classifier.canvas import find_canvas
 from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, Decoded, ImageError, decode
 from classifier.mnist_format import to_mnist
-from classifier.photo_ink import CROP_SIDE, InkMap, find_ink, flat_background, ink_is_lighter
+from classifier.photo_ink import (
+    CROP_SIDE,
+    InkMap,
+    find_ink,
+    flat_background,
+    ink_is_lighter,
+    without_frame_line,
+)
 from classifier.photo_layout import (
     DRAWN_AROUND,
     EDGE_MARK,
@@ -259,6 +266,8 @@ def _read_look(
     enlarged = analysis_factor > 1.0
     judged_from = float("inf") if enlarged else shapeless
     may_be_crop = max(gray.shape) * scale < CROP_SIDE
+    if may_be_crop:
+        analysis = without_frame_line(analysis)
     ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide)
     kept_thin_lines = False
     if (
