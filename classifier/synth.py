@@ -600,6 +600,35 @@ def render_screenshot(rng: np.random.Generator, digit: np.ndarray) -> np.ndarray
 # --------------------------------------------------------------------------- encoding
 
 
+def render_crop(rng: np.random.Generator, digit: np.ndarray) -> np.ndarray:
+    """A digit cut out of a scan or photo by someone else, grey uint8: 28-100 px square, either
+    polarity, filling the frame or with a margin, on a grainy background, now and then with a
+    thin line drawn around it."""
+    side = int(rng.choice([28, 32, 48, 64, 100]))
+    margin = float(rng.uniform(0.0, 0.04)) if rng.random() < 0.5 else float(rng.uniform(0.08, 0.2))
+    big = side * 8  # drawn large, then shrunk as a crop would be
+    inner = max(8, round(big * (1 - 2 * margin)))
+    alpha = stroke_alpha(digit, inner, None if rng.random() < 0.4 else float(rng.uniform(0.07, 0.15)))
+    if alpha.shape[1] > inner:
+        alpha = cv2.resize(alpha, (inner, max(1, round(alpha.shape[0] * inner / alpha.shape[1]))))
+    canvas = np.zeros((big, big), np.float32)
+    ah, aw = alpha.shape
+    y = (big - ah) // 2 + int(rng.integers(-big // 50, big // 50 + 1))
+    x = (big - aw) // 2 + int(rng.integers(-big // 20, big // 20 + 1))
+    top, left = max(y, 0), max(x, 0)
+    bottom, right = min(y + ah, big), min(x + aw, big)
+    canvas[top:bottom, left:right] = alpha[top - y : bottom - y, left - x : right - x]
+    coverage = cv2.resize(canvas, (side, side), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.5:
+        paper, ink = float(rng.uniform(0, 40)), float(rng.uniform(200, 255))
+    else:
+        paper, ink = float(rng.uniform(215, 252)), float(rng.uniform(10, 70))
+    image = paper + (ink - paper) * coverage + _normal(rng, coverage.shape, float(rng.uniform(0, 3)))
+    if rng.random() < 0.2:
+        cv2.rectangle(image, (0, 0), (side - 1, side - 1), float(rng.uniform(110, 190)), 1)
+    return np.asarray(np.clip(image + 0.5, 0, 255), np.uint8)
+
+
 def encode(image: np.ndarray, extension: str, quality: int = 90, orientation: int = 1) -> bytes:
     """RGB, RGBA or grey uint8 -> file bytes; ``orientation`` stores the pixels turned so that
     only a reader honouring the EXIF tag sees them upright."""
@@ -789,13 +818,20 @@ PHOTO_LOOKS: dict[str, Callable[[np.random.Generator], Look]] = {
     "marks": _look_marks,
     "exif": _look_exif,
 }
-DRAWING_STYLES = ("paint-black-on-white", "paint-white-on-black", "transparent", "mnist28", "screenshot")
+DRAWING_STYLES = (
+    "paint-black-on-white",
+    "paint-white-on-black",
+    "transparent",
+    "mnist28",
+    "screenshot",
+    "crop",
+)
 NUMBER_STYLES = {"number2": 2, "number3": 3, "number4": 4, "number5-6": 5, "number-touching": 3}
 EMPTY_STYLES = ("empty-paper", "empty-scene")
 SINGLE_STYLES = (*PHOTO_LOOKS, *DRAWING_STYLES)
 # A style's samples come from random streams keyed by its place here: styles added later
 # go at the end, so that no other style's samples change.
-LATER_STYLES = ("screenshot", "number-touching")
+LATER_STYLES = ("screenshot", "number-touching", "crop")
 STYLES = (
     *(s for s in SINGLE_STYLES if s not in LATER_STYLES),
     *(s for s in NUMBER_STYLES if s not in LATER_STYLES),
@@ -883,6 +919,12 @@ def _drawing_sample(
         size = (round(shot.shape[1] * f), round(shot.shape[0] * f))
         shot = np.asarray(cv2.resize(shot, size, interpolation=cv2.INTER_AREA)) if f < 1 else shot
         return Sample(style, label, encode(shot, "jpg", int(rng.integers(80, 93))), "jpg", index, picked)
+    if style == "crop":
+        image = render_crop(rng, digit)
+        extension = "jpg" if rng.random() < 0.6 else "png"
+        return Sample(
+            style, label, encode(image, extension, int(rng.integers(45, 91))), extension, index, picked
+        )
     if style == "mnist28":
         image = digit
         if rng.random() < 0.2:

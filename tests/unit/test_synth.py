@@ -74,6 +74,18 @@ def test_transparent_samples_hide_the_digit_from_a_reader_that_ignores_alpha(
         assert rgba.shape[2] == 4 and (rgba[..., 3] == 0).mean() > 0.5
 
 
+def test_crop_samples_are_small_squares_of_either_polarity(digits: tuple[np.ndarray, np.ndarray]) -> None:
+    x, y = digits
+    borders = []
+    for index in range(30):
+        crop = np.asarray(
+            Image.open(io.BytesIO(synth.make_sample("crop", index, "dev", x, y).data)).convert("L")
+        )
+        assert crop.shape[0] == crop.shape[1] and 28 <= crop.shape[0] <= 100
+        borders.append(float(np.median(np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]]))))
+    assert min(borders) < 60 and max(borders) > 200  # dark and light backgrounds
+
+
 def test_exif_samples_are_stored_turned(digits: tuple[np.ndarray, np.ndarray]) -> None:
     x, y = digits
     sample = synth.make_sample("exif", 0, "dev", x, y)
