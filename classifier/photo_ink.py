@@ -39,7 +39,7 @@ CROP_SIDE = 800
 # picture's extremes): noise and JPEG's blocks and ringing come to a few grey levels either
 # way, at any brightness.
 CONTRAST_SHARE = 0.06
-FRAME_LINE_DEPTH = 16  # a line drawn around a crop is at most 1/16 of its short side thick
+FRAME_LINE_DEPTH = 32  # a line drawn around a crop is at most 1/32 of its short side thick (3 px)
 
 
 @dataclass
@@ -75,21 +75,24 @@ def flat_background(gray: np.ndarray, may_be_crop: bool = False) -> tuple[int | 
     the frame (None for a photo, whose border is never that flat); and whether a digit runs
     into the frame (a tight crop). ``may_be_crop``: the picture is too small to be a phone
     photo (``CROP_SIDE``)."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    border = _ring(gray, 0)
     level = int(np.median(border))
     off = np.abs(border.astype(np.int16) - level)
-    flat = float(np.mean(off <= _tolerance(gray, level, may_be_crop)))
-    # A digit cut out tightly runs into the frame, often in several places: at least half of
-    # the rest of the frame is then strokes, far off the background, where a photo's is
-    # light falling off (measured: at least 60% of it in nine crops of ten, at most 26% in
-    # photos; but a strip of wall along a dim photo's edge is far off too, so photos are
-    # not asked).
-    strokes = float(np.mean(off >= STROKE_OFF))
-    tight = may_be_crop and strokes > 0.0 and strokes >= 0.5 * (1.0 - flat)
+    flat = float(np.mean(off <= _tolerance(gray, level, may_be_crop=False)))
     if flat >= 0.8:
+        return level, False
+    if not may_be_crop:
+        return None, False
+    # A crop's background may be grainy (see ``_tolerance``). A digit cut out tightly runs
+    # into the frame, often in several places: at least half of the rest of the frame is
+    # then strokes, far off the background, where a photo's is light falling off (measured:
+    # at least 60% of it in nine crops of ten, at most 26% in photos; but a strip of wall
+    # along a dim photo's edge is far off too, so photos are not asked).
+    grainy = float(np.mean(off <= _tolerance(gray, level, may_be_crop=True)))
+    strokes = float(np.mean(off >= STROKE_OFF))
+    tight = strokes > 0.0 and strokes >= 0.5 * (1.0 - grainy)
+    if grainy >= 0.8 or (tight and grainy >= 0.5):
         return level, tight
-    if tight and flat >= 0.5:
-        return level, True
     return None, False
 
 
@@ -100,25 +103,40 @@ def without_frame_line(gray: np.ndarray) -> np.ndarray:
     The frame is where the background is judged (``flat_background``): a line around it
     would be taken for the background, and the paper inside it for ink, or for nothing."""
     h, w = gray.shape
-    outer = _ring(gray, 0)
-    level = int(np.median(outer))
-    tolerance = _tolerance(gray, level, may_be_crop=True)
-    if np.mean(np.abs(outer.astype(np.int16) - level) <= tolerance) < 0.8:
-        return gray  # no line all around (strokes run into it, or a photo's frame)
-    for depth in range(1, max(2, min(h, w) // FRAME_LINE_DEPTH) + 1):
+    # The line, then two rings of background that agree, and a middle beyond them.
+    deepest = min(max(3, min(h, w) // FRAME_LINE_DEPTH), (min(h, w) - 1) // 2 - 3)
+    if deepest < 1:
+        return gray
+    level = int(np.median(_ring(gray, 0)))
+    for depth in range(1, deepest + 1):
         inside = _ring(gray, depth)
         inner = int(np.median(inside))
         if abs(inner - level) < STROKE_OFF:
-            continue  # the line still, or its blurred edge
-        if np.mean(np.abs(inside.astype(np.int16) - inner) <= _tolerance(gray, inner, True)) < 0.8:
-            return gray  # strokes, or a picture, right inside: no background to paint with
+            continue  # the line still
+        if abs(int(np.median(_ring(gray, depth + 1))) - inner) > _tolerance(gray, inner, True):
+            continue  # the line's blurred edge
+        if not _flat_around(gray, inside, inner):
+            continue  # JPEG's ringing beside the line (or strokes: no background here)
+        middle = int(np.median(gray[depth + 2 : h - depth - 2, depth + 2 : w - depth - 2]))
+        if abs(middle - inner) > abs(middle - level):
+            return gray  # a box drawn inside a margin of paper: the paper is the background
+        if any(
+            np.mean(np.abs(_ring(gray, k).astype(np.int16) - inner) >= STROKE_OFF // 2) < 0.8
+            for k in range(depth)
+        ):
+            return gray  # no line all around (strokes run into the frame, a strip of table)
         core = gray[depth : h - depth, depth : w - depth]
         return np.asarray(cv2.copyMakeBorder(core, depth, depth, depth, depth, cv2.BORDER_REPLICATE))
     return gray
 
 
+def _flat_around(gray: np.ndarray, ring: np.ndarray, level: int) -> bool:
+    """Whether nearly all of a ring of a crop's pixels is one grey (``level``)."""
+    return bool(np.mean(np.abs(ring.astype(np.int16) - level) <= _tolerance(gray, level, True)) >= 0.8)
+
+
 def _ring(gray: np.ndarray, depth: int) -> np.ndarray:
-    """The pixels ``depth`` in from the frame, all around."""
+    """The pixels ``depth`` in from the frame, all around (at least one row and column in)."""
     h, w = gray.shape
     d = depth
     return np.concatenate(
@@ -142,10 +160,14 @@ def _tolerance(gray: np.ndarray, level: int, may_be_crop: bool) -> float:
 
 def _contrast(gray: np.ndarray, level: int) -> float:
     """How far the picture's extremes lie from ``level`` (grey levels, either way)."""
-    step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
-    sample = gray[::step, ::step]
-    low, high = np.percentile(sample, [0.5, 99.5])
+    step = _stats_step(gray)
+    low, high = np.percentile(gray[::step, ::step], [0.5, 99.5])
     return float(max(high - level, level - low))
+
+
+def _stats_step(gray: np.ndarray) -> int:
+    """The stride that samples about ``STATS_PIXELS`` of an image's pixels."""
+    return max(1, round(float(np.sqrt(gray.size / STATS_PIXELS))))
 
 
 def detect_light_ink(gray: np.ndarray, may_be_crop: bool = False) -> bool:
@@ -165,7 +187,7 @@ def ink_is_lighter(gray: np.ndarray, level: int | None, tight: bool) -> bool:
     """
     if level is None:
         return False
-    step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
+    step = _stats_step(gray)
     sample = gray[::step, ::step].astype(np.int16) - level
     # Strokes stand far off a drawing's background; a photo's light falloff does not.
     lighter = np.maximum(sample - 80, 0)
@@ -362,7 +384,7 @@ def find_ink(
     h, w = levels.shape
 
     # Statistics on a subsample of pixels.
-    step = max(1, round(np.sqrt(gray.size / STATS_PIXELS)))
+    step = _stats_step(gray)
     # The paper's noise from the image's fine grain (a high-pass, which strokes touch only at
     # their edges): the 25th percentile of the grain's size (0.32 sigma for Gaussian
     # noise), so ruled lines and strokes covering a quarter of the page do not inflate it.

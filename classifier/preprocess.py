@@ -228,6 +228,8 @@ def prepare_gray(
     Both looks' parts are passed on (``Prepared.look``): which is right, only the model can
     tell (``reader.assemble``).
     """
+    if max(gray.shape) * scale < CROP_SIDE:
+        gray = without_frame_line(gray)  # a crop's (where the line is sharpest)
     first = _read_look(gray, scale, sharper, wide=False)
     hidden = first.notes.get("hidden_ink")  # photos only
     if not isinstance(hidden, float) or hidden < SECOND_LOOK:
@@ -266,8 +268,6 @@ def _read_look(
     enlarged = analysis_factor > 1.0
     judged_from = float("inf") if enlarged else shapeless
     may_be_crop = max(gray.shape) * scale < CROP_SIDE
-    if may_be_crop:
-        analysis = without_frame_line(analysis)
     ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide)
     kept_thin_lines = False
     if (

@@ -161,7 +161,7 @@ def test_crops_cut_out_by_someone_else_are_read(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
 ) -> None:
     # The `crop` style: 28-100 px, either polarity, grainy, as JPEG or PNG, some framed by a
-    # line. 32 of these 40 read with session 13's code (3 confidently wrong), 38 now.
+    # line. 32 of these 40 read with session 13's code (3 confidently wrong), 39 now.
     x, y = digits
     right = sure_wrong = 0
     for sample in synth.generate("crop", 40, "dev", x, y):

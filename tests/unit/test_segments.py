@@ -44,7 +44,7 @@ def test_a_long_even_stroke_is_cut_once_and_leaves_cuts_for_the_next_join() -> N
     assert sum(25 <= c <= 50 for c in cuts) == 1 and any(73 <= c <= 84 for c in cuts), cuts
 
 
-def test_a_part_no_wider_than_a_digit_is_not_cut() -> None:
+def test_a_part_narrower_than_tall_is_not_cut() -> None:
     mask = np.zeros((40, 34), bool)  # a 0 as MNIST's are, a little narrower than tall
     cv2.ellipse(mask.view(np.uint8), (17, 20), (14, 18), 0, 0, 360, 1, 3)
     assert spans(mask, stroke=3.0) == ([], [])
