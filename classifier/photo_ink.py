@@ -39,7 +39,7 @@ CROP_SIDE = 800
 # picture's extremes): noise and JPEG's blocks and ringing come to a few grey levels either
 # way, at any brightness.
 CONTRAST_SHARE = 0.06
-FRAME_LINE_DEPTH = 32  # a line drawn around a crop is at most 1/32 of its short side thick (3 px)
+FRAME_LINE_DEPTH = 32  # a line drawn around a crop: up to 1/32 of its short side thick, 3 px at least
 
 
 @dataclass
@@ -83,17 +83,27 @@ def flat_background(gray: np.ndarray, may_be_crop: bool = False) -> tuple[int | 
         return level, False
     if not may_be_crop:
         return None, False
-    # A crop's background may be grainy (see ``_tolerance``). A digit cut out tightly runs
-    # into the frame, often in several places: at least half of the rest of the frame is
-    # then strokes, far off the background, where a photo's is light falling off (measured:
-    # at least 60% of it in nine crops of ten, at most 26% in photos; but a strip of wall
-    # along a dim photo's edge is far off too, so photos are not asked).
-    grainy = float(np.mean(off <= _tolerance(gray, level, may_be_crop=True)))
+    # A digit cut out tightly runs into the frame, often in several places: at least half of
+    # the rest of the frame is then strokes, far off the background, where a photo's is
+    # light falling off (measured: at least 60% of it in nine crops of ten, at most 26% in
+    # photos; but a strip of wall along a dim photo's edge is far off too, so photos are
+    # not asked).
     strokes = float(np.mean(off >= STROKE_OFF))
-    tight = strokes > 0.0 and strokes >= 0.5 * (1.0 - grainy)
-    if grainy >= 0.8 or (tight and grainy >= 0.5):
+    if flat >= 0.5 and strokes >= 0.5 * (1.0 - flat):
+        return level, True
+    # A crop's background may be grainy (see ``_tolerance``); so may a desk around a small
+    # photo's page, but that page is most of the picture, where a crop's strokes are not.
+    grainy = float(np.mean(off <= _tolerance(gray, level, may_be_crop=True)))
+    tight = grainy < 0.8 and strokes > 0.0 and strokes >= 0.5 * (1.0 - grainy)
+    if (grainy >= 0.8 or (tight and grainy >= 0.5)) and _far_off(gray, level) < (0.7 if tight else 0.45):
         return level, tight
     return None, False
+
+
+def _far_off(gray: np.ndarray, level: int) -> float:
+    """The share of the picture far off ``level`` (strokes, or a page on a desk)."""
+    step = _stats_step(gray)
+    return float(np.mean(np.abs(gray[::step, ::step].astype(np.int16) - level) > 80))
 
 
 def without_frame_line(gray: np.ndarray) -> np.ndarray:
@@ -103,7 +113,7 @@ def without_frame_line(gray: np.ndarray) -> np.ndarray:
     The frame is where the background is judged (``flat_background``): a line around it
     would be taken for the background, and the paper inside it for ink, or for nothing."""
     h, w = gray.shape
-    # The line, then two rings of background that agree, and a middle beyond them.
+    # The line, then rings of background that agree, as deep again as the line.
     deepest = min(max(3, min(h, w) // FRAME_LINE_DEPTH), (min(h, w) - 1) // 2 - 3)
     if deepest < 1:
         return gray
@@ -117,8 +127,8 @@ def without_frame_line(gray: np.ndarray) -> np.ndarray:
             continue  # the line's blurred edge
         if not _flat_around(gray, inside, inner):
             continue  # JPEG's ringing beside the line (or strokes: no background here)
-        middle = int(np.median(gray[depth + 2 : h - depth - 2, depth + 2 : w - depth - 2]))
-        if abs(middle - inner) > abs(middle - level):
+        further = range(depth + 2, min(2 * depth + 2, (min(h, w) - 1) // 2) + 1)
+        if any(abs(int(np.median(_ring(gray, k))) - inner) > _tolerance(gray, inner, True) for k in further):
             return gray  # a box drawn inside a margin of paper: the paper is the background
         if any(
             np.mean(np.abs(_ring(gray, k).astype(np.int16) - inner) >= STROKE_OFF // 2) < 0.8

@@ -15,7 +15,7 @@ from bench.bench_crops import KINDS as UCI_CROPS
 from bench.bench_crops import load_digits as load_uci_digits
 from classifier import imageio, preprocess, synth
 from classifier.mnist_format import to_mnist
-from classifier.photo_ink import detect_light_ink, find_ink, remove_lines, without_frame_line
+from classifier.photo_ink import detect_light_ink, find_ink, flat_background, remove_lines, without_frame_line
 from classifier.photo_layout import DRAWN_AROUND, Part, find_digits, group_parts, pinched_waist
 from classifier.preprocess import ImageError, prepare, prepare_gray
 
@@ -159,13 +159,29 @@ def test_only_a_line_all_around_a_crop_is_painted_over() -> None:
     boxed = np.full((64, 64), 235, np.uint8)
     cv2.rectangle(boxed, (3, 3), (60, 60), 20, 1)
     assert (without_frame_line(boxed) == boxed).all()
+    # ... also when a fat digit inside the box covers most of the middle.
+    cv2.circle(boxed, (32, 32), 22, 20, -1)
+    assert (without_frame_line(boxed) == boxed).all()
     # A frame that is not one grey all around (a photo's) is left alone.
     ramp = np.tile(np.linspace(60, 200, 64).astype(np.uint8), (64, 1))
     assert (without_frame_line(ramp) == ramp).all()
 
 
+def test_a_small_photo_of_a_page_on_a_grainy_desk_is_no_crop() -> None:
+    # A crop's background may be grainy, and so may a dark desk along a small photo's frame;
+    # but the page, far lighter, is most of the picture, where a crop's strokes are few.
+    for touching in (100, 200):
+        rng = np.random.default_rng(touching)
+        photo = np.full((300, 400), 40.0)
+        photo[20:280, 50:350] = 225  # the page: 65% of the frame ...
+        photo[0:20, 200 - touching // 2 : 200 + touching // 2] = 225  # ... reaching the top edge
+        photo = cv2.GaussianBlur(photo, (0, 0), 0.8) + rng.normal(0, 3, photo.shape)
+        analysis, _ = preprocess._analysis_image(imageio.decode(_jpeg(photo, 90)).gray)
+        assert flat_background(analysis, may_be_crop=True) == (None, False), touching
+
+
 @pytest.mark.parametrize("shape", [(1, 40), (40, 1), (2, 2), (2, 700), (3, 700), (9, 9)])
-def test_a_picture_a_few_pixels_thin_is_no_digit_and_no_error(shape: tuple[int, int]) -> None:
+def test_a_picture_a_few_pixels_thin_raises_no_error(shape: tuple[int, int]) -> None:
     noise = np.random.default_rng(0).integers(0, 256, shape).astype(np.uint8)
     for picture in (np.full(shape, 200, np.uint8), noise):
         assert (without_frame_line(picture) == picture).all()
