@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 
 # Parts at least this wide for their height may hold several digits (by their box, 23% of
-# MNIST's test digits are, 15% of the committed subset's; mostly 0s, 2s and 5s, whose pieces
-# the model turns down; 7% at 1.1). With
-# cuts through up to three strokes (CUT_INK), against 1.1 and two strokes: on the dev and
-# calibration splits (1,175 images each, 400 of them numbers whose digits touch or nearly)
-# 19 and 15 more read, 1 and 0 fewer, and 6 and 1 fewer answered confidently wrong.
+# MNIST's test digits are, 15% of the committed subset's, mostly 0s, 2s and 5s, whose pieces
+# the model turns down; 7% at 1.1). With cuts through up to three strokes (CUT_INK), against
+# 1.1 and two strokes: on the dev and calibration splits (1,175 images each, 400 of them
+# numbers whose digits touch or nearly) 19 and 15 more read, 1 and 0 fewer, and 6 and 1
+# fewer answered confidently wrong.
 WIDE = 1.0
 MAX_CUTS = 5  # the thinnest columns tried as cuts, at most
 MAX_DIGITS = 8  # more digits than this are a page of writing, not a number: none is cut

@@ -597,9 +597,6 @@ def render_screenshot(rng: np.random.Generator, digit: np.ndarray) -> np.ndarray
     return image
 
 
-# --------------------------------------------------------------------------- encoding
-
-
 def render_crop(rng: np.random.Generator, digit: np.ndarray) -> np.ndarray:
     """A digit cut out of a scan or photo by someone else, grey uint8: 28-100 px square, either
     polarity, filling the frame or with a margin, on a grainy background, now and then with a
@@ -627,6 +624,9 @@ def render_crop(rng: np.random.Generator, digit: np.ndarray) -> np.ndarray:
     if rng.random() < 0.2:
         cv2.rectangle(image, (0, 0), (side - 1, side - 1), float(rng.uniform(110, 190)), 1)
     return np.asarray(np.clip(image + 0.5, 0, 255), np.uint8)
+
+
+# --------------------------------------------------------------------------- encoding
 
 
 def encode(image: np.ndarray, extension: str, quality: int = 90, orientation: int = 1) -> bytes:
