@@ -123,12 +123,13 @@ def without_frame_line(gray: np.ndarray) -> np.ndarray:
         inner = int(np.median(inside))
         if abs(inner - level) < STROKE_OFF:
             continue  # the line still
-        if abs(int(np.median(_ring(gray, depth + 1))) - inner) > _tolerance(gray, inner, True):
+        tolerance = _tolerance(gray, inner, may_be_crop=True)
+        if abs(int(np.median(_ring(gray, depth + 1))) - inner) > tolerance:
             continue  # the line's blurred edge
-        if not _flat_around(gray, inside, inner):
+        if np.mean(np.abs(inside.astype(np.int16) - inner) <= tolerance) < 0.8:
             continue  # JPEG's ringing beside the line (or strokes: no background here)
         further = range(depth + 2, min(2 * depth + 2, (min(h, w) - 1) // 2) + 1)
-        if any(abs(int(np.median(_ring(gray, k))) - inner) > _tolerance(gray, inner, True) for k in further):
+        if any(abs(int(np.median(_ring(gray, k))) - inner) > tolerance for k in further):
             return gray  # a box drawn inside a margin of paper: the paper is the background
         if any(
             np.mean(np.abs(_ring(gray, k).astype(np.int16) - inner) >= STROKE_OFF // 2) < 0.8
@@ -138,11 +139,6 @@ def without_frame_line(gray: np.ndarray) -> np.ndarray:
         core = gray[depth : h - depth, depth : w - depth]
         return np.asarray(cv2.copyMakeBorder(core, depth, depth, depth, depth, cv2.BORDER_REPLICATE))
     return gray
-
-
-def _flat_around(gray: np.ndarray, ring: np.ndarray, level: int) -> bool:
-    """Whether nearly all of a ring of a crop's pixels is one grey (``level``)."""
-    return bool(np.mean(np.abs(ring.astype(np.int16) - level) <= _tolerance(gray, level, True)) >= 0.8)
 
 
 def _ring(gray: np.ndarray, depth: int) -> np.ndarray:
