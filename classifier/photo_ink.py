@@ -204,6 +204,9 @@ def ink_is_lighter(gray: np.ndarray, level: int | None, tight: bool) -> bool:
     return bool(lighter.sum() > darker.sum() and float(np.mean(lighter > 0)) < most)
 
 
+_GAP = np.full(1, 255, np.uint8)  # brighter than any paper level (at most 0.85 * 255)
+
+
 def _pad(thumb: np.ndarray, k: int) -> np.ndarray:
     """Extend the thumbnail by ``k`` on each side for the closing.
 
@@ -216,44 +219,34 @@ def _pad(thumb: np.ndarray, k: int) -> np.ndarray:
     """
     out = cv2.copyMakeBorder(thumb, k, k, k, k, cv2.BORDER_REPLICATE)
     h, w = thumb.shape
-    paper = 0.85 * float(np.max(cv2.resize(thumb, (8, 8), interpolation=cv2.INTER_AREA)))
-    edges = [edge < paper for edge in (thumb[0], thumb[-1], thumb[:, 0], thumb[:, -1])]
-    # The four edges in one pass, laid end to end with a gap between them; an edge dark
-    # all along holds no stroke.
-    runs = _short_runs(np.concatenate([np.append(edge, False) for edge in edges]), k)
-    starts = np.cumsum([0] + [edge.size + 1 for edge in edges])
-    strokes = [
-        runs[start : start + edge.size] & ~edge.all() for start, edge in zip(starts, edges, strict=False)
-    ]
-    if not any(s.any() for s in strokes):
+    paper = 0.85 * cv2.minMaxLoc(cv2.resize(thumb, (8, 8), interpolation=cv2.INTER_AREA))[1]
+    # The four edges in one pass, laid end to end between gaps brighter than any paper, so
+    # that no run of dark pixels reaches from one edge into the next. (Done per edge, the
+    # fixed cost of each small array operation is most of the closing's.)
+    dark = (
+        np.concatenate((_GAP, thumb[0], _GAP, thumb[-1], _GAP, thumb[:, 0], _GAP, thumb[:, -1], _GAP)) < paper
+    )
+    changes = np.flatnonzero(dark[1:] != dark[:-1]) + 1  # where runs start and stop, in turn
+    starts, stops = changes[::2], changes[1::2]
+    short = stops - starts < k
+    if not short.any():
         return np.asarray(out)
     mirrored = cv2.copyMakeBorder(thumb, k, k, k, k, cv2.BORDER_REFLECT_101)
-    for side, stroke in enumerate(strokes):
-        along = np.flatnonzero(stroke) + k
+    firsts = (1, w + 2, 2 * w + 3, 2 * w + h + 4)  # where each edge starts in ``dark``
+    for start, stop in zip(starts[short].tolist(), stops[short].tolist(), strict=True):
+        side = 0 if start < firsts[1] else 1 if start < firsts[2] else 2 if start < firsts[3] else 3
+        a, b = start - firsts[side] + k, stop - firsts[side] + k  # along the edge, in ``out``
+        if b - a == (w if side < 2 else h):
+            continue  # an edge dark all along holds no stroke
         if side == 0:
-            out[:k, along] = mirrored[:k, along]
+            out[:k, a:b] = mirrored[:k, a:b]
         elif side == 1:
-            out[k + h :, along] = mirrored[k + h :, along]
+            out[k + h :, a:b] = mirrored[k + h :, a:b]
         elif side == 2:
-            out[along, :k] = mirrored[along, :k]
+            out[a:b, :k] = mirrored[a:b, :k]
         else:
-            out[along, k + w :] = mirrored[along, k + w :]
+            out[a:b, k + w :] = mirrored[a:b, k + w :]
     return np.asarray(out)
-
-
-def _short_runs(flags: np.ndarray, length: int) -> np.ndarray:
-    """``flags`` with only its runs of True shorter than ``length`` kept."""
-    if not flags.any() or flags.all():
-        return np.zeros_like(flags)
-    padded = np.concatenate([[False], flags, [False]])
-    changes = np.flatnonzero(padded[1:] != padded[:-1])
-    starts, stops = changes[::2], changes[1::2]
-    out = np.zeros(flags.size + 1, np.int32)
-    short = stops - starts < length
-    # Runs are apart, so no index repeats: plain assignment (np.add.at is several times slower).
-    out[starts[short]] = 1
-    out[stops[short]] = -1
-    return np.cumsum(out[:-1]) > 0
 
 
 def _thumbnail(dark_ink: np.ndarray) -> np.ndarray:
