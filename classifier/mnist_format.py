@@ -78,13 +78,11 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
 
 def _ink_box(image: np.ndarray) -> tuple[int, int, int, int] | None:
     """(top, bottom, left, right), exclusive ends, of the pixels that count as ink."""
-    peak = float(image.max()) if image.size else 0.0
+    peak = cv2.minMaxLoc(image)[1] if image.size else 0.0
     if peak <= 0.0:
         return None
-    mask = image > BOX_THRESHOLD * peak
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    x, y, w, h = cv2.boundingRect((image > BOX_THRESHOLD * peak).view(np.uint8))
+    return y, y + h, x, x + w
 
 
 def renormalise(digits: np.ndarray) -> np.ndarray:

@@ -301,8 +301,11 @@ def paper_brightness(dark_ink: np.ndarray, thumb: np.ndarray, closed: np.ndarray
 def _has_sharp_edge(paper: np.ndarray) -> bool:
     """Whether the paper's brightness jumps somewhere between neighbouring thumbnail cells by
     more than light falloff does (the edge of a cast shadow, or of the page)."""
-    step = max(float(np.abs(np.diff(paper, axis=0)).max()), float(np.abs(np.diff(paper, axis=1)).max()))
-    return step > 0.06 * float(paper.max())
+    # OpenCV's absolute differences and maximum: the same numbers as numpy's, for a third
+    # of the fixed cost on an array this small.
+    down = cv2.minMaxLoc(cv2.absdiff(paper[1:], paper[:-1]))[1] if paper.shape[0] > 1 else 0.0
+    across = cv2.minMaxLoc(cv2.absdiff(paper[:, 1:], paper[:, :-1]))[1] if paper.shape[1] > 1 else 0.0
+    return max(down, across) > 0.06 * cv2.minMaxLoc(paper)[1]
 
 
 def guided_upsample(values: np.ndarray, means: np.ndarray, guide: np.ndarray) -> np.ndarray:
