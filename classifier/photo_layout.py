@@ -49,6 +49,8 @@ class Part:
     # whose loops filled in. Its shape cannot tell which: it is a digit only if the model
     # is sure of it.
     filled: bool = False
+    # A piece cut from a part (``segments``): which pixels of its box lie between its cuts.
+    within: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def x1(self) -> int:
@@ -78,9 +80,8 @@ class Layout:
     def mask_of(self, g: Part) -> np.ndarray:
         """Boolean mask of a group's own pixels inside its box."""
         crop = self.labels[g.y : g.y1, g.x : g.x1]
-        if len(g.labels) == 1:
-            return np.asarray(crop == g.labels[0])
-        return np.isin(crop, g.labels)
+        own = np.asarray(crop == g.labels[0]) if len(g.labels) == 1 else np.isin(crop, g.labels)
+        return own if g.within is None else own & g.within
 
 
 def _belong_together(a: Part, b: Part) -> bool:

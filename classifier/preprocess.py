@@ -48,7 +48,7 @@ from classifier.photo_layout import (
     shape_of,
     stroke_width,
 )
-from classifier.segments import MAX_DIGITS, SHORTEST, WIDE, Segment, spans
+from classifier.segments import MAX_DIGITS, SHORTEST, WIDE, Segment, cut_paths, spans
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -409,10 +409,14 @@ def _crops_and_pieces(
         mask = layout.mask_of(g)
         edges, runs = spans(mask, stroke_width(mask))
         pieces = len(edges) - 1
+        if pieces < 1:
+            continue
+        h, w = mask.shape
+        cuts = [np.zeros(h, np.intp), *cut_paths(mask, edges[1:-1]), np.full(h, w, np.intp)]
         candidates = {
             (start, stop): piece
             for start, stop in runs[1:]
-            if (piece := _piece(g, mask, edges[start], edges[stop])) is not None and piece.h >= SHORTEST * g.h
+            if (piece := _piece(g, mask, cuts[start], cuts[stop])) is not None and piece.h >= SHORTEST * g.h
         }
         usable = _on_a_full_split(list(candidates), pieces)
         if not usable:
@@ -438,16 +442,17 @@ def _on_a_full_split(runs: list[tuple[int, int]], pieces: int) -> list[tuple[int
     return [(a, b) for a, b in runs if a in reached and b in leads_on and pieces in reached]
 
 
-def _piece(g: Part, mask: np.ndarray, left: int, right: int) -> Part | None:
-    """The box (in the layout's pixels) of ``g``'s ink between columns ``left`` and ``right``
-    of its box, as a part of ``g``'s own labels (so ``Layout.mask_of`` gives its pixels)."""
-    columns = mask[:, left:right]
-    rows = np.flatnonzero(columns.any(axis=1))
-    if not rows.size:
+def _piece(g: Part, mask: np.ndarray, left: np.ndarray, right: np.ndarray) -> Part | None:
+    """The piece of ``g`` between two cuts (per row of its box, the first column on its side
+    of each: ``segments.cut_paths``), as a part of ``g``'s own labels whose pixels are held to
+    that stretch (``Part.within``), in the layout's pixels; None when it holds no ink."""
+    columns = np.arange(mask.shape[1])
+    between = (columns >= left[:, None]) & (columns < right[:, None])
+    x, y, w, h = cv2.boundingRect((mask & between).view(np.uint8))
+    if w == 0:
         return None
-    top, bottom = int(rows[0]), int(rows[-1]) + 1
-    area = int(np.count_nonzero(columns))
-    return Part(g.x + left, g.y + top, right - left, bottom - top, area, g.labels)
+    area = int(np.count_nonzero(mask[y : y + h, x : x + w] & between[y : y + h, x : x + w]))
+    return Part(g.x + x, g.y + y, w, h, area, g.labels, within=between[y : y + h, x : x + w])
 
 
 def _analysis_box(g: Part, per_pixel: float) -> Box:
@@ -613,7 +618,8 @@ def _read_region(
 
 def _crop(ink: InkMap, layout: Layout, g: Part) -> np.ndarray:
     """The digit's ink strength inside its box, other parts' ink blanked out."""
-    own = cv2.dilate(layout.mask_of(g).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    # (A piece's own pixels stop at its cuts: its blurred edge reaches a pixel over them.)
+    own = cv2.dilate(layout.mask_of(g).view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     return np.where(own, ink.strength(g.y, g.y1, g.x, g.x1), np.float32(0.0))
 
 

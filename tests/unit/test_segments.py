@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
 
-from classifier.preprocess import Prepared
+from classifier.photo_layout import Layout, Part
+from classifier.preprocess import Prepared, _crop, _piece
 from classifier.reader import assemble
-from classifier.segments import SURE_PIECE, Segment, best_split, cut_columns, spans
+from classifier.segments import SURE_PIECE, Segment, best_split, cut_columns, cut_paths, spans
 
 
 def _touching_rings() -> np.ndarray:
@@ -42,6 +44,66 @@ def test_a_long_even_stroke_is_cut_once_and_leaves_cuts_for_the_next_join() -> N
     cv2.ellipse(mask, (95, 22), (11, 19), 0, 0, 360, 1, 3)
     cuts = cut_columns(mask > 0, stroke=3.0)
     assert sum(25 <= c <= 50 for c in cuts) == 1 and any(73 <= c <= 84 for c in cuts), cuts
+
+
+def _leaning_strokes() -> np.ndarray:
+    """Two thick strokes leaning the same way, 40 px tall, overlapping across: no column
+    between them is free of ink, but a slanted gap is."""
+    mask = np.zeros((40, 60), np.uint8)
+    cv2.line(mask, (10, 39), (33, 0), 1, 5)
+    cv2.line(mask, (27, 39), (50, 0), 1, 5)
+    return mask > 0
+
+
+def test_a_cut_bends_along_the_gap_between_digits_that_lean_into_each_other() -> None:
+    mask = _leaning_strokes()
+    rows = np.arange(mask.shape[0])
+    assert all(mask[:, c].any() for c in range(10, 51))  # a straight cut slices a stroke
+    (path,) = cut_paths(mask, [30])
+    assert not mask[rows, path].any()  # the bent one crosses no ink
+    assert (np.abs(np.diff(path)) <= 1).all()  # one column sideways a row, at most
+    # Where strokes join, the cut crosses as little ink as it can: the join's width.
+    joined = mask.copy()
+    joined[18:21, :] = True  # a ligature 3 px thick across everything
+    assert joined[rows, cut_paths(joined, [30])[0]].sum() == 3
+
+
+def test_cuts_traced_together_are_each_the_cut_traced_alone() -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        h, w = int(rng.integers(4, 70)), int(rng.integers(8, 140))
+        mask = rng.random((h, w)) < rng.uniform(0.05, 0.5)
+        columns = sorted({int(c) for c in rng.integers(1, w - 1, size=4)})
+        together = cut_paths(mask, columns)
+        alone = [cut_paths(mask, [c])[0] for c in columns]
+        assert all(np.array_equal(a, b) for a, b in zip(together, alone, strict=True))
+        assert all(((p >= 1) & (p < w)).all() for p in together)
+
+
+def test_a_piece_between_bent_cuts_holds_only_its_own_stroke() -> None:
+    mask = _leaning_strokes()
+    layout = Layout([], mask.astype(np.uint16), [])  # one part, label 1
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+    whole = Part(x, y, w, h, int(mask.sum()), [1])
+    own = layout.mask_of(whole)
+    (cut,) = cut_paths(own, [30 - x])
+    left = _piece(whole, own, np.zeros(h, np.intp), cut)
+    right = _piece(whole, own, cut, np.full(h, w, np.intp))
+    assert left is not None and right is not None
+    assert left.x1 > right.x  # their boxes overlap across
+    first = np.zeros(mask.shape, np.uint8)
+    cv2.line(first, (10, 39), (33, 0), 1, 5)
+    assert left.area == int(first.sum()) and right.area == int(mask.sum()) - left.area
+    assert np.array_equal(layout.mask_of(left), first[left.y : left.y1, left.x : left.x1] > 0)
+    # The right piece's crop: its own stroke, and of the left one's only what lies within a
+    # pixel of the cut (a blurred edge), though both are one part.
+    strength = mask.astype(np.float32)
+    ink = SimpleNamespace(strength=lambda y0, y1, x0, x1: strength[y0:y1, x0:x1])
+    crop = _crop(ink, layout, right)  # type: ignore[arg-type]
+    assert right.within is not None
+    beyond = ~(cv2.dilate(right.within.view(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    assert crop[layout.mask_of(right)].min() == 1.0
+    assert crop[beyond].max() == 0.0 and (first[right.y : right.y1, right.x : right.x1] > 0)[beyond].any()
 
 
 def test_a_part_narrower_than_tall_is_not_cut() -> None:
