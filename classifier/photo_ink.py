@@ -205,6 +205,7 @@ def ink_is_lighter(gray: np.ndarray, level: int | None, tight: bool) -> bool:
 
 
 _GAP = np.full(1, 255, np.uint8)  # brighter than any paper level (at most 0.85 * 255)
+_GAP.setflags(write=False)
 
 
 def _pad(thumb: np.ndarray, k: int) -> np.ndarray:

@@ -409,8 +409,8 @@ def _crops_and_pieces(
         mask = layout.mask_of(g)
         edges, runs = spans(mask, stroke_width(mask))
         pieces = len(edges) - 1
-        if pieces < 1:
-            continue
+        if not edges:
+            continue  # no column to cut at
         h, w = mask.shape
         cuts = [np.zeros(h, np.intp), *cut_paths(mask, edges[1:-1]), np.full(h, w, np.intp)]
         candidates = {
@@ -443,9 +443,10 @@ def _on_a_full_split(runs: list[tuple[int, int]], pieces: int) -> list[tuple[int
 
 
 def _piece(g: Part, mask: np.ndarray, left: np.ndarray, right: np.ndarray) -> Part | None:
-    """The piece of ``g`` between two cuts (per row of its box, the first column on its side
-    of each: ``segments.cut_paths``), as a part of ``g``'s own labels whose pixels are held to
-    that stretch (``Part.within``), in the layout's pixels; None when it holds no ink."""
+    """The piece of ``g`` between two cuts (``segments.cut_paths``; per row of its box,
+    ``left`` is the piece's first column and ``right`` the next piece's first), as a part of
+    ``g``'s own labels whose pixels are held to that stretch (``Part.within``), boxed tightly
+    around its ink, in the layout's pixels; None when it holds no ink."""
     columns = np.arange(mask.shape[1])
     between = (columns >= left[:, None]) & (columns < right[:, None])
     x, y, w, h = cv2.boundingRect((mask & between).view(np.uint8))

@@ -107,6 +107,8 @@ def cut_paths(mask: np.ndarray, columns: Sequence[int]) -> list[np.ndarray]:
     h, w = mask.shape
     if not columns:
         return []
+    # A cut's own column is always crossable, so each has a path of finite cost.
+    assert all(1 <= c < w for c in columns), (columns, w)
     reach = max(1, round(CUT_REACH * h))
     offsets = np.arange(-reach, reach + 1)
     xs = np.asarray(columns, np.intp)[:, None] + offsets  # (cuts, window): each cut's columns
