@@ -408,9 +408,9 @@ def _crops_and_pieces(
             continue  # a blob is read whole (``reader._split``); a narrow part is one digit
         mask = layout.mask_of(g)
         edges, runs = spans(mask, stroke_width(mask))
-        pieces = len(edges) - 1
         if not edges:
             continue  # no column to cut at
+        pieces = len(edges) - 1
         h, w = mask.shape
         cuts = [np.zeros(h, np.intp), *cut_paths(mask, edges[1:-1]), np.full(h, w, np.intp)]
         candidates = {
