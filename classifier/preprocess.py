@@ -449,10 +449,11 @@ def _piece(g: Part, mask: np.ndarray, left: np.ndarray, right: np.ndarray) -> Pa
     around its ink, in the layout's pixels; None when it holds no ink."""
     columns = np.arange(mask.shape[1])
     between = (columns >= left[:, None]) & (columns < right[:, None])
-    x, y, w, h = cv2.boundingRect((mask & between).view(np.uint8))
+    own = mask & between
+    x, y, w, h = cv2.boundingRect(own.view(np.uint8))
     if w == 0:
         return None
-    area = int(np.count_nonzero(mask[y : y + h, x : x + w] & between[y : y + h, x : x + w]))
+    area = int(np.count_nonzero(own))  # all of it lies in the tight box
     return Part(g.x + x, g.y + y, w, h, area, g.labels, within=between[y : y + h, x : x + w])
 
 

@@ -608,14 +608,12 @@ def render_crop(rng: np.random.Generator, digit: np.ndarray) -> np.ndarray:
     alpha = stroke_alpha(digit, inner, None if rng.random() < 0.4 else float(rng.uniform(0.07, 0.15)))
     if alpha.shape[1] > inner:
         alpha = cv2.resize(alpha, (inner, max(1, round(alpha.shape[0] * inner / alpha.shape[1]))))
-    canvas = np.zeros((big, big), np.float32)
+    canvas = np.zeros((big, big, 3), np.float32)  # coverage, laid on as ink of "colour" 1
     ah, aw = alpha.shape
     y = (big - ah) // 2 + int(rng.integers(-big // 50, big // 50 + 1))
     x = (big - aw) // 2 + int(rng.integers(-big // 20, big // 20 + 1))
-    top, left = max(y, 0), max(x, 0)
-    bottom, right = min(y + ah, big), min(x + aw, big)
-    canvas[top:bottom, left:right] = alpha[top - y : bottom - y, left - x : right - x]
-    coverage = cv2.resize(canvas, (side, side), interpolation=cv2.INTER_AREA)
+    _composite(canvas, alpha, (1.0, 1.0, 1.0), x, y)
+    coverage = cv2.resize(canvas[:, :, 0], (side, side), interpolation=cv2.INTER_AREA)
     if rng.random() < 0.5:
         paper, ink = float(rng.uniform(0, 40)), float(rng.uniform(200, 255))
     else:
