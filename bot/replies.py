@@ -159,8 +159,12 @@ def format_reading(reading: Reading) -> str:
         if digit.confidence < UNSURE_BELOW:
             part += f" (maybe {_alternatives(digit)})"
         parts.append(part)
-    unsure = any(d.confidence < UNSURE_BELOW for d in reading.digits)
-    note = ", but I'm not sure of every digit" if unsure else ""
+    if reading.guessed_cuts:
+        note = ", but some of the digits touch and I'm not sure where I parted them"
+    elif any(d.confidence < UNSURE_BELOW for d in reading.digits):
+        note = ", but I'm not sure of every digit"
+    else:
+        note = ""
     return f"{head}{note}\nEach digit: " + " · ".join(parts) + (f"\n{left_out.strip()}" if left_out else "")
 
 

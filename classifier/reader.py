@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from classifier.preprocess import Box, ImageError, Prepared, prepare
-from classifier.segments import best_split
+from classifier.segments import SURE_PIECE, best_split
 from classifier.serving import Classifier
 
 # Below this confidence the answer is marked "not sure" and alternatives are listed.
@@ -71,6 +71,9 @@ class Reading:
     # The prepared row each digit was read from (None: one digit per row, in order).
     kept: list[int] | None = None
     dropped: int = 0  # prepared parts not answered: blobs the model was not sure of
+    # Digits read from pieces of a part cut apart (digits that touch) that the model was
+    # fairly but not quite sure of (``segments.SURE_PIECE``): where to cut was a guess.
+    guessed_cuts: int = 0
     look: int = 0  # of a photo read twice, the look answered from (``Prepared.look``)
     # Writing on other lines was seen and not read: only the main row is (``photo_layout``).
     other_lines: bool = False
@@ -90,7 +93,8 @@ class Reading:
     @property
     def unsure(self) -> bool:
         # A blob left out of a number may have been one of its digits.
-        return self.dropped > 0 or any(d.confidence < UNSURE_BELOW for d in self.digits)
+        unsure_digit = any(d.confidence < UNSURE_BELOW for d in self.digits)
+        return self.dropped > 0 or self.guessed_cuts > 0 or unsure_digit
 
     def to_json(self, file: str) -> dict[str, Any]:
         return {
@@ -114,7 +118,8 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     (calibrated here). A part shaped like a blob is a digit only if the model is sure of it.
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
     of it and not of the first, or (then "not sure") when the first found no digit. A part
-    as wide as several digits is answered from its pieces when they read better (``_split``)."""
+    as wide as several digits is answered from its pieces when they read better (``_split``),
+    "not sure" unless the model is sure of each piece (``Reading.guessed_cuts``)."""
     reading = _choose_look(prepared, calibrate(probabilities))
     if reading.digits and prepared.notes.get("other_line_parts"):
         return replace(reading, other_lines=True)
@@ -137,7 +142,7 @@ def _read_parts(prepared: Prepared, calibrated: np.ndarray, parts: list[int]) ->
     """The reading of the prepared ``parts`` (indices), given the calibrated probabilities."""
     results = []
     kept = []
-    dropped = 0
+    dropped = guessed = 0
     for index in parts:
         probs = calibrated[index]
         if prepared.is_filled(index) and (probs.max() < UNSURE_BELOW or probs.argmax() in BLOBS_ARE_NEVER):
@@ -147,8 +152,10 @@ def _read_parts(prepared: Prepared, calibrated: np.ndarray, parts: list[int]) ->
         for row in _split(prepared, calibrated, index):
             results.append(_result(calibrated[row], prepared.boxes[row]))
             kept.append(row)
+            if prepared.is_piece(row) and calibrated[row].max() < SURE_PIECE:
+                guessed += 1
     if results:
-        return Reading(digits=results, kept=kept, dropped=dropped)
+        return Reading(digits=results, kept=kept, dropped=dropped, guessed_cuts=guessed)
     return Reading(hint=FILLED_HINT if dropped else prepared.hint, kept=[], dropped=dropped)
 
 

@@ -7,8 +7,8 @@ digit, and read as a single digit. A part at least ``WIDE`` times as wide as tal
 cut at the columns where its ink is thinnest (``spans``): every run of pieces between cuts
 becomes a candidate digit, the whole part among them; each cut bends along the gap between
 the digits (``cut_paths``). Which reading holds is left to the
-model (``best_split``): the pieces, when it is sure of each and reads them better than the
-whole.
+model (``best_split``): the pieces, when it is fairly sure of each and reads them better than
+the whole; the answer is "not sure" unless it is sure of each.
 """
 
 from __future__ import annotations
@@ -42,12 +42,16 @@ MINIMUM_WINDOW = 0.08  # ... and no more than the columns this share of the heig
 # (a reach of 0.25-0.5 and a step of 0.1-0.3 gave 4-5 more; a step of 0.6, 1-3).
 CUT_REACH = 0.35
 SIDESTEP = 0.3
-# A piece is read only when the model's calibrated confidence in it is at least this: more
-# than a digit needs to be answered (``reader.UNSURE_BELOW``, 0.91), as where to cut is a
-# guess too. On the dev split, against 0.95: 4 fewer of 400 touching numbers read, 1 fewer
-# confidently wrong answer of 1,940 images. (In a behaviour test's photo, a 4's stem cut
-# from its arm was read as a "1" at 0.97.)
+# A piece is read only when the model's calibrated confidence in it is at least
+# ``LIKELY_PIECE``; one read below ``SURE_PIECE`` makes the answer "not sure", since where to
+# cut is a guess too (``reader.Reading.guessed_cuts``): more than a digit needs
+# (``reader.UNSURE_BELOW``, 0.91). Session 13 read pieces at 0.98 or more only (against 0.95:
+# 4 fewer of 400 touching dev numbers read, 1 fewer confidently wrong answer; in a behaviour
+# test's photo, a 4's stem cut from its arm was read as a "1" at 0.97). Reading those down to
+# 0.85 as well, flagged, read 9 more dev numbers and 10 more calibration ones, none fewer
+# (0.8: 9 more and 1 fewer, 11 more; 0.9: 4 and 6 more; below 0.8, no more right).
 SURE_PIECE = 0.98
+LIKELY_PIECE = 0.85
 
 
 @dataclass(frozen=True)
@@ -167,18 +171,18 @@ def spans(mask: np.ndarray, stroke: float) -> tuple[list[int], list[tuple[int, i
     return edges, runs
 
 
-def best_split(segments: list[Segment], confidence: list[float], sure: float = SURE_PIECE) -> list[int]:
+def best_split(segments: list[Segment], confidence: list[float], least: float = LIKELY_PIECE) -> list[int]:
     """Of a part's candidate digits (``segments``, the whole part first, and the model's
     calibrated ``confidence`` in each), the indices of the run of them from the part's left
     end to its right end that the model reads best (the highest product of confidences),
-    each piece read at least ``sure``: the whole part unless its pieces read better."""
+    each piece read at least ``least``: the whole part unless its pieces read better."""
     pieces = segments[0].pieces
     best: list[tuple[float, list[int]] | None] = [None] * (pieces + 1)
     best[0] = (0.0, [])
     for stop in range(1, pieces + 1):
         for k, segment in enumerate(segments):
             before = best[segment.start]
-            if segment.stop != stop or before is None or (not segment.whole and confidence[k] < sure):
+            if segment.stop != stop or before is None or (not segment.whole and confidence[k] < least):
                 continue
             score = before[0] + math.log(max(confidence[k], 1e-9))
             current = best[stop]

@@ -196,8 +196,10 @@ def test_a_number_whose_digits_touch_is_read_digit_by_digit(
     # Handwriting runs digits into each other. Written touching or nearly (gaps of -6% to 0
     # of their height), 9 of these 40 three-digit numbers were read right before a part as
     # wide as several digits was offered cut (``classifier.segments``), 21 with cuts through
-    # two strokes of parts 1.1 times as wide as tall, 23 now; none of the rest confidently
-    # wrong with three digits.
+    # two strokes of parts 1.1 times as wide as tall, 23 with bent cuts (session 15), 24 now
+    # that pieces the model is fairly sure of are read too, "not sure" (2 of the 24); none
+    # of the rest confidently wrong with three digits (a 4's stem cut from its arm was read
+    # as a "1" at 0.97: "not sure" for that).
     x, y = digits
     right = 0
     for k in range(40):

@@ -61,6 +61,16 @@ def test_an_unsure_digit_in_a_number_is_marked() -> None:
     assert "not sure" in text and f"2 {percent(p)} (maybe 7 (45.0%))" in text
 
 
+def test_a_number_parted_where_its_digits_touch_is_marked_unsure() -> None:
+    # Pieces read at 0.96: each sure enough alone, but where they were parted is a guess.
+    guessed = Reading(digits=[digit(5, 0.99), digit(4, 0.96), digit(8, 0.97)], guessed_cuts=2)
+    text = format_reading(guessed)
+    assert text.startswith("548 (") and "digits touch" in text and "not sure" in text
+    assert guessed.unsure
+    plain = Reading(digits=[digit(5, 0.99), digit(4, 0.96), digit(8, 0.97)])
+    assert "not sure" not in format_reading(plain) and not plain.unsure
+
+
 def test_a_blob_left_out_beside_the_digits_is_mentioned() -> None:
     one = format_reading(Reading(digits=[digit(7, 0.99)], kept=[1], dropped=1))
     assert one.startswith("7 (99.0%). ") and "left out a filled shape" in one

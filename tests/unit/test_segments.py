@@ -10,8 +10,8 @@ import numpy as np
 
 from classifier.photo_layout import Layout, Part
 from classifier.preprocess import Prepared, _crop, _piece
-from classifier.reader import assemble
-from classifier.segments import SURE_PIECE, Segment, best_split, cut_columns, cut_paths, spans
+from classifier.reader import assemble, calibrate
+from classifier.segments import LIKELY_PIECE, SURE_PIECE, Segment, best_split, cut_columns, cut_paths, spans
 
 
 def _touching_rings() -> np.ndarray:
@@ -112,14 +112,15 @@ def test_a_part_narrower_than_tall_is_not_cut() -> None:
     assert spans(mask, stroke=3.0) == ([], [])
 
 
-def test_the_pieces_are_read_only_when_the_model_is_sure_of_each() -> None:
+def test_the_pieces_are_read_only_when_the_model_is_fairly_sure_of_each() -> None:
     # A part offered whole and cut once: the whole (0-2), and its two pieces (0-1, 1-2).
     segments = [Segment(0, 0, 2, 2), Segment(0, 0, 1, 2), Segment(0, 1, 2, 2)]
     assert best_split(segments, [0.4, 0.99, 0.98]) == [1, 2]
     # The model is sure of the whole: it stands (a wide 0 is not two 1s).
     assert best_split(segments, [0.999, 0.99, 0.98]) == [0]
     # A piece read less surely than a piece must be: the whole stands, however unsure.
-    assert best_split(segments, [0.4, 0.99, SURE_PIECE - 0.01]) == [0]
+    assert best_split(segments, [0.4, 0.99, LIKELY_PIECE - 0.01]) == [0]
+    assert best_split(segments, [0.4, 0.99, LIKELY_PIECE]) == [1, 2]
 
 
 def _sure_of(digit: int, confidence: float) -> np.ndarray:
@@ -146,6 +147,14 @@ def test_the_reader_answers_from_the_pieces_of_a_part_cut_in_two() -> None:
     reading = assemble(prepared, probabilities)
     assert reading.number == "431" and reading.kept == [0, 2, 3]
     assert [d.box for d in reading.digits] == [prepared.boxes[i] for i in (0, 2, 3)]
+    assert reading.guessed_cuts == 0 and not reading.unsure
+    # A piece the model is fairly but not quite sure of (calibrated below SURE_PIECE, not
+    # below LIKELY_PIECE): still read, but where the part was cut is a guess.
+    probabilities[3] = _sure_of(1, 0.998)
+    calibrated = float(calibrate(probabilities[3:])[0].max())
+    assert LIKELY_PIECE <= calibrated < SURE_PIECE
+    guessed = assemble(prepared, probabilities)
+    assert guessed.number == "431" and guessed.guessed_cuts == 1 and guessed.unsure
     probabilities[1] = _sure_of(8, 0.99999)  # sure of the whole: one digit
     assert assemble(prepared, probabilities).number == "48"
 
