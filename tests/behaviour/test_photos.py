@@ -209,7 +209,7 @@ def test_a_number_whose_digits_touch_is_read_digit_by_digit(
         label = "".join(str(y[i]) for i in picks)
         right += reading.number == label
         assert reading.number == label or reading.unsure or len(reading.number) != 3, (label, reading.number)
-    assert right >= 21, f"{right}/40"
+    assert right >= 22, f"{right}/40"
 
 
 def test_writing_on_another_line_is_mentioned_and_one_line_is_not(

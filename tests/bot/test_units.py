@@ -312,12 +312,12 @@ def test_env_example_documents_exactly_the_settings_the_bot_reads(tmp_path: Path
 async def test_every_worker_thread_starts_with_the_bot(tmp_path: Path, model_path: Path) -> None:
     """The pool's threads are made and warmed up before the first photo, not under it."""
     settings = Settings(token=TOKEN, model_path=model_path, db_path=tmp_path / "digitbot.sqlite3", workers=3)
-    before = {t.ident for t in threading.enumerate()}
+    # Threads themselves, not their idents: a thread that ends meanwhile (an earlier test's
+    # pool winding down) may hand its ident to a new worker.
+    before = set(threading.enumerate())
     services = await Services.start(settings)
     try:
-        workers = [
-            t for t in threading.enumerate() if t.name.startswith("digitbot-work") and t.ident not in before
-        ]
+        workers = [t for t in threading.enumerate() if t.name.startswith("digitbot-work") and t not in before]
         assert len(workers) == 3
     finally:
         await services.close()
