@@ -216,8 +216,9 @@ def _stroke(binary: np.ndarray, contours: Sequence[np.ndarray]) -> float:
 
 
 def stroke_width(mask: np.ndarray) -> float:
-    """``shape_of(mask).stroke``, traced inside the box around the ink only."""
-    binary = mask.astype(np.uint8)
+    """``shape_of(mask).stroke``, traced inside the box around the ink only (``mask``: bool,
+    or 0/255 as it is, uncopied: OpenCV's tracing leaves it as it was)."""
+    binary = mask.view(np.uint8) if mask.dtype == bool else mask.astype(np.uint8, copy=False)
     box = ink_box(binary)
     if box is None:
         return 0.0
@@ -313,7 +314,7 @@ def find_digits(
     too few pixels to be judged by their shape (a small digit's loops blur shut); they are
     kept, for a closer look at a sharper image when there is one.
     """
-    if bridge and mask.any() and stroke_width(mask > 0) < HAIRLINE_PX:
+    if bridge and mask.any() and stroke_width(mask) < HAIRLINE_PX:
         bridged = np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8)))
         layout = find_digits(bridged, surroundings, frame, row, bridge=False, shapeless_below=shapeless_below)
         if layout.digits:
@@ -337,15 +338,22 @@ def find_digits(
     if whole_photo:
         # How many of each part's pixels lie in a band along the frame.
         band = max(2, round(FRAME_BAND * short))
-        along = np.concatenate(
-            [
-                labels[:band].ravel(),
-                labels[-band:].ravel(),
-                labels[band:-band, :band].ravel(),
-                labels[band:-band, -band:].ravel(),
-            ]
-        )
-        near_frame = np.bincount(along, minlength=count)
+        # Only a part whose box reaches into the band has pixels there: for a digit in the
+        # middle of a photo, nothing to count.
+        left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+        right, bottom = left + stats[:, cv2.CC_STAT_WIDTH], top + stats[:, cv2.CC_STAT_HEIGHT]
+        reaches = (left < band) | (top < band) | (right > w - band) | (bottom > h - band)
+        near_frame = np.zeros(count, np.intp)
+        if reaches[1:].any():
+            along = np.concatenate(
+                [
+                    labels[:band].ravel(),
+                    labels[-band:].ravel(),
+                    labels[band:-band, :band].ravel(),
+                    labels[band:-band, -band:].ravel(),
+                ]
+            )
+            near_frame = np.bincount(along, minlength=count)
     layout = Layout([], labels, [])
     parts: list[Part] = []
     for i in range(1, count):

@@ -64,6 +64,10 @@ def test_components_of_an_empty_mask() -> None:
 @pytest.mark.parametrize("mask", PAGES)
 def test_stroke_width_is_the_shapes(mask: np.ndarray) -> None:
     assert stroke_width(mask > 0) == pytest.approx(shape_of(mask > 0).stroke, rel=1e-12)
+    # A 0/255 mask is traced as it is, uncopied, and left as it was.
+    before = mask.copy()
+    assert stroke_width(mask) == stroke_width(mask > 0)
+    np.testing.assert_array_equal(mask, before)
 
 
 def _cleared_corners(mask: np.ndarray) -> np.ndarray:
