@@ -443,7 +443,8 @@ def find_ink(
 
 
 def _histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
-    """Counts of each uint8 value (where the 0/255 ``mask`` is set, which must leave out every 0)."""
+    """Counts of each uint8 value; with a ``mask`` (uint8, 0/255: the two ways of counting
+    below agree only on such a mask), of the values where it is set, leaving out 0 (no ink)."""
     if mask is None:
         return np.asarray(cv2.calcHist([values], [0], None, [256], [0, 256]).ravel())
     # OpenCV's masked histogram looks at the mask pixel by pixel: on a sparse mask (a digit's
