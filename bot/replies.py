@@ -159,7 +159,7 @@ def format_reading(reading: Reading) -> str:
         if digit.confidence < UNSURE_BELOW:
             part += f" (maybe {_alternatives(digit)})"
         parts.append(part)
-    if reading.guessed_cuts:
+    if reading.guessed_pieces:
         note = ", but some of the digits touch and I'm not sure where I parted them"
     elif any(d.confidence < UNSURE_BELOW for d in reading.digits):
         note = ", but I'm not sure of every digit"

@@ -73,7 +73,7 @@ class Reading:
     dropped: int = 0  # prepared parts not answered: blobs the model was not sure of
     # Digits read from pieces of a part cut apart (digits that touch) that the model was
     # fairly but not quite sure of (``segments.SURE_PIECE``): where to cut was a guess.
-    guessed_cuts: int = 0
+    guessed_pieces: int = 0
     look: int = 0  # of a photo read twice, the look answered from (``Prepared.look``)
     # Writing on other lines was seen and not read: only the main row is (``photo_layout``).
     other_lines: bool = False
@@ -94,7 +94,7 @@ class Reading:
     def unsure(self) -> bool:
         # A blob left out of a number may have been one of its digits.
         unsure_digit = any(d.confidence < UNSURE_BELOW for d in self.digits)
-        return self.dropped > 0 or self.guessed_cuts > 0 or unsure_digit
+        return self.dropped > 0 or self.guessed_pieces > 0 or unsure_digit
 
     def to_json(self, file: str) -> dict[str, Any]:
         return {
@@ -119,7 +119,7 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
     of it and not of the first, or (then "not sure") when the first found no digit. A part
     as wide as several digits is answered from its pieces when they read better (``_split``),
-    "not sure" unless the model is sure of each piece (``Reading.guessed_cuts``)."""
+    "not sure" unless the model is sure of each piece (``Reading.guessed_pieces``)."""
     reading = _choose_look(prepared, calibrate(probabilities))
     if reading.digits and prepared.notes.get("other_line_parts"):
         return replace(reading, other_lines=True)
@@ -155,7 +155,7 @@ def _read_parts(prepared: Prepared, calibrated: np.ndarray, parts: list[int]) ->
             if prepared.is_piece(row) and calibrated[row].max() < SURE_PIECE:
                 guessed += 1
     if results:
-        return Reading(digits=results, kept=kept, dropped=dropped, guessed_cuts=guessed)
+        return Reading(digits=results, kept=kept, dropped=dropped, guessed_pieces=guessed)
     return Reading(hint=FILLED_HINT if dropped else prepared.hint, kept=[], dropped=dropped)
 
 

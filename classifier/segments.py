@@ -44,7 +44,7 @@ CUT_REACH = 0.35
 SIDESTEP = 0.3
 # A piece is read only when the model's calibrated confidence in it is at least
 # ``LIKELY_PIECE``; one read below ``SURE_PIECE`` makes the answer "not sure", since where to
-# cut is a guess too (``reader.Reading.guessed_cuts``): more than a digit needs
+# cut is a guess too (``reader.Reading.guessed_pieces``): more than a digit needs
 # (``reader.UNSURE_BELOW``, 0.91). Session 13 read pieces at 0.98 or more only (against 0.95:
 # 4 fewer of 400 touching dev numbers read, 1 fewer confidently wrong answer; in a behaviour
 # test's photo, a 4's stem cut from its arm was read as a "1" at 0.97). Reading those down to

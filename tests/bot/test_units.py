@@ -63,7 +63,7 @@ def test_an_unsure_digit_in_a_number_is_marked() -> None:
 
 def test_a_number_parted_where_its_digits_touch_is_marked_unsure() -> None:
     # Pieces read at 0.96: each sure enough alone, but where they were parted is a guess.
-    guessed = Reading(digits=[digit(5, 0.99), digit(4, 0.96), digit(8, 0.97)], guessed_cuts=2)
+    guessed = Reading(digits=[digit(5, 0.99), digit(4, 0.96), digit(8, 0.97)], guessed_pieces=2)
     text = format_reading(guessed)
     assert text.startswith("548 (") and "digits touch" in text and "not sure" in text
     assert guessed.unsure

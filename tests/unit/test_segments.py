@@ -147,14 +147,14 @@ def test_the_reader_answers_from_the_pieces_of_a_part_cut_in_two() -> None:
     reading = assemble(prepared, probabilities)
     assert reading.number == "431" and reading.kept == [0, 2, 3]
     assert [d.box for d in reading.digits] == [prepared.boxes[i] for i in (0, 2, 3)]
-    assert reading.guessed_cuts == 0 and not reading.unsure
+    assert reading.guessed_pieces == 0 and not reading.unsure
     # A piece the model is fairly but not quite sure of (calibrated below SURE_PIECE, not
     # below LIKELY_PIECE): still read, but where the part was cut is a guess.
     probabilities[3] = _sure_of(1, 0.998)
     calibrated = float(calibrate(probabilities[3:])[0].max())
     assert LIKELY_PIECE <= calibrated < SURE_PIECE
     guessed = assemble(prepared, probabilities)
-    assert guessed.number == "431" and guessed.guessed_cuts == 1 and guessed.unsure
+    assert guessed.number == "431" and guessed.guessed_pieces == 1 and guessed.unsure
     probabilities[1] = _sure_of(8, 0.99999)  # sure of the whole: one digit
     assert assemble(prepared, probabilities).number == "48"
 
