@@ -78,7 +78,14 @@ def render_answer(answer: Answer) -> bytes:
         scale=answer.image_scale,
         hint=answer.hint,
     )
-    return render_debug(prepared, Reading(digits=answer.digits, hint=answer.hint))
+    return render_debug(prepared, stored_reading(answer))
+
+
+def stored_reading(answer: Answer) -> Reading:
+    """The reading as far as the database keeps it: enough to say "not sure" as the reply did."""
+    return Reading(
+        digits=answer.digits, hint=answer.hint, dropped=answer.dropped, guessed_pieces=answer.guessed_pieces
+    )
 
 
 class Pipeline:

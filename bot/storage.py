@@ -108,6 +108,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX retrain_jobs_status ON retrain_jobs (status)",
     ),
+    # 3: why an answer was "not sure" beyond its digits' confidences (``Reading.dropped`` and
+    # ``Reading.guessed_pieces``), so that "What I saw" says so too, as the reply did.
+    (
+        "ALTER TABLE answers ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE answers ADD COLUMN guessed_pieces INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 
@@ -129,6 +135,8 @@ class Answer:
     image: bytes  # the downscaled working image (JPEG)
     image_scale: float  # original pixels per stored-image pixel
     hint: str | None = None
+    dropped: int = 0  # as in ``Reading``: parts left out, digits read from guessed cuts
+    guessed_pieces: int = 0
     created_at: float = 0.0
     reply_message_id: int | None = None
     id: int | None = None
@@ -290,8 +298,9 @@ def insert_answer(connection: sqlite3.Connection, answer: Answer) -> int:
         cursor = connection.execute(
             """
             INSERT INTO answers (created_at, chat_id, user_id, message_id, reply_message_id, source,
-                model_version, number, confidence, digits_json, digit_images, hint, image, image_scale)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                model_version, number, confidence, digits_json, digit_images, hint, image, image_scale,
+                dropped, guessed_pieces)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 answer.created_at or time.time(),
@@ -308,6 +317,8 @@ def insert_answer(connection: sqlite3.Connection, answer: Answer) -> int:
                 answer.hint,
                 answer.image,
                 answer.image_scale,
+                answer.dropped,
+                answer.guessed_pieces,
             ),
         )
     row_id = cursor.lastrowid
@@ -319,7 +330,7 @@ def select_answer(connection: sqlite3.Connection, answer_id: int) -> Answer | No
     row = connection.execute(
         """
         SELECT id, created_at, chat_id, user_id, message_id, reply_message_id, source, model_version,
-            digits_json, digit_images, hint, image, image_scale
+            digits_json, digit_images, hint, image, image_scale, dropped, guessed_pieces
         FROM answers WHERE id = ?
         """,
         (answer_id,),
@@ -340,6 +351,8 @@ def select_answer(connection: sqlite3.Connection, answer_id: int) -> Answer | No
         hint,
         image,
         image_scale,
+        dropped,
+        guessed_pieces,
     ) = row
     digits = [_digit_result(d) for d in json.loads(digits_json)]
     return Answer(
@@ -356,6 +369,8 @@ def select_answer(connection: sqlite3.Connection, answer_id: int) -> Answer | No
         hint=hint,
         image=bytes(image),
         image_scale=float(image_scale),
+        dropped=int(dropped),
+        guessed_pieces=int(guessed_pieces),
     )
 
 

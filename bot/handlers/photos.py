@@ -165,6 +165,8 @@ async def store_answer(svc: Services, update: Update, result: Result, source: st
         image=result.snapshot.image,
         image_scale=result.snapshot.scale,
         hint=result.reading.hint,
+        dropped=result.reading.dropped,
+        guessed_pieces=result.reading.guessed_pieces,
     )
     try:
         return await svc.storage.add_answer(answer)

@@ -23,6 +23,7 @@ from bot.replies import (
     SEEN_PREFIX,
     TEXT_HINT,
     TRY_AGAIN,
+    parse_callback,
 )
 from bot.services import services_of
 from bot.transport import RETRY_DELAYS
@@ -429,6 +430,11 @@ async def test_a_blob_the_model_cannot_place_is_answered_and_kept_for_what_i_saw
     reply = await answered(standin, cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))
     assert reply.text is not None and FILLED_HINT.split(";")[0] in reply.text
     assert reply.buttons and reply.buttons[-1]["callback_data"].startswith(f"{SEEN_PREFIX}:")
+    # Stored with the part left out, which "What I saw" needs to say what the reply said.
+    answer_id = parse_callback(reply.buttons[-1]["callback_data"], SEEN_PREFIX)
+    assert answer_id is not None
+    stored = await services_of(bot).storage.get_answer(answer_id)
+    assert stored is not None and stored.hint == FILLED_HINT and stored.dropped == 1
     await assert_still_reading(standin, digit_images)
 
 

@@ -1,15 +1,28 @@
-"""The SQLite database: migrations, WAL, transactions, answers that survive a reopen, pruning."""
+"""The SQLite database: migrations, WAL, transactions, answers that survive a reopen, pruning,
+and "What I saw" rebuilt from a stored answer."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
-from bot.storage import MIGRATIONS, Answer, Storage, StorageError, connect, migrate, transaction
+from bot.pipeline import render_answer, stored_reading
+from bot.storage import (
+    MIGRATIONS,
+    Answer,
+    Storage,
+    StorageError,
+    connect,
+    migrate,
+    select_answer,
+    transaction,
+)
 from classifier.reader import DigitResult
 
 
@@ -133,3 +146,60 @@ def test_images_must_match_the_digits() -> None:
 
     with pytest.raises(ValueError, match="2 digits"):
         insert_answer(connection, bad)
+
+
+async def test_why_an_answer_was_not_sure_round_trips(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "db.sqlite3")
+    try:
+        plain = await storage.add_answer(answer())
+        flagged = await storage.add_answer(dataclasses.replace(answer(), dropped=1, guessed_pieces=2))
+        stored_plain, stored_flagged = await storage.get_answer(plain), await storage.get_answer(flagged)
+    finally:
+        await storage.close()
+    assert stored_plain is not None and (stored_plain.dropped, stored_plain.guessed_pieces) == (0, 0)
+    assert stored_flagged is not None and (stored_flagged.dropped, stored_flagged.guessed_pieces) == (1, 2)
+
+
+def test_answers_stored_before_schema_3_are_migrated_and_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    connection = sqlite3.connect(path, isolation_level=None)
+    assert migrate(connection, MIGRATIONS[:2]) == 2
+    connection.execute("INSERT INTO answers (created_at, chat_id, message_id, source, model_version,"
+                       " number, confidence, digits_json, digit_images, image, image_scale)"
+                       " VALUES (1, 1, 1, 'photo', 'v', '', 0, '[]', x'', x'ffd8', 1)")  # fmt: skip
+    connection.close()
+    connection = connect(path)
+    try:
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 3
+        old = select_answer(connection, 1)
+    finally:
+        connection.close()
+    assert old is not None and old.image == b"\xff\xd8"
+    assert (old.dropped, old.guessed_pieces) == (0, 0)
+
+
+def _header_ink_right_end(png: bytes) -> int:
+    """The rightmost column of text in the header line of a "What I saw" picture."""
+    picture = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert picture is not None
+    columns = np.flatnonzero((picture[:26] < 128).any(axis=0))
+    return int(columns[-1])
+
+
+def test_what_i_saw_from_storage_says_not_sure_where_the_reply_did() -> None:
+    # The reply says "not sure" when some digits were read from pieces cut at a guess, however
+    # sure the model was of each piece; the stored answer must say it again.
+    ok, jpeg = cv2.imencode(".jpg", np.full((120, 160), 230, np.uint8))
+    assert ok
+    digits = [DigitResult(d, 0.99, box=(d * 20, 20, 30, 60), top=[(d, 0.99)]) for d in (4, 7)]
+    sure = dataclasses.replace(
+        answer(),
+        digits=digits,
+        image=jpeg.tobytes(),
+        image_scale=1.0,
+    )
+    guessed = dataclasses.replace(sure, guessed_pieces=1)
+    assert not stored_reading(sure).unsure and stored_reading(guessed).unsure
+    assert stored_reading(dataclasses.replace(sure, dropped=1)).unsure
+    # The header is "read: 47", then "  (not sure)" for the guessed answer only.
+    assert _header_ink_right_end(render_answer(guessed)) > _header_ink_right_end(render_answer(sure)) + 40
