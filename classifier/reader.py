@@ -1,6 +1,7 @@
 """Reading digits: the shared preprocessing plus the model, assembled into an answer.
 
-``Reading.to_json`` is the contract of ``digitbot predict --json``; keep its shape.
+``Reading.to_json`` is the contract of ``digitbot predict --json``: keys may be added, never
+renamed, removed or given another meaning.
 """
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ class Reading:
                 }
                 for d in self.digits
             ],
+            "unsure": bool(self.digits) and self.unsure,
+            "hint": self.hint,
+            "other_lines": self.other_lines,
             "error": self.error,
         }
 

@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from classifier.cli import main
+from classifier.cli import _describe, main
 from classifier.photo_eval import Outcome, format_failures
+from classifier.reader import FILLED_HINT, UNSURE_BELOW, DigitResult, Reading
 
 
 def _paper_png(digits: np.ndarray, path: Path) -> Path:
@@ -48,8 +49,9 @@ def test_predict_json_contract(digit_files: dict[str, Path], capsys: pytest.Capt
     assert status == 1  # some files could not be read, and the others were still classified
     assert [line["file"] for line in lines] == [str(f) for f in files]
     seven, broken, pair, blank, missing = lines
-    assert set(seven) == {"file", "number", "digits", "error"}
-    assert seven["number"] == "7" and seven["error"] is None
+    assert set(seven) == {"file", "number", "digits", "unsure", "hint", "other_lines", "error"}
+    assert seven["number"] == "7" and seven["error"] is None and seven["hint"] is None
+    assert seven["unsure"] is False and seven["other_lines"] is False
     (digit,) = seven["digits"]
     assert set(digit) == {"digit", "confidence", "box", "top"}
     assert digit["digit"] == 7 and 0.5 < digit["confidence"] <= 1.0
@@ -57,9 +59,10 @@ def test_predict_json_contract(digit_files: dict[str, Path], capsys: pytest.Capt
     assert digit["top"][0] == [7, digit["confidence"]] and len(digit["top"]) == 3
     assert [p for _, p in digit["top"]] == sorted((p for _, p in digit["top"]), reverse=True)
     assert pair["number"] == "42" and pair["digits"][0]["box"][0] < pair["digits"][1]["box"][0]
-    assert blank == {"file": str(files[3]), "number": "", "digits": [], "error": None}
+    assert blank["number"] == "" and blank["digits"] == [] and blank["error"] is None
+    assert isinstance(blank["hint"], str) and blank["hint"] and blank["unsure"] is False
     for failed in (broken, missing):
-        assert failed["number"] == "" and failed["digits"] == []
+        assert failed["number"] == "" and failed["digits"] == [] and failed["hint"] is None
         assert isinstance(failed["error"], str) and failed["error"]
 
 
@@ -164,3 +167,21 @@ def test_serving_never_imports_tensorflow(digit_files: dict[str, Path]) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.splitlines()[-1])["number"] == "7"
+
+
+def test_predict_json_carries_what_the_text_line_says() -> None:
+    sure = DigitResult(4, 0.99, box=(0, 0, 10, 20), top=[(4, 0.99)])
+    unsure = DigitResult(7, UNSURE_BELOW - 0.1, box=(20, 0, 10, 20), top=[(7, UNSURE_BELOW - 0.1)])
+    cases = [
+        (Reading(digits=[sure]), (False, None, False)),
+        (Reading(digits=[sure, unsure]), (True, None, False)),
+        (Reading(digits=[sure], guessed_pieces=1), (True, None, False)),
+        (Reading(digits=[sure], dropped=1), (True, None, False)),
+        (Reading(digits=[sure], other_lines=True), (False, None, True)),
+        # Nothing was answered, so nothing is "not sure"; the hint says why.
+        (Reading(hint=FILLED_HINT, kept=[], dropped=1), (False, FILLED_HINT, False)),
+    ]
+    for reading, expected in cases:
+        line = json.loads(json.dumps(reading.to_json("a.jpg")))
+        assert (line["unsure"], line["hint"], line["other_lines"]) == expected
+        assert ("(not sure)" in _describe("a.jpg", reading)) is line["unsure"]
