@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -21,6 +22,7 @@ from classifier.mnist_format import to_mnist
 from classifier.preprocess import prepare
 from classifier.reader import FILLED_HINT, DigitReader, Reading
 from classifier.serving import Classifier, default_model_path
+from tests.data import make_regressions
 
 pytestmark = pytest.mark.behaviour
 
@@ -345,6 +347,21 @@ def test_the_rim_of_a_cast_shadow_is_not_the_digit(
     sample = synth.make_sample("shadow", index, "dev", x, y)
     reading = read(reader, sample.data)
     assert reading.number == sample.label, (sample.label, reading.number)
+
+
+REGRESSIONS = Path(__file__).parent.parent / "data" / "regression_photos.npz"
+
+
+@pytest.mark.parametrize(("style", "index", "split"), make_regressions.PHOTOS)
+def test_photos_once_read_wrong_are_read(reader: DigitReader, style: str, index: int, split: str) -> None:
+    # Rendered from the full test set, and again here from the digits they show (see
+    # tests/data/make_regressions.py for what went wrong with each).
+    key = make_regressions.key(style, index, split)
+    with np.load(REGRESSIONS, allow_pickle=False) as data:
+        x, y, test_size = data[f"{key}-x"], data[f"{key}-y"], int(data["test_size"])
+    rng, _ = synth.pick_digits(style, index, split, test_size)
+    sample = synth.render_sample(style, rng, x, y, tuple(range(len(x))), index)
+    assert read(reader, sample.data).number == sample.label
 
 
 def test_photos_of_scenes_give_no_digit(reader: DigitReader) -> None:

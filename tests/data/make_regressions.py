@@ -1,0 +1,48 @@
+"""Rebuild ``regression_photos.npz``: the digits of rendered photos that were once read wrong.
+
+Photos rendered from the full MNIST test set (``synth.make_sample``) show digits the
+committed subset lacks. To render such a photo again without the full set, this keeps the
+digits it shows, their labels, and the size of the test set they were picked from (the
+random choices after the pick depend on it): ``tests/behaviour`` renders them again, byte
+for byte, with ``synth.render_sample``.
+Usage: python tests/data/make_regressions.py ../shared/data/mnist.npz
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier import synth
+
+OUT = Path(__file__).with_name("regression_photos.npz")
+# (style, index, split): what went wrong, and what was changed for it.
+PHOTOS = [
+    ("number2", 29, "dev"),  # "02" read "021": a looped 2's tail cut off as a 1 (segments.SHORTEST)
+    ("number4", 76, "dev"),  # "5592" read "55921", the same
+    ("shadow", 55, "dev"),  # a 0 joined to a shadow's edge read as a 9 (photo_layout.VALLEY_BELOW)
+    ("shadow", 51, "dev"),  # a 2 joined to a shadow's edge read as a 3, the same
+]
+
+
+def key(style: str, index: int, split: str) -> str:
+    return f"{style}-{index}-{split}"
+
+
+def main(source: str) -> None:
+    x, y = synth.load_test_digits(source)
+    arrays: dict[str, Any] = {"test_size": np.array(len(x))}
+    for style, index, split in PHOTOS:
+        sample = synth.make_sample(style, index, split, x, y)
+        picked = list(sample.indices)
+        arrays[key(style, index, split) + "-x"] = x[picked]
+        arrays[key(style, index, split) + "-y"] = y[picked]
+    np.savez_compressed(OUT, **arrays)
+    print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
