@@ -322,7 +322,7 @@ def test_a_page_without_writing_gives_no_digit(reader: DigitReader, page: dict[s
     assert reading.digits == [] and reading.hint
 
 
-@pytest.mark.parametrize("index", [46, 75, 96])
+@pytest.mark.parametrize("index", [46, 96])
 def test_a_speck_too_faint_to_find_in_the_sharper_image_is_no_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], index: int
 ) -> None:
@@ -333,6 +333,19 @@ def test_a_speck_too_faint_to_find_in_the_sharper_image_is_no_digit(
     reading = read(reader, sample.data)
     assert reading.digits == [] and reading.hint
     assert "region" in prepare(sample.data).notes  # the closer look was taken
+
+
+@pytest.mark.parametrize("index", [75, 181])
+def test_a_faint_mark_barely_darker_than_its_surroundings_is_no_digit(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], index: int
+) -> None:
+    # Empty pages of the calibration split. Their marks have under 85% of their
+    # surroundings clearly brighter, and are now trimmed to their pixels darker than both
+    # sides in the analysis image (photo_layout.VALLEY_BELOW): little is left. Before, 75's
+    # was read again in the sharper region (found to be no digit) and 181's was read as a 1.
+    sample = synth.make_sample("empty-paper", index, "calibration", *digits)
+    reading = read(reader, sample.data)
+    assert reading.digits == [] and reading.hint
 
 
 @pytest.mark.parametrize("index", [54, 194])
