@@ -82,7 +82,9 @@ def render_answer(answer: Answer) -> bytes:
 
 
 def stored_reading(answer: Answer) -> Reading:
-    """The reading as far as the database keeps it: enough to say "not sure" as the reply did."""
+    """The reading as far as the database keeps it: enough to head "What I saw" with "(not
+    sure)" as ``digitbot predict`` would (the reply said why: a shape left out, digits
+    parted at a guess, a digit the model was unsure of)."""
     return Reading(
         digits=answer.digits, hint=answer.hint, dropped=answer.dropped, guessed_pieces=answer.guessed_pieces
     )

@@ -109,7 +109,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX retrain_jobs_status ON retrain_jobs (status)",
     ),
     # 3: why an answer was "not sure" beyond its digits' confidences (``Reading.dropped`` and
-    # ``Reading.guessed_pieces``), so that "What I saw" says so too, as the reply did.
+    # ``Reading.guessed_pieces``), so that "What I saw" heads it "(not sure)" as
+    # ``digitbot predict`` does (the reply says why).
     (
         "ALTER TABLE answers ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE answers ADD COLUMN guessed_pieces INTEGER NOT NULL DEFAULT 0",
@@ -135,8 +136,8 @@ class Answer:
     image: bytes  # the downscaled working image (JPEG)
     image_scale: float  # original pixels per stored-image pixel
     hint: str | None = None
-    dropped: int = 0  # as in ``Reading``: parts left out, digits read from guessed cuts
-    guessed_pieces: int = 0
+    dropped: int = 0  # as in ``Reading``: parts left out of the answer ...
+    guessed_pieces: int = 0  # ... and digits read from pieces of a part cut at a guess
     created_at: float = 0.0
     reply_message_id: int | None = None
     id: int | None = None

@@ -59,13 +59,8 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
     if isinstance(region, tuple) and len(region) == 4:
         x, y, w, h = (round(v * factor) for v in region)
         cv2.rectangle(photo, (x, y), (x + w, y + h), GREY, 1)
-    summary = f"read: {reading.number}" if reading.digits else f"no digit: {reading.hint or ''}"
-    if reading.digits and reading.unsure:
-        summary += "  (not sure)"
-    if second:
-        summary += "  [second look: paper estimated wide]"
     header = np.full((26, PANEL_WIDTH, 3), 255, np.uint8)
-    _text(header, summary[:90], (6, 18), (0, 0, 0))
+    _text(header, headline(reading)[:90], (6, 18), (0, 0, 0))
     panels = [header, photo]
     mask = prepared.second_ink if second else prepared.ink
     if mask is not None and mask.size:
@@ -79,6 +74,16 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
     if not ok:
         raise RuntimeError("could not encode the debug image")
     return bytes(png.tobytes())
+
+
+def headline(reading: Reading) -> str:
+    """The picture's first line: what was read, and how far to trust it."""
+    line = f"read: {reading.number}" if reading.digits else f"no digit: {reading.hint or ''}"
+    if reading.unsure:
+        line += "  (not sure)"
+    if reading.look == 1:
+        line += "  [second look: paper estimated wide]"
+    return line
 
 
 def _crops(prepared: Prepared, reading: Reading) -> np.ndarray:

@@ -19,8 +19,9 @@ from classifier.photo_ink import components, ink_box
 
 MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter are not ink
 # Parts with less than this are first trimmed to their pixels that lie in valleys. A digit
-# joined to the strip of "ink" along a shadow's edge, or a shadow's rim alone, has 0.79-0.87
-# of its ring brighter (a clean digit all of it, one filling the frame 0.92-0.96).
+# joined to the strip of "ink" along a shadow's edge, or a shadow's rim alone, had 0.79-0.87
+# of its ring brighter in the dev photos looked at, most of them below this (a clean digit
+# has all of it, one filling the frame 0.92-0.96; trimming those lost some).
 VALLEY_BELOW = 0.85
 SHADOW = "a shadow or the edge of the page"
 ALONG_FRAME = "along the edge of the photo"

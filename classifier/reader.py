@@ -93,6 +93,9 @@ class Reading:
 
     @property
     def unsure(self) -> bool:
+        """The answer is not to be trusted as it stands (none is when no digit was read)."""
+        if not self.digits:
+            return False
         # A blob left out of a number may have been one of its digits.
         unsure_digit = any(d.confidence < UNSURE_BELOW for d in self.digits)
         return self.dropped > 0 or self.guessed_pieces > 0 or unsure_digit
@@ -110,7 +113,7 @@ class Reading:
                 }
                 for d in self.digits
             ],
-            "unsure": bool(self.digits) and self.unsure,
+            "unsure": self.unsure,
             "hint": self.hint,
             "other_lines": self.other_lines,
             "error": self.error,

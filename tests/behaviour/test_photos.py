@@ -7,6 +7,7 @@ light) must not change the answer, and pages with no digit must say so.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -341,11 +342,13 @@ def test_a_faint_mark_barely_darker_than_its_surroundings_is_no_digit(
 ) -> None:
     # Empty pages of the calibration split. Their marks have under 85% of their
     # surroundings clearly brighter, and are now trimmed to their pixels darker than both
-    # sides in the analysis image (photo_layout.VALLEY_BELOW): little is left. Before, 75's
-    # was read again in the sharper region (found to be no digit) and 181's was read as a 1.
+    # sides in the analysis image (photo_layout.VALLEY_BELOW): nothing is left to look at
+    # closer. Before, 75's was read again in the sharper region (found to be no digit) and
+    # 181's was read as a 1.
     sample = synth.make_sample("empty-paper", index, "calibration", *digits)
     reading = read(reader, sample.data)
     assert reading.digits == [] and reading.hint
+    assert "region" not in prepare(sample.data).notes
 
 
 @pytest.mark.parametrize("index", [54, 194])
@@ -372,8 +375,11 @@ def test_photos_once_read_wrong_are_read(reader: DigitReader, style: str, index:
     key = make_regressions.key(style, index, split)
     with np.load(REGRESSIONS, allow_pickle=False) as data:
         x, y, test_size = data[f"{key}-x"], data[f"{key}-y"], int(data["test_size"])
+        digest = str(data[f"{key}-sha256"])
     rng, _ = synth.pick_digits(style, index, split, test_size)
     sample = synth.render_sample(style, rng, x, y, tuple(range(len(x))), index)
+    # Else the renderer changed, and this is no longer the photo that was read wrong.
+    assert hashlib.sha256(sample.data).hexdigest() == digest, "run tests/data/make_regressions.py"
     assert read(reader, sample.data).number == sample.label
 
 

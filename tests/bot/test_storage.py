@@ -23,6 +23,7 @@ from bot.storage import (
     select_answer,
     transaction,
 )
+from classifier.debug import headline
 from classifier.reader import DigitResult
 
 
@@ -186,9 +187,10 @@ def _header_ink_right_end(png: bytes) -> int:
     return int(columns[-1])
 
 
-def test_what_i_saw_from_storage_says_not_sure_where_the_reply_did() -> None:
-    # The reply says "not sure" when some digits were read from pieces cut at a guess, however
-    # sure the model was of each piece; the stored answer must say it again.
+def test_what_i_saw_rebuilt_from_an_answer_says_not_sure_as_predict_does() -> None:
+    # An answer is "not sure" when some digits were read from pieces cut at a guess, however
+    # sure the model was of each piece, or when a shape was left out beside the digits; the
+    # picture rebuilt from the stored answer must say so too.
     ok, jpeg = cv2.imencode(".jpg", np.full((120, 160), 230, np.uint8))
     assert ok
     digits = [DigitResult(d, 0.99, box=(d * 20, 20, 30, 60), top=[(d, 0.99)]) for d in (4, 7)]
@@ -199,7 +201,8 @@ def test_what_i_saw_from_storage_says_not_sure_where_the_reply_did() -> None:
         image_scale=1.0,
     )
     guessed = dataclasses.replace(sure, guessed_pieces=1)
-    assert not stored_reading(sure).unsure and stored_reading(guessed).unsure
-    assert stored_reading(dataclasses.replace(sure, dropped=1)).unsure
+    assert headline(stored_reading(sure)) == "read: 47"
+    assert headline(stored_reading(guessed)) == "read: 47  (not sure)"
+    assert headline(stored_reading(dataclasses.replace(sure, dropped=1))) == "read: 47  (not sure)"
     # The header is "read: 47", then "  (not sure)" for the guessed answer only.
     assert _header_ink_right_end(render_answer(guessed)) > _header_ink_right_end(render_answer(sure)) + 40

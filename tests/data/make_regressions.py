@@ -2,14 +2,16 @@
 
 Photos rendered from the full MNIST test set (``synth.make_sample``) show digits the
 committed subset lacks. To render such a photo again without the full set, this keeps the
-digits it shows, their labels, and the size of the test set they were picked from (the
-random choices after the pick depend on it): ``tests/behaviour`` renders them again, byte
-for byte, with ``synth.render_sample``.
+digits it shows, their labels, the size of the test set they were picked from (the random
+choices after the pick depend on it) and the photo's SHA-256: ``tests/behaviour`` renders
+them again with ``synth.render_sample`` and checks that the bytes are the same (a change
+to the renderer shows there, and this script must be run again).
 Usage: python tests/data/make_regressions.py ../shared/data/mnist.npz
 """
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ def main(source: str) -> None:
         picked = list(sample.indices)
         arrays[key(style, index, split) + "-x"] = x[picked]
         arrays[key(style, index, split) + "-y"] = y[picked]
+        arrays[key(style, index, split) + "-sha256"] = np.array(hashlib.sha256(sample.data).hexdigest())
     np.savez_compressed(OUT, **arrays)
     print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes)")
 
