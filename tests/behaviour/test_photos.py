@@ -7,10 +7,8 @@ light) must not change the answer, and pages with no digit must say so.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -355,21 +353,13 @@ def test_the_rim_of_a_cast_shadow_is_not_the_digit(
     assert reading.number == sample.label, (sample.label, reading.number)
 
 
-REGRESSIONS = Path(__file__).parent.parent / "data" / "regression_photos.npz"
-
-
 @pytest.mark.parametrize(("style", "index", "split"), make_regressions.PHOTOS)
 def test_photos_once_read_wrong_are_read(reader: DigitReader, style: str, index: int, split: str) -> None:
     # Rendered from the full test set, and again here from the digits they show (see
     # tests/data/make_regressions.py for what went wrong with each).
-    key = make_regressions.key(style, index, split)
-    with np.load(REGRESSIONS, allow_pickle=False) as data:
-        x, y, test_size = data[f"{key}-x"], data[f"{key}-y"], int(data["test_size"])
-        digest = str(data[f"{key}-sha256"])
-    rng, _ = synth.pick_digits(style, index, split, test_size)
-    sample = synth.render_sample(style, rng, x, y, tuple(range(len(x))), index)
+    sample, digest = make_regressions.rendered_again(style, index, split)
     # Else the renderer changed, and this is no longer the photo that was read wrong.
-    assert hashlib.sha256(sample.data).hexdigest() == digest, "run tests/data/make_regressions.py"
+    assert make_regressions.digest(sample.data) == digest, "run tests/data/make_regressions.py"
     assert read(reader, sample.data).number == sample.label
 
 

@@ -4,8 +4,8 @@ Photos rendered from the full MNIST test set (``synth.make_sample``) show digits
 committed subset lacks. To render such a photo again without the full set, this keeps the
 digits it shows, their labels, the size of the test set they were picked from (the random
 choices after the pick depend on it) and the photo's SHA-256: ``tests/behaviour`` renders
-them again with ``synth.render_sample`` and checks that the bytes are the same (a change
-to the renderer shows there, and this script must be run again).
+them again (``rendered_again``) and checks that the bytes are the same (a change to the
+renderer shows there, and this script must be run again).
 Usage: python tests/data/make_regressions.py ../shared/data/mnist.npz
 """
 
@@ -34,15 +34,30 @@ def key(style: str, index: int, split: str) -> str:
     return f"{style}-{index}-{split}"
 
 
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def rendered_again(style: str, index: int, split: str) -> tuple[synth.Sample, str]:
+    """The photo rendered again from the digits kept for it, and the SHA-256 it had."""
+    name = key(style, index, split)
+    with np.load(OUT, allow_pickle=False) as data:
+        x, y, test_size = data[f"{name}-x"], data[f"{name}-y"], int(data["test_size"])
+        kept = str(data[f"{name}-sha256"])
+    rng, _ = synth.pick_digits(style, index, split, test_size)
+    return synth.render_sample(style, rng, x, y, tuple(range(len(x))), index), kept
+
+
 def main(source: str) -> None:
     x, y = synth.load_test_digits(source)
     arrays: dict[str, Any] = {"test_size": np.array(len(x))}
     for style, index, split in PHOTOS:
         sample = synth.make_sample(style, index, split, x, y)
         picked = list(sample.indices)
-        arrays[key(style, index, split) + "-x"] = x[picked]
-        arrays[key(style, index, split) + "-y"] = y[picked]
-        arrays[key(style, index, split) + "-sha256"] = np.array(hashlib.sha256(sample.data).hexdigest())
+        name = key(style, index, split)
+        arrays[f"{name}-x"] = x[picked]
+        arrays[f"{name}-y"] = y[picked]
+        arrays[f"{name}-sha256"] = np.array(digest(sample.data))
     np.savez_compressed(OUT, **arrays)
     print(f"wrote {OUT} ({OUT.stat().st_size:,} bytes)")
 
