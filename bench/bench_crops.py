@@ -1,17 +1,21 @@
 """Benchmark reading digits written by people outside this project, sent as crops.
 
-The only such digits this repository has are the test set of the UCI "optical recognition
-of handwritten digits" data set, committed as ``tests/data/uci_digits.npz`` (see
-``tests/data/make_uci.py``): 1,797 digits by 13 writers (none of them MNIST's), scanned from
-NIST forms and stored as 8x8 images (4x4 blocks of a 32x32 bitmap counted). Each is sent to
-the reader as a PNG, the way a user would send a crop:
+Two data sets of such digits are committed, each sent to the reader as PNGs, the way a user
+would send a crop:
 
-- 8x8, light on dark and dark on light (the strokes run into the frame);
-- enlarged to 32x32, light on dark (a tight crop at a more usual size; no more detail);
-- in MNIST's frame: 20x20 in the middle of 28x28 (centred by its box, where MNIST centres
-  by the centre of mass).
+- the test set of the UCI "optical recognition of handwritten digits" data set,
+  ``tests/data/uci_digits.npz`` (``tests/data/make_uci.py``): 1,797 digits by 13 writers
+  (none of them MNIST's), scanned from NIST forms and stored as 8x8 images (4x4 blocks of a
+  32x32 bitmap counted). Sent 8x8, light on dark and dark on light (the strokes run into the
+  frame); enlarged to 32x32, light on dark (a tight crop at a more usual size; no more
+  detail); and in MNIST's frame, 20x20 in the middle of 28x28 (centred by its box, where
+  MNIST centres by the centre of mass);
+- the UCI "multiple features" digits, ``tests/data/mfeat_digits.npz``
+  (``tests/data/make_mfeat.py``): 2,000 digits cut out of Dutch utility maps, 15x16, so
+  tightly that their thick strokes are most of the frame. Sent as they are, light on dark
+  and dark on light, and in MNIST's frame.
 
-Prints the share read right and how many were answered "no digit".
+Prints, for each, the share read right and how many were answered "no digit".
 
 Usage: python bench/bench_crops.py [--model DIR] [--count N]
 """
@@ -29,18 +33,26 @@ from classifier import synth
 from classifier.reader import DigitReader
 from classifier.serving import Classifier, default_model_path
 
-UCI_DIGITS = Path(__file__).resolve().parent.parent / "tests" / "data" / "uci_digits.npz"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+UCI_DIGITS = DATA / "uci_digits.npz"
+MAP_DIGITS = DATA / "mfeat_digits.npz"
 
 
-def load_digits() -> tuple[np.ndarray, np.ndarray]:
-    """The 8x8 digits as uint8 grey (light ink on black) and their labels."""
-    with np.load(UCI_DIGITS) as data:
+def load_digits(path: Path = UCI_DIGITS) -> tuple[np.ndarray, np.ndarray]:
+    """The digits as uint8 grey (light ink on black) and their labels."""
+    with np.load(path) as data:
         return np.asarray(data["x"]), np.asarray(data["y"]).astype(int)
 
 
 def mnist_like(image: np.ndarray) -> np.ndarray:
-    inner = cv2.resize(image, (20, 20), interpolation=cv2.INTER_CUBIC)
-    return np.asarray(cv2.copyMakeBorder(inner, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=0))
+    """The digit fitted into 20x20 keeping its shape, in the middle of 28x28."""
+    h, w = image.shape
+    f = 20 / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    inner = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+    top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
+    framed = (top, 28 - size[1] - top, left, 28 - size[0] - left)
+    return np.asarray(cv2.copyMakeBorder(inner, *framed, cv2.BORDER_CONSTANT, value=0))
 
 
 KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -51,26 +63,38 @@ KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     ),
     "20x20 in 28x28, like MNIST": mnist_like,
 }
+MAP_KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "15x16, light on dark": lambda image: image,
+    "15x16, dark on light": lambda image: 255 - image,
+    "in 28x28, like MNIST": mnist_like,
+}
+DATA_SETS = {
+    "UCI handwritten digits (13 writers, 8x8)": (UCI_DIGITS, KINDS),
+    "UCI map digits (Dutch utility maps, 15x16)": (MAP_DIGITS, MAP_KINDS),
+}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=default_model_path(), help="model folder")
-    parser.add_argument("--count", type=int, default=0, help="digits to read (default: all)")
+    parser.add_argument("--count", type=int, default=0, help="digits to read of each set (default: all)")
     args = parser.parse_args()
 
-    images, labels = load_digits()
-    if args.count:
-        images, labels = images[: args.count], labels[: args.count]
     reader = DigitReader(Classifier(args.model))
-    print(f"{len(images)} UCI handwritten digits (13 writers), model {reader.classifier.version}")
-    for kind, make in KINDS.items():
-        right = empty = 0
-        for image, label in zip(images, labels, strict=True):
-            number = reader.read(synth.encode(make(image), "png")).number
-            right += number == str(label)
-            empty += number == ""
-        print(f"  {kind:28s} {right / len(images):6.1%} right   {empty:4d} answered 'no digit'")
+    print(f"model {reader.classifier.version}")
+    for name, (path, kinds) in DATA_SETS.items():
+        images, labels = load_digits(path)
+        if args.count:  # spread over the set, which may be sorted by digit
+            picks = np.linspace(0, len(images) - 1, min(args.count, len(images))).round().astype(int)
+            images, labels = images[picks], labels[picks]
+        print(f"{len(images)} {name}")
+        for kind, make in kinds.items():
+            right = empty = 0
+            for image, label in zip(images, labels, strict=True):
+                number = reader.read(synth.encode(make(image), "png")).number
+                right += number == str(label)
+                empty += number == ""
+            print(f"  {kind:28s} {right / len(images):6.1%} right   {empty:4d} answered 'no digit'")
 
 
 if __name__ == "__main__":

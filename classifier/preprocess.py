@@ -268,7 +268,7 @@ def _read_look(
     enlarged = analysis_factor > 1.0
     judged_from = float("inf") if enlarged else shapeless
     may_be_crop = max(gray.shape) * scale < CROP_SIDE
-    ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide)
+    ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide, enlarged)
     kept_thin_lines = False
     if (
         not layout.digits
@@ -476,13 +476,18 @@ def _inside_any(box: Box, factor: float, parts: list[Part]) -> bool:
 
 
 def _find_number(
-    analysis: np.ndarray, may_be_crop: bool, shapeless_below: float, wide: bool = False
+    analysis: np.ndarray,
+    may_be_crop: bool,
+    shapeless_below: float,
+    wide: bool = False,
+    enlarged: bool = False,
 ) -> tuple[InkMap, Layout, bool]:
     """Ink and digits in the analysis image, and whether it is a tight crop (see
-    ``flat_background``; ``shapeless_below``: see ``find_digits``; ``wide``: ``find_ink``)."""
+    ``flat_background``, also for ``enlarged``; ``shapeless_below``: see ``find_digits``;
+    ``wide``: ``find_ink``)."""
     # A drawing or a crop has one flat background, which is its paper everywhere, and no
     # table or marks along its frame (a digit may touch it).
-    background, tight = flat_background(analysis, may_be_crop)
+    background, tight = flat_background(analysis, may_be_crop, enlarged)
     light_ink = ink_is_lighter(analysis, background, tight)
     ink = find_ink(analysis, light_ink=light_ink, background=background, wide=wide, measure_hidden=not wide)
     # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from bench.bench_crops import KINDS as UCI_CROPS
+from bench.bench_crops import MAP_DIGITS, MAP_KINDS
 from bench.bench_crops import load_digits as load_uci_digits
 from classifier import synth
 from classifier.mnist_format import to_mnist
@@ -498,6 +499,22 @@ def test_crops_of_digits_written_by_other_people(reader: DigitReader, crop: str)
     for image, label in zip(images, labels, strict=True):
         right += read(reader, synth.encode(UCI_CROPS[crop](image), "png")).number == str(label)
     assert right >= 0.96 * len(images), f"{right}/{len(images)}"
+
+
+@pytest.mark.parametrize("crop", ["15x16, light on dark", "15x16, dark on light"])
+def test_crops_so_tight_that_strokes_are_most_of_the_frame(reader: DigitReader, crop: str) -> None:
+    # Digits cut out of Dutch utility maps (UCI "multiple features", tests/data/make_mfeat.py):
+    # 15x16, thick strokes along most of the frame, where the frame's median is ink. Every
+    # fourth of the 2,000 (50 of each digit): 318 and 435 of 500 read while such a picture
+    # was taken for a photo of dark ink; 467 since its polarity is told by the pieces its
+    # background is cut into (``photo_ink.two_toned_background``). Read in MNIST's frame, 94%
+    # of all 2,000 are (bench/bench_crops.py): the rest is the model's (closed 4s read as 6).
+    images, labels = load_uci_digits(MAP_DIGITS)
+    right = sum(
+        read(reader, synth.encode(MAP_KINDS[crop](image), "png")).number == str(label)
+        for image, label in zip(images[::4], labels[::4], strict=True)
+    )
+    assert right >= 0.92 * len(images[::4]), f"{right}/{len(images[::4])}"
 
 
 def test_unreadable_files_are_errors_not_digits(reader: DigitReader) -> None:

@@ -12,10 +12,19 @@ import pytest
 from PIL import Image
 
 from bench.bench_crops import KINDS as UCI_CROPS
+from bench.bench_crops import MAP_DIGITS
 from bench.bench_crops import load_digits as load_uci_digits
 from classifier import imageio, preprocess, synth
 from classifier.mnist_format import to_mnist
-from classifier.photo_ink import detect_light_ink, find_ink, flat_background, remove_lines, without_frame_line
+from classifier.photo_ink import (
+    detect_light_ink,
+    find_ink,
+    flat_background,
+    ink_is_lighter,
+    remove_lines,
+    two_toned_background,
+    without_frame_line,
+)
 from classifier.photo_layout import DRAWN_AROUND, Part, find_digits, group_parts, pinched_waist
 from classifier.preprocess import ImageError, prepare, prepare_gray
 
@@ -178,6 +187,35 @@ def test_a_small_photo_of_a_page_on_a_grainy_desk_is_no_crop() -> None:
         photo = cv2.GaussianBlur(photo, (0, 0), 0.8) + rng.normal(0, 3, photo.shape)
         analysis, _ = preprocess._analysis_image(imageio.decode(_jpeg(photo, 90)).gray)
         assert flat_background(analysis, may_be_crop=True) == (None, False), touching
+
+
+@pytest.mark.parametrize("index", [0, 1, 1402, 1405, 1600, 1602])
+def test_a_tiny_crop_whose_frame_is_mostly_strokes_has_its_background_told_by_shape(index: int) -> None:
+    # Map digits (a 0, a 7, an 8: bench/bench_crops.py) cut so tightly that most of the frame
+    # is ink: it gives no background level, and such a picture was read as dark ink on a photo.
+    image = load_uci_digits(MAP_DIGITS)[0][index]
+    for picture, light_ink in ((image, True), (255 - image, False)):
+        analysis, factor = preprocess._analysis_image(picture)
+        assert factor > 1.0  # enlarged for analysis: a crop, whatever its frame shows
+        assert flat_background(analysis, may_be_crop=True) == (None, False)
+        level, tight = flat_background(analysis, may_be_crop=True, enlarged=True)
+        assert level is not None and tight
+        assert abs(level - (0 if light_ink else 255)) < 40
+        assert ink_is_lighter(analysis, level, tight) == light_ink
+
+
+def test_a_picture_that_is_not_two_toned_has_no_background_told_by_shape() -> None:
+    ramp = np.tile(np.linspace(0, 255, 64).astype(np.uint8), (60, 1))  # light falling off
+    assert two_toned_background(ramp) is None
+    flat = np.full((60, 64), 128, np.uint8)
+    assert two_toned_background(flat) is None
+    faint = np.full((60, 64), 100, np.uint8)
+    cv2.line(faint, (10, 0), (50, 59), 150, 6)  # two levels, but close: no strokes on a page
+    assert two_toned_background(faint) is None
+    # Two levels far apart, each in one piece: a stroke across the frame, or the page's edge?
+    split = np.zeros((60, 64), np.uint8)
+    split[:, 32:] = 255
+    assert two_toned_background(split) is None
 
 
 @pytest.mark.parametrize("shape", [(1, 40), (40, 1), (2, 2), (2, 700), (3, 700), (9, 9)])
