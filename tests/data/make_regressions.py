@@ -27,6 +27,12 @@ PHOTOS = [
     ("number4", 76, "dev"),  # "5592" read "55921", the same
     ("shadow", 55, "dev"),  # a 0 joined to a shadow's edge read as a 9 (photo_layout.VALLEY_BELOW)
     ("shadow", 51, "dev"),  # a 2 joined to a shadow's edge read as a 3, the same
+    # The page's edge, cut by the side of the region read closer, read as a "1" after the
+    # number: "30901", "1458881"; and a sliver of it before as well, "15648641"
+    # (preprocess.SIDE_SLIVER, SIDE_LINE).
+    ("number4", 54, "dev"),
+    ("number5-6", 65, "calibration"),
+    ("number5-6", 68, "calibration"),
 ]
 
 
