@@ -17,7 +17,7 @@ would send a crop:
 
 Prints, for each, the share read right and how many were answered "no digit".
 
-Usage: python bench/bench_crops.py [--model DIR] [--count N]
+Usage: python bench/bench_crops.py [--model DIR] [--count N]  (N of each set, spread over it)
 """
 
 from __future__ import annotations

@@ -81,13 +81,15 @@ LOOK_CLOSER = 12
 DETAIL_HEIGHT = 64  # digits are read at a scale that makes them about this tall
 MAX_ZOOM = 2.0  # ... but never enlarged more than this: enlarging adds no detail, and thickens lines
 REGION_MARGIN = 0.6  # paper kept around the digits, as a share of their height
-# A part the region's left or right side cuts lies beyond that margin: not a digit of the row
-# but the edge of a page or a shadow when it is a sliver narrower than this share of the
-# digits' (median) stroke, or a line taller than the first share of their median height
-# drawn thinner than the second share of their stroke. Read as a "1" after or before the
-# number before (session 18): 3 of 6,600 dev and calibration images, "30901" for 3090.
+# A part the region's left or right side cuts lies beyond that margin (or at the picture's
+# frame, where the region reaches it): not a digit of the row but the edge of a page or a
+# shadow when it is a sliver narrower than this share of the other digits' (median) stroke,
 SIDE_SLIVER = 0.5
-SIDE_LINE = (1.2, 0.75)
+# ... or a line taller than this share of their median height ...
+SIDE_LINE_HEIGHT = 1.2
+# ... drawn thinner than this share of their stroke. Both were read as a "1" at the ends of
+# the number before (session 18): 3 of 6,600 dev and calibration images, "30901" for 3090.
+SIDE_LINE_STROKE = 0.75
 SCENE_INK_SHARE = 0.1  # a frame this much "ink" ...
 SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the ink's contrast) is a scene
 # A drawing with no digit found whose darkest mark is still this much darker than its
@@ -634,17 +636,20 @@ def _read_region(
 
 def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
     """Of a region's digits, move to ``rejected`` the parts its left or right side cuts that
-    are the edge of a page or a shadow (``SIDE_SLIVER``, ``SIDE_LINE``)."""
-    if len(layout.digits) < 2 or not any(g.x <= 0 or g.x1 >= width for g in layout.digits):
+    are the edge of a page or a shadow (``SIDE_SLIVER``, ``SIDE_LINE_HEIGHT``)."""
+    at_side = [g.x <= 0 or g.x1 >= width for g in layout.digits]
+    if len(layout.digits) < 2 or not any(at_side):
         return
     strokes = [stroke_width(layout.mask_of(g)) for g in layout.digits]
-    stroke, height = float(median(strokes)), float(median(g.h for g in layout.digits))
+    # Measured on the digits clear of the sides (all of them, when none is).
+    inner = [i for i, side in enumerate(at_side) if not side] or list(range(len(at_side)))
+    stroke = float(median(strokes[i] for i in inner))
+    height = float(median(layout.digits[i].h for i in inner))
     kept = []
-    for g, own in zip(layout.digits, strokes, strict=True):
-        at_side = g.x <= 0 or g.x1 >= width
+    for g, side, own in zip(layout.digits, at_side, strokes, strict=True):
         sliver = g.w < SIDE_SLIVER * stroke
-        line = g.h > SIDE_LINE[0] * height and own < SIDE_LINE[1] * stroke
-        if at_side and (sliver or line):
+        line = g.h > SIDE_LINE_HEIGHT * height and own < SIDE_LINE_STROKE * stroke
+        if side and (sliver or line):
             layout.rejected.append((g, SHADOW))
         else:
             kept.append(g)

@@ -207,6 +207,14 @@ def test_a_tiny_crop_whose_frame_is_mostly_strokes_has_its_background_told_by_sh
 def test_a_picture_that_is_not_two_toned_has_no_background_told_by_shape() -> None:
     ramp = np.tile(np.linspace(0, 255, 64).astype(np.uint8), (60, 1))  # light falling off
     assert two_toned_background(ramp) is None
+    for x in (10, 50):  # ... with a blob on it, its light or its dark side in more pieces
+        for ink in (0, 255):
+            blob = cv2.circle(ramp.copy(), (x, 30), 12, ink, -1)
+            assert two_toned_background(blob) is None, (x, ink)
+    # A digit on paper whose light falls off across the crop: a photo's, not two grey levels.
+    page = np.tile(np.linspace(120, 220, 48).astype(np.uint8), (48, 1))
+    cv2.putText(page, "3", (8, 40), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 30, 4)
+    assert two_toned_background(cv2.resize(page, (64, 64))) is None
     flat = np.full((60, 64), 128, np.uint8)
     assert two_toned_background(flat) is None
     faint = np.full((60, 64), 100, np.uint8)
