@@ -40,10 +40,10 @@ CROP_SIDE = 800
 # picture's extremes): noise and JPEG's blocks and ringing come to a few grey levels either
 # way, at any brightness.
 CONTRAST_SHARE = 0.06
-# A tiny crop is two-toned when at least this share of it lies within a quarter of the way
-# between its two grey levels of its own level: 73.5% of a 15x16 map digit with 7 grey
-# levels, enlarged, at least; 69% of a 28x28 JPEG crop of a 7; a light gradient with a
-# digit on it, 62%; a ramp, 50%.
+# A tiny crop is two-toned when at least this share of its pixels lies near its own one of
+# its two grey levels (within a quarter of the way to the other): at least 73.5% of a 15x16
+# map digit with 7 grey levels, enlarged; 69% of a 28x28 JPEG crop of a 7; a light gradient
+# with a digit on it, 62%; a ramp, 50%.
 TWO_TONED_SHARE = 0.65
 FRAME_LINE_DEPTH = 32  # a line drawn around a crop: up to 1/32 of its short side thick, 3 px at least
 
