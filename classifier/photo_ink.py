@@ -45,6 +45,12 @@ CONTRAST_SHARE = 0.06
 # map digit with 7 grey levels, enlarged; 69% of a 28x28 JPEG crop of a 7; a light gradient
 # with a digit on it, 62%; a ramp, 50%.
 TWO_TONED_SHARE = 0.65
+TINY_SIDE = 64  # px: a picture shorter than this on its longer side is tiny (enlarged for analysis)
+# A picture has no more detail than a tiny one (it is one enlarged) when shrinking it below
+# TINY_SIDE and enlarging it back changes its pixels by less than this share of its contrast
+# (the 99th percentile of the change): at most 0.043 for the UCI and map digits enlarged 4 to
+# 16 times (PNG and JPEG); at least 0.091 for dev photos shrunk to 120-600 px.
+COARSE_DETAIL = 0.06
 FRAME_LINE_DEPTH = 32  # a line drawn around a crop: up to 1/32 of its short side thick, 3 px at least
 
 
@@ -106,11 +112,25 @@ def flat_background(
     tight = grainy < 0.8 and strokes > 0.0 and strokes >= 0.5 * (1.0 - grainy)
     if (grainy >= 0.8 or (tight and grainy >= 0.5)) and _far_off(gray, level) < (0.7 if tight else 0.45):
         return level, tight
-    if enlarged:
+    if enlarged or no_finer_than_tiny(gray):
         background = two_toned_background(gray)
         if background is not None:
             return background, True
     return None, False
+
+
+def no_finer_than_tiny(gray: np.ndarray) -> bool:
+    """Whether a picture holds no more detail than a tiny one: one enlarged from a crop of a
+    few pixels, whose frame, mostly strokes, gives no level either (``COARSE_DETAIL``). A
+    photo's strokes and edges are finer."""
+    h, w = gray.shape
+    f = (TINY_SIDE - 1) / max(h, w)
+    if f >= 1.0:
+        return True
+    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    change = cv2.absdiff(gray, cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR))
+    low, high = _extremes(gray)
+    return _percentile(change, 99) <= COARSE_DETAIL * max(high - low, 1.0)
 
 
 def two_toned_background(gray: np.ndarray) -> int | None:
@@ -120,8 +140,9 @@ def two_toned_background(gray: np.ndarray) -> int | None:
     under a 7's bar). None unless the picture is two grey levels, far apart, most of it close
     to one or the other (light falling off is not), and one of them lies in more pieces.
 
-    Only for a tiny picture (``flat_background``'s ``enlarged``): a small photo of a page is
-    two-toned too, and its desk, in strips along the frame, in more pieces than the page.
+    Only for a tiny picture (``flat_background``'s ``enlarged``) or one enlarged from a tiny
+    one (``no_finer_than_tiny``): a small photo of a page is two-toned too, and its desk, in
+    strips along the frame, in more pieces than the page.
     """
     _, light = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     if cv2.countNonZero(light) in (0, light.size):
@@ -211,9 +232,15 @@ def _tolerance(gray: np.ndarray, level: int, may_be_crop: bool) -> float:
 
 def _contrast(gray: np.ndarray, level: int) -> float:
     """How far the picture's extremes lie from ``level`` (grey levels, either way)."""
+    low, high = _extremes(gray)
+    return max(high - level, level - low)
+
+
+def _extremes(gray: np.ndarray) -> tuple[float, float]:
+    """The picture's darkest and lightest grey levels, leaving out a few stray pixels."""
     step = _stats_step(gray)
     low, high = np.percentile(gray[::step, ::step], [0.5, 99.5])
-    return float(max(high - level, level - low))
+    return float(low), float(high)
 
 
 def _stats_step(gray: np.ndarray) -> int:

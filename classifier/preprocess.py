@@ -34,6 +34,7 @@ from classifier.photo_ink import (
     find_ink,
     flat_background,
     ink_is_lighter,
+    no_finer_than_tiny,
     without_frame_line,
 )
 from classifier.photo_layout import (
@@ -305,9 +306,16 @@ def _read_look(
     if not layout.digits:
         empty.hint = _hint(ink, layout)
         return empty
-    # A digit cut out tightly, or a picture smaller than the analysis image, is no scene:
-    # its strokes fill the frame and their blurred edges look like texture.
-    if not tight and analysis_factor <= 1.0 and looks_like_scene(ink):
+    # A digit cut out tightly, a tiny picture, or a drawing enlarged from a tiny one (an 8x8
+    # digit 16 times), is no scene: its strokes fill the frame and their blurred edges look
+    # like texture. (A blurred scene, even shrunk to 120 px, holds as little detail, but has
+    # no flat background.)
+    if (
+        not tight
+        and not enlarged
+        and looks_like_scene(ink)
+        and not (ink.background is not None and may_be_crop and no_finer_than_tiny(analysis))
+    ):
         empty.hint = SCENE_HINT
         return empty
     per_pixel = scale / analysis_factor  # original pixels per analysis pixel

@@ -492,7 +492,9 @@ def test_crops_of_digits_written_by_other_people(reader: DigitReader, crop: str)
     # 1,797 UCI digits by 13 writers outside MNIST, 8x8 crops whose strokes run into the
     # frame and whose loops the 8x8 blocks fill in (tests/data/make_uci.py). Before crops
     # were told from photos, 3% (light ink) and 48% (dark ink) of the 8x8 ones were read;
-    # while tiny pictures were judged by shape, 94-95% of the 32x32 and 28x28 ones.
+    # while tiny pictures were judged by shape, 94-95% of the 32x32 and 28x28 ones; enlarged
+    # 16 times, 88.3% and 85.5% (169 and 222 "no digit") while a picture that big was taken
+    # for a scene by its blurred edges; 97.2% since (``photo_ink.no_finer_than_tiny``).
     # The same crops as bench/bench_crops.py.
     images, labels = load_uci_digits()
     right = 0
@@ -501,20 +503,32 @@ def test_crops_of_digits_written_by_other_people(reader: DigitReader, crop: str)
     assert right >= 0.96 * len(images), f"{right}/{len(images)}"
 
 
-@pytest.mark.parametrize("crop", ["15x16, light on dark", "15x16, dark on light"])
-def test_crops_so_tight_that_strokes_are_most_of_the_frame(reader: DigitReader, crop: str) -> None:
+@pytest.mark.parametrize(
+    ("crop", "share"),
+    [
+        ("15x16, light on dark", 0.92),
+        ("15x16, dark on light", 0.92),
+        ("120x128 (enlarged 8 times), light on dark", 0.91),
+        ("120x128 (enlarged 8 times), dark on light", 0.91),
+    ],
+)
+def test_crops_so_tight_that_strokes_are_most_of_the_frame(
+    reader: DigitReader, crop: str, share: float
+) -> None:
     # Digits cut out of Dutch utility maps (UCI "multiple features", tests/data/make_mfeat.py):
     # 15x16, thick strokes along most of the frame, where the frame's median is ink. Every
     # fourth of the 2,000 (50 of each digit): 318 and 435 of 500 read while such a picture
     # was taken for a photo of dark ink; 467 since its polarity is told by the pieces its
-    # background is cut into (``photo_ink.two_toned_background``). Read in MNIST's frame, 94%
+    # background is cut into (``photo_ink.two_toned_background``). Enlarged 8 times (too big
+    # to be enlarged for analysis), 379 and 424 were read until such a picture was told by its
+    # lack of detail (``photo_ink.no_finer_than_tiny``); 462 since. Read in MNIST's frame, 94%
     # of all 2,000 are (bench/bench_crops.py): the rest is the model's (closed 4s read as 6).
     images, labels = load_uci_digits(MAP_DIGITS)
     right = sum(
         read(reader, synth.encode(MAP_KINDS[crop](image), "png")).number == str(label)
         for image, label in zip(images[::4], labels[::4], strict=True)
     )
-    assert right >= 0.92 * len(images[::4]), f"{right}/{len(images[::4])}"
+    assert right >= share * len(images[::4]), f"{right}/{len(images[::4])}"
 
 
 def test_unreadable_files_are_errors_not_digits(reader: DigitReader) -> None:

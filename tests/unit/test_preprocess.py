@@ -21,6 +21,7 @@ from classifier.photo_ink import (
     find_ink,
     flat_background,
     ink_is_lighter,
+    no_finer_than_tiny,
     remove_lines,
     two_toned_background,
     without_frame_line,
@@ -197,11 +198,47 @@ def test_a_tiny_crop_whose_frame_is_mostly_strokes_has_its_background_told_by_sh
     for picture, light_ink in ((image, True), (255 - image, False)):
         analysis, factor = preprocess._analysis_image(picture)
         assert factor > 1.0  # enlarged for analysis: a crop, whatever its frame shows
-        assert flat_background(analysis, may_be_crop=True) == (None, False)
+        assert flat_background(analysis) == (None, False)  # no flat frame
         level, tight = flat_background(analysis, may_be_crop=True, enlarged=True)
-        assert level is not None and tight
+        assert level is not None and level == two_toned_background(analysis) and tight
         assert abs(level - (0 if light_ink else 255)) < 40
         assert ink_is_lighter(analysis, level, tight) == light_ink
+
+
+@pytest.mark.parametrize("index", [0, 1, 1402, 1405, 1600, 1602])
+def test_a_crop_enlarged_from_a_tiny_one_has_its_background_told_by_shape(index: int) -> None:
+    # The same map digits enlarged 4 and 8 times (60x64, 120x128): too big to be enlarged for
+    # analysis, but no more detail than the tiny crop; before, read as dark ink on a photo.
+    image = load_uci_digits(MAP_DIGITS)[0][index]
+    for times in (4, 8):
+        big = np.asarray(cv2.resize(image, None, fx=times, fy=times, interpolation=cv2.INTER_CUBIC))
+        for picture, light_ink in ((big, True), (255 - big, False)):
+            analysis, factor = preprocess._analysis_image(picture)
+            assert factor == 1.0 and no_finer_than_tiny(analysis)
+            level, tight = flat_background(analysis, may_be_crop=True)
+            assert level is not None and tight, (times, light_ink)
+            assert abs(level - (0 if light_ink else 255)) < 40
+            assert ink_is_lighter(analysis, level, tight) == light_ink
+
+
+def test_photos_and_sharp_drawings_hold_more_detail_than_a_tiny_picture(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    x, _ = mnist
+    rng = np.random.default_rng(3)
+    look = synth.Look(size=(640, 480), digit_height=0.4, rotation=3.0, gradient=0.3, blur=0.8, noise=3.0)
+    photo = synth.render_photo(rng, [x[0], x[1]], look)
+    for side in (600, 200, 120):  # a phone photo shrunk, as a small picture may be
+        gray = cv2.cvtColor(photo, cv2.COLOR_RGB2GRAY) if photo.ndim == 3 else photo
+        f = side / max(gray.shape)
+        small = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+        assert not no_finer_than_tiny(preprocess._analysis_image(small)[0]), side
+    drawing = np.full((128, 128), 255, np.uint8)  # a digit drawn with a thick brush, 128 px
+    cv2.putText(drawing, "8", (20, 110), cv2.FONT_HERSHEY_SIMPLEX, 4.0, 0, 18, cv2.LINE_AA)
+    assert not no_finer_than_tiny(drawing)
+    tiny = cv2.resize(drawing, (16, 16), interpolation=cv2.INTER_AREA)
+    assert no_finer_than_tiny(cv2.resize(tiny, (128, 128), interpolation=cv2.INTER_CUBIC))
+    assert no_finer_than_tiny(tiny)  # tiny itself
 
 
 def test_a_picture_that_is_not_two_toned_has_no_background_told_by_shape() -> None:
