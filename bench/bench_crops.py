@@ -9,12 +9,12 @@ would send a crop:
   32x32 bitmap counted). Sent 8x8, light on dark and dark on light (the strokes run into the
   frame); enlarged to 32x32, light on dark (a tight crop at a more usual size; no more
   detail); in MNIST's frame, 20x20 in the middle of 28x28 (centred by its box, where MNIST
-  centres by the centre of mass); and enlarged 16 times, both ways (as an image viewer
-  zooms: too big to be taken for a tiny picture, with no more detail than one);
+  centres by the centre of mass); and smoothly enlarged 16 times, both ways (too big to be
+  taken for a tiny picture, with no more detail than one);
 - the UCI "multiple features" digits, ``tests/data/mfeat_digits.npz``
   (``tests/data/make_mfeat.py``): 2,000 digits cut out of Dutch utility maps, 15x16, so
   tightly that their thick strokes are most of the frame. Sent as they are, light on dark
-  and dark on light, in MNIST's frame, and enlarged 8 times both ways.
+  and dark on light, in MNIST's frame, and smoothly enlarged 8 times both ways.
 
 Prints, for each, the share read right and how many were answered "no digit".
 
@@ -56,8 +56,8 @@ def mnist_like(image: np.ndarray) -> np.ndarray:
     return np.asarray(cv2.copyMakeBorder(inner, *framed, cv2.BORDER_CONSTANT, value=0))
 
 
-def enlarged(image: np.ndarray, times: int) -> np.ndarray:
-    """The crop enlarged smoothly, as an image viewer zooms: bigger, with no more detail."""
+def zoomed(image: np.ndarray, times: int) -> np.ndarray:
+    """The crop enlarged smoothly (bicubic): bigger, with no more detail."""
     return np.asarray(cv2.resize(image, None, fx=times, fy=times, interpolation=cv2.INTER_CUBIC))
 
 
@@ -68,15 +68,15 @@ KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         cv2.resize(image, (32, 32), interpolation=cv2.INTER_CUBIC)
     ),
     "20x20 in 28x28, like MNIST": mnist_like,
-    "128x128 (enlarged 16 times), light on dark": lambda image: enlarged(image, 16),
-    "128x128 (enlarged 16 times), dark on light": lambda image: 255 - enlarged(image, 16),
+    "128x128 (enlarged 16 times), light on dark": lambda image: zoomed(image, 16),
+    "128x128 (enlarged 16 times), dark on light": lambda image: 255 - zoomed(image, 16),
 }
 MAP_KINDS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "15x16, light on dark": lambda image: image,
     "15x16, dark on light": lambda image: 255 - image,
     "in 28x28, like MNIST": mnist_like,
-    "120x128 (enlarged 8 times), light on dark": lambda image: enlarged(image, 8),
-    "120x128 (enlarged 8 times), dark on light": lambda image: 255 - enlarged(image, 8),
+    "120x128 (enlarged 8 times), light on dark": lambda image: zoomed(image, 8),
+    "120x128 (enlarged 8 times), dark on light": lambda image: 255 - zoomed(image, 8),
 }
 DATA_SETS = {
     "UCI handwritten digits (13 writers, 8x8)": (UCI_DIGITS, KINDS),

@@ -46,11 +46,16 @@ CONTRAST_SHARE = 0.06
 # with a digit on it, 62%; a ramp, 50%.
 TWO_TONED_SHARE = 0.65
 TINY_SIDE = 64  # px: a picture shorter than this on its longer side is tiny (enlarged for analysis)
-# A picture has no more detail than a tiny one (it is one enlarged) when shrinking it below
-# TINY_SIDE and enlarging it back changes its pixels by less than this share of its contrast
-# (the 99th percentile of the change): at most 0.043 for the UCI and map digits enlarged 4 to
-# 16 times (PNG and JPEG); at least 0.091 for dev photos shrunk to 120-600 px.
+# A picture under CROP_SIDE whose frame gives no level is tried as two-toned, like a tiny one,
+# when it holds no more detail than one (``no_finer_than_tiny``): shrunk below TINY_SIDE and
+# enlarged back, the 99th percentile of its pixels' change is at most this share of its
+# contrast. Measured: at most 0.051 for the map digits smoothly enlarged 4 to 16 times (PNG
+# and JPEG); at least 0.091 for the dev photos shrunk to 120-600 px that are two-toned.
 COARSE_DETAIL = 0.06
+# A drawing with a flat background is never taken for a scene when it holds this little
+# detail: at most 0.024 for the UCI digits smoothly enlarged 8 and 16 times, whose blurred
+# edges look like texture; at least 0.040 for blurred scenes shrunk to 120 px in a white border.
+BLURRED_DRAWING_DETAIL = 0.03
 FRAME_LINE_DEPTH = 32  # a line drawn around a crop: up to 1/32 of its short side thick, 3 px at least
 
 
@@ -89,7 +94,9 @@ def flat_background(
     the frame (None for a photo, whose border is never that flat); and whether a digit runs
     into the frame (a tight crop). ``may_be_crop``: the picture is too small to be a phone
     photo (``CROP_SIDE``); ``enlarged``: so small that it was enlarged for analysis, a crop
-    whatever its frame shows (``two_toned_background``)."""
+    whatever its frame shows. Such a picture, or one under ``CROP_SIDE`` with no more detail
+    than a tiny one (``COARSE_DETAIL``), is told by its shape when its frame gives no level
+    (``two_toned_background``)."""
     border = _ring(gray, 0)
     level = int(np.median(border))
     off = np.abs(border.astype(np.int16) - level)
@@ -112,17 +119,18 @@ def flat_background(
     tight = grainy < 0.8 and strokes > 0.0 and strokes >= 0.5 * (1.0 - grainy)
     if (grainy >= 0.8 or (tight and grainy >= 0.5)) and _far_off(gray, level) < (0.7 if tight else 0.45):
         return level, tight
-    if enlarged or no_finer_than_tiny(gray):
+    if enlarged or no_finer_than_tiny(gray, COARSE_DETAIL):
         background = two_toned_background(gray)
         if background is not None:
             return background, True
     return None, False
 
 
-def no_finer_than_tiny(gray: np.ndarray) -> bool:
-    """Whether a picture holds no more detail than a tiny one: one enlarged from a crop of a
-    few pixels, whose frame, mostly strokes, gives no level either (``COARSE_DETAIL``). A
-    photo's strokes and edges are finer."""
+def no_finer_than_tiny(gray: np.ndarray, share: float) -> bool:
+    """Whether shrinking a picture below ``TINY_SIDE`` and enlarging it back changes it by
+    at most ``share`` of its contrast (the 99th percentile of the change): a picture smoothly
+    enlarged from a tiny one, such as a crop of a few pixels zoomed in. A photo's strokes and
+    edges are finer. (A zoom that repeats pixels keeps sharp steps, and is not caught.)"""
     h, w = gray.shape
     f = (TINY_SIDE - 1) / max(h, w)
     if f >= 1.0:
@@ -130,7 +138,7 @@ def no_finer_than_tiny(gray: np.ndarray) -> bool:
     small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
     change = cv2.absdiff(gray, cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR))
     low, high = _extremes(gray)
-    return _percentile(change, 99) <= COARSE_DETAIL * max(high - low, 1.0)
+    return _percentile(change, 99) <= share * max(high - low, 1.0)
 
 
 def two_toned_background(gray: np.ndarray) -> int | None:

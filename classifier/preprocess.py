@@ -29,7 +29,9 @@ from classifier.canvas import find_canvas
 from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, Decoded, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import (
+    BLURRED_DRAWING_DETAIL,
     CROP_SIDE,
+    TINY_SIDE,
     InkMap,
     find_ink,
     flat_background,
@@ -60,7 +62,7 @@ cv2.setNumThreads(1)
 __all__ = ["MAX_PIXELS", "Box", "ImageError", "Prepared", "prepare", "prepare_gray"]
 
 ANALYSIS_SIDE = 320  # the analysis image's longer side (at most)
-MIN_ANALYSIS_SIDE = 64  # smaller images are enlarged by a whole factor to at least this
+MIN_ANALYSIS_SIDE = TINY_SIDE  # smaller images are enlarged by a whole factor to at least this
 # JPEGs are first decoded at reduced scale (1/2, 1/4, 1/8: libjpeg's scaled IDCT, which
 # costs less than decoding in full and shrinking) while their short side stays >= this:
 # a 4:3 photo then decodes to about the analysis image's size.
@@ -306,16 +308,10 @@ def _read_look(
     if not layout.digits:
         empty.hint = _hint(ink, layout)
         return empty
-    # A digit cut out tightly, a tiny picture, or a drawing enlarged from a tiny one (an 8x8
-    # digit 16 times), is no scene: its strokes fill the frame and their blurred edges look
-    # like texture. (A blurred scene, even shrunk to 120 px, holds as little detail, but has
-    # no flat background.)
-    if (
-        not tight
-        and not enlarged
-        and looks_like_scene(ink)
-        and not (ink.background is not None and may_be_crop and no_finer_than_tiny(analysis))
-    ):
+    # A digit cut out tightly, a tiny picture, or a small drawing smoothly enlarged from a
+    # tiny one (an 8x8 digit 16 times) is no scene: its strokes fill the frame and their
+    # blurred edges look like texture.
+    if not tight and not enlarged and looks_like_scene(ink) and not _blurred_drawing(ink, may_be_crop):
         empty.hint = SCENE_HINT
         return empty
     per_pixel = scale / analysis_factor  # original pixels per analysis pixel
@@ -561,6 +557,13 @@ def looks_like_scene(ink: InkMap) -> bool:
     near = cv2.dilate(cv2.bitwise_or(mask, ink.line_mask[::step, ::step]), np.ones((3, 3), np.uint8))
     background = ink.contrast[::step, ::step][near == 0]
     return bool(background.size and float(np.percentile(background, 90)) >= SCENE_TEXTURE * ink.level)
+
+
+def _blurred_drawing(ink: InkMap, may_be_crop: bool) -> bool:
+    """A picture under ``CROP_SIDE`` with a flat background and no more detail than a tiny
+    one (``BLURRED_DRAWING_DETAIL``): a digit enlarged smoothly. (A scene blurred as much has
+    no flat background, or, in a plain border, still more detail.)"""
+    return may_be_crop and ink.background is not None and no_finer_than_tiny(ink.dark, BLURRED_DRAWING_DETAIL)
 
 
 def _resize_long(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
