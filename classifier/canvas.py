@@ -11,7 +11,11 @@ A phone photo of paper does not pass: grain spreads its paper over several level
 where a photo's highlights are blown out to one level, what lies around them is grainy, not
 a program's flat chrome. A saved drawing is its own canvas (its frame is the canvas's
 colour): nothing to cut; nor is a tight crop, whose background also lies outside any patch
-of it. When the canvas holds no digit, ``prepare`` reads the whole picture after all.
+of it. But a saved picture may hold another picture with a drawing on it: a plot of an
+MNIST digit (a black square in a white figure, with axes and numbered ticks), a web demo's
+canvas in its page. That inner canvas is found the same way, when something is drawn on it
+(the hole of a fat 0 is a flat patch too, with nothing in it). When the canvas holds no
+digit, ``prepare`` reads the whole picture after all.
 """
 
 from __future__ import annotations
@@ -35,12 +39,17 @@ END = 3  # px: a row or column whose first or last this many pixels are the canv
 OUTSIDE_CANVAS = 0.25  # outside the canvas, less than this share is the canvas's colour ...
 CHROME_FLAT = 0.5  # ... and at least this share of neighbouring pixels are equal (flat chrome)
 MIN_SIDE = 16  # px: a narrower picture has no room for a canvas with a program around it
+# A canvas inside a saved picture has at least this share of its box drawn on, and at most
+# the second (an MNIST digit covers a fifth of its square on average, a fat one 40%).
+MIN_DRAWN, MAX_DRAWN = 0.02, 0.5
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 
 
-def find_canvas(gray: np.ndarray) -> Box | None:
-    """The canvas's box in ``gray``'s pixels, when ``gray`` is a screenshot of one; else None."""
+def find_canvas(gray: np.ndarray, inner_only: bool = False) -> Box | None:
+    """The canvas's box in ``gray``'s pixels, when ``gray`` is a screenshot of one; else None.
+    ``inner_only``: only a canvas inside a saved picture (for a picture too small to be a
+    screenshot of a program, where the hole of a tight crop's 0 would pass for one)."""
     h, w = gray.shape
     if min(h, w) < MIN_SIDE:
         return None
@@ -56,6 +65,7 @@ def find_canvas(gray: np.ndarray) -> Box | None:
     # The program around the canvas may be flat too (a grey workspace, white panels): the
     # canvas is the innermost of the few commonest flat colours that form a rectangle.
     found: list[tuple[int, Box, int]] = []
+    saved = False  # the commonest colour lies all round: a saved picture, its own canvas
     for attempt in range(MAX_COLOURS):
         level = int(np.argmax(histogram))
         if bands[level] < MIN_SHARE * sample.size:
@@ -65,9 +75,8 @@ def find_canvas(gray: np.ndarray) -> Box | None:
         # photos; 100% in screenshots, PNG or JPEG).
         if histogram[level] >= EXACT_SHARE * bands[level]:
             all_round = float(np.mean(np.abs(frame - level) <= FLAT_LEVELS)) >= SAVED_DRAWING
-            if all_round and attempt == 0:
-                return None  # its commonest colour all round: a saved drawing, its own canvas
-            box = None if all_round else _flat_rectangle(small, level)
+            saved = saved or (all_round and attempt == 0)
+            box = None if all_round or (inner_only and not saved) else _flat_rectangle(small, level, saved)
             if box is not None:
                 found.append((box[2] * box[3], box, level))
         histogram[max(0, level - 2 * FLAT_LEVELS) : level + 2 * FLAT_LEVELS + 1] = 0
@@ -85,10 +94,11 @@ def _holds(outer: Box, inner: Box) -> bool:
     return x <= ix and y <= iy and ix + iw <= x + w and iy + ih <= y + h
 
 
-def _flat_rectangle(small: np.ndarray, level: int) -> Box | None:
+def _flat_rectangle(small: np.ndarray, level: int, drawn_on: bool) -> Box | None:
     """A box just inside the largest region of ``level`` (within FLAT_LEVELS), when that
     region is a canvas: a large rectangle it fills, not the whole frame, its colour ending
-    beyond its sides."""
+    beyond its sides; ``drawn_on``: with something drawn on it (``MIN_DRAWN``, ``MAX_DRAWN``:
+    a canvas inside a saved picture) rather than filling at least MIN_FILL of it."""
     flat = cv2.inRange(small, max(0, level - FLAT_LEVELS), min(255, level + FLAT_LEVELS))
     # Its inner part (pixels whose neighbours are all of the colour): a canvas keeps nearly
     # all of itself, and the blend of its edge with what is beyond it falls away.
@@ -98,10 +108,10 @@ def _flat_rectangle(small: np.ndarray, level: int) -> Box | None:
     _, _, stats = components(core)
     x, y, bw, bh, _ = (int(v) for v in stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))])
     sh, sw = small.shape
-    if (
-        bw * bh < MIN_SHARE * small.size
-        or cv2.countNonZero(flat[y : y + bh, x : x + bw]) < MIN_FILL * bw * bh
-    ):
+    filled = cv2.countNonZero(flat[y : y + bh, x : x + bw]) / (bw * bh)
+    if bw * bh < MIN_SHARE * small.size:
+        return None
+    if not (1.0 - MAX_DRAWN <= filled <= 1.0 - MIN_DRAWN if drawn_on else filled >= MIN_FILL):
         return None
     gap_x, gap_y = FRAME_GAP * sw + 2, FRAME_GAP * sh + 2
     inside = [x > gap_x, y > gap_y, x + bw < sw - gap_x, y + bh < sh - gap_y]

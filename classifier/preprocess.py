@@ -163,10 +163,11 @@ class Prepared:
 def prepare(data: bytes) -> Prepared:
     """Image bytes -> the digits in it, ready for the model. Raises ``ImageError``."""
     decoded = decode(data, min_side=DECODE_SIDE)
-    # A screenshot of a paint program is read on its canvas only. (A picture small enough to
-    # be a crop is no screenshot: an 8x8 digit's background is a flat rectangle too.)
-    screen = max(decoded.gray.shape) * decoded.scale >= CROP_SIDE
-    canvas = find_canvas(decoded.gray) if screen else None
+    # A screenshot of a paint program, or a plot of a digit, is read on its canvas only. A
+    # picture small enough to be a crop is no screenshot of a program (the hole of a tight
+    # crop's fat 0 is a flat rectangle too), but it may be a plot; a tiny one is neither.
+    side = max(decoded.gray.shape) * decoded.scale
+    canvas = find_canvas(decoded.gray, inner_only=side < CROP_SIDE) if side >= TINY_SIDE else None
     gray = decoded.gray
     if canvas is not None:
         cx, cy, cw, ch = canvas

@@ -23,6 +23,7 @@ from classifier.preprocess import prepare
 from classifier.reader import FILLED_HINT, DigitReader, Reading
 from classifier.serving import Classifier, default_model_path
 from tests.data import make_regressions
+from tests.notebook_plots import notebook_plot
 
 pytestmark = pytest.mark.behaviour
 
@@ -171,6 +172,21 @@ def test_crops_cut_out_by_someone_else_are_read(
         right += reading.number == sample.label
         sure_wrong += reading.number not in ("", sample.label) and not reading.unsure
     assert right >= 36 and sure_wrong <= 1, (right, sure_wrong)
+
+
+@pytest.mark.parametrize("cmap", ["gray", "viridis"])
+def test_a_notebook_plot_of_a_digit_is_read_on_its_image(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], cmap: str
+) -> None:
+    # ``plt.imshow(x_test[i], cmap=...)`` saved as a 640x480 figure (tests/notebook_plots.py):
+    # the digit's square, white on black or yellow on purple, in a white figure with axes and
+    # numbered ticks. The square was read as one dark blob, a 0 or an 8 (2 of these 30 read
+    # each way), until a canvas was looked for inside a saved picture (``canvas.find_canvas``):
+    # 30 of 30 since.
+    x, y = digits
+    picks = list(range(0, len(x), len(x) // 30))[:30]
+    right = sum(read(reader, notebook_plot(x[i], cmap)).number == str(y[i]) for i in picks)
+    assert right >= 28, right
 
 
 def test_a_small_dim_photo_is_read_as_a_photo(

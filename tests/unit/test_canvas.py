@@ -6,10 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.bench_crops import MAP_DIGITS, load_digits, zoomed
 from classifier import synth
 from classifier.canvas import find_canvas
 from classifier.imageio import decode
 from classifier.preprocess import DECODE_SIDE, prepare
+from tests.notebook_plots import notebook_plot
 
 CANVAS = (300, 160, 700, 450)  # x, y, w, h in a 1366x768 screenshot
 
@@ -137,6 +139,39 @@ def test_a_big_tight_crop_is_no_canvas(index: int, digits: tuple[np.ndarray, np.
     big = cv2.resize(crop, (crop.shape[1] * 45, crop.shape[0] * 45), interpolation=cv2.INTER_CUBIC)
     for image in (big, 255 - big):
         assert find_canvas(image) is None
+
+
+@pytest.mark.parametrize("cmap", ["gray", "viridis"])
+def test_a_plot_s_image_is_a_canvas_inside_the_saved_picture(
+    cmap: str, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # A notebook's plot of an MNIST digit: the digit's square inside a white figure, with
+    # axes and numbered ticks around it. The figure's white lies all round, as a saved
+    # drawing's background does; the square, of one flat colour with the digit on it, is the
+    # picture to read.
+    data = notebook_plot(digits[0][0], cmap)
+    gray = decode(data).gray
+    box = find_canvas(gray, inner_only=True)
+    assert box is not None
+    x, y, w, h = box
+    assert abs(w - h) <= 4 and w >= 300  # the 28x28 square, drawn 370 px wide
+    square = gray[y : y + h, x : x + w].astype(np.int16)
+    background = int(np.median(square[0]))
+    for side in (square[0], square[-1], square[:, 0], square[:, -1]):  # the digit's background
+        assert np.mean(np.abs(side - background) <= 2) > 0.9
+    prepared = prepare(data)
+    assert prepared.notes.get("canvas") == box and len(prepared.digits) == 1
+
+
+def test_the_hole_of_a_tight_crop_s_fat_0_is_no_canvas() -> None:
+    # A map digit's 0 (bench/bench_crops.py) enlarged 8 times: its hole is a flat rectangle
+    # with the stroke's one flat colour around it, as a program's chrome would be. A picture
+    # this small (under 800 px) is only searched for a canvas inside a saved picture.
+    image = zoomed(load_digits(MAP_DIGITS)[0][148], 8)
+    for picture in (image, 255 - image):
+        assert find_canvas(picture) is not None  # what the search for a program's canvas finds
+        assert find_canvas(picture, inner_only=True) is None
+        assert prepare(synth.encode(picture, "png")).notes.get("canvas") is None
 
 
 @pytest.fixture(scope="module")
