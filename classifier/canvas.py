@@ -47,9 +47,10 @@ Box = tuple[int, int, int, int]  # x, y, w, h
 
 
 def find_canvas(gray: np.ndarray, inner_only: bool = False) -> Box | None:
-    """The canvas's box in ``gray``'s pixels, when ``gray`` is a screenshot of one; else None.
-    ``inner_only``: only a canvas inside a saved picture (for a picture too small to be a
-    screenshot of a program, where the hole of a tight crop's 0 would pass for one)."""
+    """The canvas's box in ``gray``'s pixels, when ``gray`` is a screenshot of one or a saved
+    picture holding one; else None. ``inner_only``: only a canvas inside a saved picture (for
+    a picture too small to be a screenshot of a program, where the hole of a tight crop's 0
+    would pass for one)."""
     h, w = gray.shape
     if min(h, w) < MIN_SIDE:
         return None
@@ -65,7 +66,7 @@ def find_canvas(gray: np.ndarray, inner_only: bool = False) -> Box | None:
     # The program around the canvas may be flat too (a grey workspace, white panels): the
     # canvas is the innermost of the few commonest flat colours that form a rectangle.
     found: list[tuple[int, Box, int]] = []
-    saved = False  # the commonest colour lies all round: a saved picture, its own canvas
+    saved = False  # the commonest colour lies all round: a saved picture (its own canvas, or one inside)
     for attempt in range(MAX_COLOURS):
         level = int(np.argmax(histogram))
         if bands[level] < MIN_SHARE * sample.size:
@@ -115,6 +116,13 @@ def _flat_rectangle(small: np.ndarray, level: int, drawn_on: bool) -> Box | None
         return None
     gap_x, gap_y = FRAME_GAP * sw + 2, FRAME_GAP * sh + 2
     inside = [x > gap_x, y > gap_y, x + bw < sw - gap_x, y + bh < sh - gap_y]
+    if drawn_on and (
+        sum(inside) < 4 or _flat_hole(small[y : y + bh, x : x + bw], flat[y : y + bh, x : x + bw])
+    ):
+        # A picture inside a saved one lies away from its frame all round (not a band across
+        # it: a form's shaded header), and what is drawn on it is no flat hole (a 0 or an 8
+        # drawn with a rectangle tool, whose ring would pass for a canvas).
+        return None
     if sum(inside) < 2:
         # The whole picture (a saved drawing, the program's own background), or a band along
         # three sides of it: the bar above or below a photo shown on a phone, a toolbar. A
@@ -150,6 +158,20 @@ def _flat_rectangle(small: np.ndarray, level: int, drawn_on: bool) -> Box | None
     if float(np.mean(steady[outside[:, 1:]])) < CHROME_FLAT:
         return None
     return x, y, bw, bh
+
+
+def _flat_hole(box: np.ndarray, flat: np.ndarray) -> bool:
+    """Whether the largest thing drawn in a canvas's ``box`` (where ``flat``, 0/255, is not
+    the canvas's colour) is a hole: one flat level filling most of its own box. A digit's
+    strokes are neither (an MNIST 1 may fill its box, but in many grey levels)."""
+    count, labels, stats = components(cv2.bitwise_not(flat))
+    if count < 2:
+        return False
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    _, _, w, h, area = (int(v) for v in stats[largest])
+    levels = np.bincount(box[labels == largest], minlength=256)
+    one_level = int(np.convolve(levels, np.ones(2 * FLAT_LEVELS + 1, np.int64), mode="same").max())
+    return area >= MIN_FILL * w * h and one_level >= 0.9 * area
 
 
 def _refined(gray: np.ndarray, level: int, box: tuple[int, int, int, int]) -> Box:

@@ -3,7 +3,7 @@
 `digitbot predict`, the photo evaluation and the bot all call ``prepare``:
 
 1. decode (``imageio``): any common format, EXIF-upright, transparency flattened, grey;
-   a screenshot of a paint program is cut to its canvas (``canvas``);
+   a screenshot of a paint program, or a plot of a digit, is cut to its canvas (``canvas``);
 2. find the number (a 320-pixel analysis image): the polarity is decided (a photo is dark
    ink; a drawing or crop, with its flat background, either), then the ink is found
    (``photo_ink``) and grouped into digits (``photo_layout``); a drawing in which that finds

@@ -141,15 +141,20 @@ def test_a_big_tight_crop_is_no_canvas(index: int, digits: tuple[np.ndarray, np.
         assert find_canvas(image) is None
 
 
+@pytest.mark.parametrize("extension", ["png", "jpg"])
 @pytest.mark.parametrize("cmap", ["gray", "viridis"])
 def test_a_plot_s_image_is_a_canvas_inside_the_saved_picture(
-    cmap: str, digits: tuple[np.ndarray, np.ndarray]
+    cmap: str, extension: str, digits: tuple[np.ndarray, np.ndarray]
 ) -> None:
     # A notebook's plot of an MNIST digit: the digit's square inside a white figure, with
     # axes and numbered ticks around it. The figure's white lies all round, as a saved
     # drawing's background does; the square, of one flat colour with the digit on it, is the
     # picture to read.
     data = notebook_plot(digits[0][0], cmap)
+    if extension == "jpg":  # as Telegram sends a picture sent as a photo
+        data = synth.encode(
+            np.asarray(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)), "jpg", 85
+        )
     gray = decode(data).gray
     box = find_canvas(gray, inner_only=True)
     assert box is not None
@@ -160,18 +165,86 @@ def test_a_plot_s_image_is_a_canvas_inside_the_saved_picture(
     for side in (square[0], square[-1], square[:, 0], square[:, -1]):  # the digit's background
         assert np.mean(np.abs(side - background) <= 2) > 0.9
     prepared = prepare(data)
-    assert prepared.notes.get("canvas") == box and len(prepared.digits) == 1
+    canvas = prepared.notes.get("canvas")
+    assert isinstance(canvas, tuple) and len(prepared.digits) == 1
+    assert max(abs(a - b) for a, b in zip(canvas, box, strict=True)) <= 2  # rounding of the scales
 
 
 def test_the_hole_of_a_tight_crop_s_fat_0_is_no_canvas() -> None:
     # A map digit's 0 (bench/bench_crops.py) enlarged 8 times: its hole is a flat rectangle
     # with the stroke's one flat colour around it, as a program's chrome would be. A picture
     # this small (under 800 px) is only searched for a canvas inside a saved picture.
+    # (The search for a program's canvas, ``inner_only=False``, takes the hole for one.)
     image = zoomed(load_digits(MAP_DIGITS)[0][148], 8)
     for picture in (image, 255 - image):
-        assert find_canvas(picture) is not None  # what the search for a program's canvas finds
         assert find_canvas(picture, inner_only=True) is None
         assert prepare(synth.encode(picture, "png")).notes.get("canvas") is None
+
+
+def _white_page(width: int, height: int) -> np.ndarray:
+    return np.full((height, width), 255, np.uint8)
+
+
+def _dark_digit(page: np.ndarray, digit: np.ndarray, x: int, y: int, size: int) -> None:
+    """An MNIST digit drawn dark on ``page`` at (x, y), ``size`` px square."""
+    ink = cv2.resize(digit, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255
+    part = page[y : y + size, x : x + size].astype(np.float32)
+    page[y : y + size, x : x + size] = np.clip(part * (1 - ink) + 30 * ink, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("side", [700, 1200])
+def test_a_shaded_band_across_a_saved_page_is_no_canvas(
+    side: int, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # A scanned form: a grey header band across the page with printed text on it, and a digit
+    # written in a box below. The band is flat and drawn on, but it runs across the page: a
+    # picture inside a picture lies away from the frame all round (the band was read as
+    # "808410402023" while it passed).
+    page = _white_page(side, int(side * 1.3))
+    cv2.rectangle(page, (0, int(side * 0.05)), (side, int(side * 0.22)), 215, -1)
+    text = (side // 20, int(side * 0.16))
+    cv2.putText(page, "FORM 1040  2023", text, cv2.FONT_HERSHEY_SIMPLEX, side / 500, 0, max(1, side // 300))
+    box = side // 3
+    cv2.rectangle(page, (box, int(side * 0.45)), (2 * box, int(side * 0.45) + box), 0, max(2, side // 250))
+    _dark_digit(page, digits[0][4], box + box // 8, int(side * 0.45) + box // 8, 3 * box // 4)  # a 4
+    assert find_canvas(page, inner_only=side < 800) is None
+    prepared = prepare(synth.encode(page, "png"))
+    assert prepared.notes.get("canvas") is None
+
+
+@pytest.mark.parametrize("side", [600, 1000])
+def test_a_0_drawn_with_a_rectangle_tool_is_no_canvas(side: int) -> None:
+    # Its ring is a flat rectangle with its hole drawn on it: the hole is one flat level
+    # filling its box, which no digit's strokes are.
+    page = _white_page(side, side)
+    a, b, t = side // 4, 3 * side // 4, side // 7
+    cv2.rectangle(page, (a, side // 6), (b, 5 * side // 6), 0, -1)
+    cv2.rectangle(page, (a + t, side // 6 + t), (b - t, 5 * side // 6 - t), 255, -1)
+    assert find_canvas(page, inner_only=side < 800) is None
+
+
+@pytest.mark.parametrize("width", [640, 1280])
+def test_a_web_demo_s_canvas_is_found_in_its_page(width: int, digits: tuple[np.ndarray, np.ndarray]) -> None:
+    # A screenshot of a web page with an MNIST demo: a black canvas with a white digit, a
+    # title, buttons and the demo's own guess around it in a white page. (The canvas was
+    # read as a 0.)
+    s = width / 1280
+    page = _white_page(width, int(800 * s))
+    cv2.putText(
+        page, "MNIST Digit Recognizer", (int(60 * s), int(70 * s)), cv2.FONT_HERSHEY_SIMPLEX, 1.5 * s, 30, 2
+    )
+    for k, label in enumerate(("Predict", "Clear")):
+        x0 = int((560 + 200 * k) * s)
+        cv2.rectangle(page, (x0, int(200 * s)), (x0 + int(170 * s), int(260 * s)), 66, -1)
+        cv2.putText(page, label, (x0 + int(20 * s), int(242 * s)), cv2.FONT_HERSHEY_SIMPLEX, 0.9 * s, 255, 2)
+    cv2.putText(page, "Prediction: 4", (int(560 * s), int(340 * s)), cv2.FONT_HERSHEY_SIMPLEX, 0.9 * s, 20, 2)
+    x, y, side = int(60 * s), int(160 * s), int(420 * s)
+    digit = cv2.resize(digits[0][0], (2 * side // 3, 2 * side // 3), interpolation=cv2.INTER_CUBIC)  # a 7
+    page[y : y + side, x : x + side] = 0
+    page[y + side // 6 : y + side // 6 + digit.shape[0], x + side // 6 : x + side // 6 + digit.shape[1]] = (
+        digit
+    )
+    assert find_canvas(page, inner_only=width < 800) == (x, y, side, side)
 
 
 @pytest.fixture(scope="module")
