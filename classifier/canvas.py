@@ -76,11 +76,14 @@ def find_canvas(gray: np.ndarray, inner_only: bool = False) -> Box | None:
         # photos; 100% in screenshots, PNG or JPEG).
         if histogram[level] >= EXACT_SHARE * bands[level]:
             all_round = float(np.mean(np.abs(frame - level) <= FLAT_LEVELS)) >= SAVED_DRAWING
-            saved = saved or (all_round and attempt == 0)
-            box = None if all_round or (inner_only and not saved) else _flat_rectangle(small, level, saved)
+            if attempt == 0:
+                saved = all_round
+            box = None if all_round else _flat_rectangle(small, level, saved)
             if box is not None:
                 found.append((box[2] * box[3], box, level))
         histogram[max(0, level - 2 * FLAT_LEVELS) : level + 2 * FLAT_LEVELS + 1] = 0
+        if inner_only and not saved:
+            return None  # only a canvas inside a saved picture was asked for: this is none
     # A workspace holds the canvas: of nested boxes the inner one; else the largest.
     inner = [f for f in found if not any(g is not f and _holds(f[1], g[1]) for g in found)]
     if not inner:
