@@ -10,7 +10,7 @@ as tall as the tallest digit, and not cut by the frame while the digits are not.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -30,11 +30,14 @@ TOO_SMALL = "too small"
 MUCH_SMALLER = "much smaller than the digits"
 FILLED_SHAPE = "a filled shape"
 OTHER_LINE = "another line of writing"
+LINE_UNDER = "a line under the digits"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
 SMALLER_THAN_DIGITS = 0.45  # parts less tall than this share of the tallest digit are not digits
 UNDERLINE = 5.0  # a line under a part, this many times longer than thick, is not part of it
+FLAT_LINE = 3.0  # ... when its box is this many times as wide as tall (a box is thickness and slant)
+UNDERLINED_NUMBER = 1.5  # ... nor, when it reaches past the part on one side only, this many times as wide
 DRAWN_AROUND = "a ring or box drawn around the digits"
 ENCLOSED_HEIGHT = 0.3  # a part inside another's box, this share of its height, is held by it
 WIDE_DIGIT = 1.7  # width over height of the widest digit two overlapping halves make
@@ -100,13 +103,18 @@ def _belong_together(a: Part, b: Part) -> bool:
     upper, lower = sorted((a, b), key=lambda p: p.y)
     reach = 0.1 * upper.w
     if (
-        lower.w > UNDERLINE * lower.h
+        # Long for its mean thickness, and flat: a line, also when it slants a little.
+        lower.w * lower.w > UNDERLINE * lower.area
+        and lower.w > FLAT_LINE * lower.h
         and lower.y >= upper.y + 0.75 * upper.h
-        and lower.x <= upper.x - reach
-        and lower.x1 >= upper.x1 + reach
+        and (
+            (lower.x <= upper.x - reach and lower.x1 >= upper.x1 + reach)
+            or lower.w >= UNDERLINED_NUMBER * upper.w
+        )
     ):
-        # A long thin line under the other, reaching past it on both sides: the answer
-        # underlined (a 2's base or a 5's broken-off bowl starts under the stroke above).
+        # A long thin line under the other, reaching past it on both sides, or under a
+        # number, under the next digit too: the answer underlined (a 2's base or a 5's
+        # broken-off bowl starts under the stroke above, and is about as wide).
         return False
     if small.area < 0.3 * big.area and gap_x <= near and gap_y <= near and union.w <= 1.3 * union.h:
         return True
@@ -380,6 +388,17 @@ def find_digits(
     for ring in _drawn_around(parts, labels):
         parts.remove(ring)
         layout.rejected.append((ring, DRAWN_AROUND))
+        held = _held_by(ring, labels, count, speck)
+        parts += held
+        count += len(held)
+    for part in [p for p in parts if p.w >= p.h >= MIN_LINE_DIGIT]:
+        found = _line_under(part, parts, labels, count, speck)
+        if found is not None:
+            line, rest = found
+            parts.remove(part)
+            parts += rest
+            layout.rejected.append((line, LINE_UNDER))
+            count += 1 + len(rest)
     min_height = max(5, round(0.02 * short))
     blobs: list[Part] = []
     for g in group_parts(parts):
@@ -479,6 +498,155 @@ def _drawn_around(parts: list[Part], labels: np.ndarray) -> list[Part]:
         if sum(bool((side == own).any()) for side in sides) >= 3:
             rings.append(outer)
     return rings
+
+
+PEEL_DEPTH = 2.0  # ring's stroke widths in from its outline: what lies deeper is held by it
+
+
+def _held_by(ring: Part, labels: np.ndarray, first_label: int, speck: int) -> list[Part]:
+    """The pixels of a ring (``_drawn_around``) that lie well inside its outline: a digit
+    drawn touching the ring around the number, which is one part with it. They are given
+    labels of their own from ``first_label`` on (in ``labels``) and returned as parts."""
+    box = labels[ring.y : ring.y1, ring.x : ring.x1]
+    own = (box == ring.labels[0]).view(np.uint8)
+    inside = np.zeros_like(own)
+    # The hull bridges the gap a hand leaves in a ring; a ring is about convex.
+    cv2.fillConvexPoly(inside, cv2.convexHull(cv2.findNonZero(own)), 1)
+    depth = max(1, round(PEEL_DEPTH * stroke_width(own)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * depth + 1, 2 * depth + 1))
+    core = cv2.erode(inside, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    held = cv2.bitwise_and(own, core)
+    if not held.any() or first_label + ring.area >= np.iinfo(labels.dtype).max:
+        return []
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(held, connectivity=8)
+    parts: list[Part] = []
+    for k in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        if area >= speck:  # a speck stays the ring's
+            box[pieces == k] = first_label + len(parts)
+            parts.append(Part(ring.x + x, ring.y + y, w, h, area, [first_label + len(parts)]))
+    return parts
+
+
+LINE_SPAN = 1.2  # a line under digits is at least this many times as long as they are tall
+LINE_THICKNESS = 0.3  # ... at most this share of their height thick
+LINE_ALONE = 0.6  # ... has nothing above it over this share of its length (it runs under them)
+MAX_LINE_SLOPE = 0.25  # ... and slants by at most 14 degrees
+LINE_DIGIT = 0.4  # share of the tallest thing on a line: what is at least this tall is a digit
+MIN_LINE_DIGIT = 24  # px: digits smaller than this are too coarse to tell a line under them from a stroke
+
+
+def _line_under(
+    part: Part, parts: list[Part], labels: np.ndarray, first_label: int, speck: int
+) -> tuple[Part, list[Part]] | None:
+    """A straight line along the bottom of a part, under at least two digits side by side
+    (the answer underlined, the line run into by a digit's stroke; under one digit it may
+    be a 2's base), as a part of its own, and what is left of the part above it in pieces;
+    None when the part has no such line. ``parts``: all of them, the digits standing on the
+    line apart from it among them. Labels from ``first_label`` on are given to the line and
+    then to the pieces (in ``labels``)."""
+    box = labels[part.y : part.y1, part.x : part.x1]
+    own = box == part.labels[0]
+    h, w = own.shape
+    flipped = own[::-1]  # row 0 at the bottom
+    columns = np.flatnonzero(own.any(axis=0))
+    first = np.argmax(flipped, axis=0)  # ink's lowest row in each column, from the bottom
+    # The run of ink up from there (the line's thickness, or more where a stroke meets it).
+    rows = np.arange(h)[:, None]
+    above = (~flipped) & (rows >= first[None, :])
+    run = np.where(above.any(axis=0), np.argmax(above, axis=0), h) - first
+    bottom = (h - 1 - first).astype(np.float32)
+    vx, vy, x0, y0 = (
+        float(v)
+        for v in cv2.fitLine(
+            np.column_stack([columns, bottom[columns]]).astype(np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01
+        ).ravel()
+    )
+    if abs(vx) < 1e-6 or abs(vy / vx) > MAX_LINE_SLOPE:
+        return None
+    slope = vy / vx
+    fit = y0 + (np.arange(w) - x0) * slope  # the line's lower edge in each column
+    on = np.zeros(w, bool)
+    on[columns] = np.abs(bottom[columns] - fit[columns]) <= 2.0
+    if on.sum() < 2:
+        return None
+    thickness = float(np.median(run[on]))
+    # The longest stretch of columns along the line, over gaps no wider than it is thick.
+    stretch_start = best_start = best_stop = -1
+    last = -(10**9)
+    for c in np.flatnonzero(on):
+        if c - last > max(2.0, thickness) + 1:
+            stretch_start = int(c)
+        last = int(c)
+        if last - stretch_start > best_stop - best_start:
+            best_start, best_stop = stretch_start, last
+    length = best_stop - best_start + 1
+    span = slice(best_start, best_stop + 1)
+    # The tallest thing above it (digits stand on a line that slants with the page).
+    inked = own[:, span].any(axis=0)
+    height = float(np.max((fit[span] - thickness + 1 - np.argmax(own[:, span], axis=0))[inked]))
+    alone = float(np.mean(run[span][on[span]] <= thickness + 2))
+    if not (
+        # Nothing of the part lies below it: a stroke that does crosses it (a 4's bar low
+        # on its stem).
+        np.all(bottom[columns] <= fit[columns] + 2.0)
+        and height >= MIN_LINE_DIGIT
+        and length >= LINE_SPAN * height
+        and length >= 0.8 * w
+        and thickness <= LINE_THICKNESS * height
+        and alone >= LINE_ALONE
+    ):
+        return None
+    # The line's pixels: a band from its lower edge up by its thickness, a pixel more each way.
+    band = np.abs(rows - fit[None, :] + (thickness - 1) / 2) <= (thickness + 1) / 2 + 1
+    reach = round(thickness)
+    band[:, : max(0, best_start - reach)] = False
+    band[:, best_stop + 1 + reach :] = False
+    line_pixels = own & band
+    rest = (own & ~band).view(np.uint8)
+    if first_label + 1 + int(np.count_nonzero(rest)) >= np.iinfo(labels.dtype).max:
+        return None
+    ys, xs = np.nonzero(line_pixels)
+    line = Part(
+        part.x + int(xs.min()),
+        part.y + int(ys.min()),
+        int(np.ptp(xs)) + 1,
+        int(np.ptp(ys)) + 1,
+        int(xs.size),
+        [first_label],
+    )
+    _, pieces, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    above = [Part(part.x + x, part.y + y, pw, ph, area) for x, y, pw, ph, area in stats[1:].tolist()]
+    # What stands on it: the part's own pieces, and parts apart from it along its length.
+    standing = [p for p in above if p.area >= speck] + [
+        p
+        for p in parts
+        if p is not part
+        and best_start <= (middle := round(p.x + p.w / 2) - part.x) <= best_stop
+        and p.y1 <= part.y + fit[middle] + 1  # above the line's lower edge there
+    ]
+    if _side_by_side([p for p in standing if p.h >= LINE_DIGIT * height]) < 2:
+        return None
+    box[line_pixels] = first_label
+    held: list[Part] = []
+    for k, piece in enumerate(above, start=1):
+        if piece.area >= speck:  # a speck stays the part's, which is no more
+            box[pieces == k] = first_label + 1 + len(held)
+            held.append(replace(piece, labels=[first_label + 1 + len(held)]))
+    return line, held
+
+
+def _side_by_side(parts: list[Part]) -> int:
+    """How many digits ``parts`` are across: parts over each other (spans across that
+    overlap by half the narrower one's width) are one."""
+    count, reach, width = 0, -(10**9), 1
+    for p in sorted(parts, key=lambda p: p.x):
+        if reach - p.x < 0.5 * min(p.w, width):
+            count += 1
+            reach, width = p.x1, p.w
+        elif p.x1 > reach:
+            reach, width = p.x1, max(width, p.w)
+    return count
 
 
 def _keep_main_row(layout: Layout) -> None:
@@ -582,7 +750,7 @@ def _drop_lone_dash(layout: Layout, shape: tuple[int, int]) -> None:
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:
     if g.h < min_height:
         return TOO_SMALL
-    if g.w > 3.0 * g.h:
+    if g.w > FLAT_LINE * g.h:
         return "a dash or a line"
     h, w = layout.labels.shape
     if frame and g.area < 0.12 * g.w * g.h and g.w > 0.85 * w and g.h > 0.85 * h:

@@ -100,6 +100,7 @@ class Look:
     stray_marks: int = 0  # specks and short strokes near the edges
     fill: float | None = None  # crop tightly around the digits: margin as a share of their size
     orientation: int = 1  # EXIF orientation written to the file (1: none)
+    mark: str = "none"  # "underline" or "circle": the digits underlined or circled with the same pen
 
 
 # --------------------------------------------------------------------------- digits
@@ -188,6 +189,44 @@ def number_alpha(
         np.maximum(region, part, out=region)
         x += w + (gaps[i] if i < len(gaps) else 0)
     return canvas
+
+
+def _marked(
+    rng: np.random.Generator, alpha: np.ndarray, mark: str, height: float, stroke: float | None
+) -> np.ndarray:
+    """The written digits underlined or circled by hand, with a pen as wide as theirs: a
+    line from under the first digit's left edge to past the last one, a little aslant and
+    about a seventh of their height below them; or a ring open a little, close enough round
+    them to run into the first or last digit."""
+    h, w = alpha.shape
+    pen = max(2, round(height * (stroke or 0.1)))
+    pad = round(0.35 * height)
+    out = np.zeros((h + 2 * pad, w + 2 * pad), np.float32)
+    out[pad : pad + h, pad : pad + w] = alpha
+    drawn = np.zeros_like(out)
+    if mark == "underline":
+        below = pad + h + round(height * 0.15)
+        drop = round(w * np.tan(np.deg2rad(rng.uniform(-3.0, 3.0))))
+        end = round(pad + w + rng.uniform(0.0, 0.3) * pad)
+        cv2.line(drawn, (pad, below), (end, below + drop), 1.0, pen, cv2.LINE_AA)
+    elif mark == "circle":
+        centre = (out.shape[1] // 2, out.shape[0] // 2)
+        axes = (round(out.shape[1] * 0.47), round(out.shape[0] * 0.47))
+        start = rng.uniform(0.0, 360.0)
+        cv2.ellipse(
+            drawn,
+            centre,
+            axes,
+            rng.uniform(-8.0, 8.0),
+            start,
+            start + rng.uniform(320.0, 340.0),
+            1.0,
+            pen,
+            cv2.LINE_AA,
+        )
+    else:
+        raise ValueError(f"unknown mark {mark!r}")
+    return np.maximum(out, drawn)
 
 
 # --------------------------------------------------------------------------- paper and photo
@@ -415,6 +454,8 @@ def render_photo(rng: np.random.Generator, digits: list[np.ndarray], look: Look)
     short = min(out_w, out_h)
     height = look.digit_height * short
     alpha = number_alpha(digits, height, look.stroke, look.gap, rng) if digits else None
+    if look.mark != "none" and alpha is not None:
+        alpha = _marked(rng, alpha, look.mark, height, look.stroke)
     if look.fill is not None and alpha is not None:
         # A tight crop: the page is exactly the digits plus a small (even negative) margin.
         ah, aw = alpha.shape

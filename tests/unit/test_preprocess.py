@@ -28,7 +28,7 @@ from classifier.photo_ink import (
     two_toned_background,
     without_frame_line,
 )
-from classifier.photo_layout import DRAWN_AROUND, Part, find_digits, group_parts, pinched_waist
+from classifier.photo_layout import DRAWN_AROUND, LINE_UNDER, Part, find_digits, group_parts, pinched_waist
 from classifier.preprocess import SCENE_HINT, ImageError, prepare, prepare_gray
 
 
@@ -594,6 +594,67 @@ def test_a_line_under_a_digit_is_not_part_of_it() -> None:
     cv2.ellipse(five, (150, 112), (24, 10), 0, 10, 170, 255, 6)
     (digit,) = find_digits(five).digits
     assert digit.y <= 48 and digit.y1 >= 124  # from its top to the bowl's lowest point
+
+
+def test_a_line_under_a_number_is_not_part_of_it() -> None:
+    # An answer underlined from under its first digit's left edge to past its last, a
+    # little aslant: the line reaches past neither digit on both sides, and its box is
+    # under 5 times as wide as tall. It was grouped with the digits (a 7 over it read as 2).
+    mask = np.zeros((240, 360), np.uint8)
+    cv2.polylines(mask, [np.array([[100, 40], [150, 40], [115, 140]])], False, 255, 6)  # a 7
+    cv2.line(mask, (180, 40), (176, 140), 255, 6)  # a 1
+    cv2.line(mask, (100, 155), (205, 175), 255, 6)  # the line, 11 degrees off level
+    layout = find_digits(mask)
+    assert len(layout.digits) == 2 and all(g.y1 < 150 for g in layout.digits)
+    assert [why for g, why in layout.rejected if g.w > 100] == ["a dash or a line"]
+
+
+def test_a_line_run_into_by_the_digits_above_it_is_not_part_of_them() -> None:
+    # The 7's stem and the 1 end on the line under them: one part with it, read as one
+    # digit before. The line is taken off along its lower edge; the digits keep the rest.
+    mask = np.zeros((240, 360), np.uint8)
+    cv2.polylines(mask, [np.array([[100, 40], [150, 40], [118, 152]])], False, 255, 6)  # a 7
+    cv2.line(mask, (180, 40), (178, 154), 255, 6)  # a 1
+    cv2.line(mask, (95, 152), (255, 162), 255, 6)  # the line, a little aslant
+    layout = find_digits(mask)
+    assert len(layout.digits) == 2 and all(g.y1 < 158 and g.h >= 100 for g in layout.digits)
+    assert [why for g, why in layout.rejected if g.w > 100] == [LINE_UNDER]
+    # A 2 whose long base is the lowest and straightest thing in it keeps its base: only
+    # one digit stands on it.
+    two = np.zeros((240, 360), np.uint8)
+    cv2.ellipse(two, (140, 80), (35, 35), 0, 180, 360, 255, 6)
+    cv2.polylines(two, [np.array([[175, 80], [110, 160], [260, 162]])], False, 255, 6)
+    (digit,) = find_digits(two).digits
+    assert digit.y1 >= 160 and digit.w >= 140
+    # A 4 whose bar crosses its stem low down: the stem goes on below it, so it is no line.
+    # Taken off, it would leave the arm and the stem's top standing side by side.
+    four = np.zeros((240, 360), np.uint8)
+    cv2.polylines(four, [np.array([[130, 40], [100, 140], [260, 140]])], False, 255, 6)
+    cv2.line(four, (238, 60), (240, 175), 255, 6)
+    (digit,) = find_digits(four).digits
+    assert digit.y1 >= 170
+
+
+def test_a_digit_running_into_the_ring_around_the_number_is_kept() -> None:
+    # A circle drawn tightly round "171" runs into the first 1: one part with the ring,
+    # which held the 7 and was dropped with that 1 in it. Its pixels well inside the ring
+    # are a part of their own.
+    mask = np.zeros((240, 400), np.uint8)
+    cv2.ellipse(mask, (200, 120), (150, 80), 0, 0, 360, 255, 6)
+    cv2.line(mask, (70, 70), (60, 168), 255, 6)  # the first 1, into the ring at its left
+    cv2.polylines(mask, [np.array([[160, 80], [230, 80], [185, 170]])], False, 255, 6)  # a 7
+    cv2.line(mask, (290, 75), (285, 165), 255, 6)  # the last 1, clear of the ring
+    layout = find_digits(mask)
+    assert [why for _, why in layout.rejected if why == DRAWN_AROUND] == [DRAWN_AROUND]
+    assert len(layout.digits) == 3
+    first = layout.digits[0]
+    assert 55 <= first.x <= 70 and first.h >= 70  # the 1, less the few pixels in the ring
+    # A ring clear of the digits holds none of its own pixels: no part is added.
+    clear = np.zeros((240, 400), np.uint8)
+    cv2.ellipse(clear, (200, 120), (170, 100), 0, 10, 340, 255, 6)
+    cv2.line(clear, (110, 75), (105, 165), 255, 6)
+    cv2.polylines(clear, [np.array([[160, 80], [230, 80], [185, 170]])], False, 255, 6)
+    assert len(find_digits(clear).digits) == 2
 
 
 def test_a_small_digit_drawn_with_a_brush_that_fills_its_loops_is_a_digit(
