@@ -391,7 +391,7 @@ def find_digits(
         held = _held_by(ring, labels, count, speck)
         parts += held
         count += len(held)
-    for part in [p for p in parts if p.w >= p.h >= MIN_LINE_DIGIT]:
+    for part in [p for p in parts if p.w >= p.h >= MIN_LINE_DIGIT and len(parts) <= MAX_PARTS]:
         found = _line_under(part, parts, labels, count, speck)
         if found is not None:
             line, rest = found
@@ -500,7 +500,8 @@ def _drawn_around(parts: list[Part], labels: np.ndarray) -> list[Part]:
     return rings
 
 
-PEEL_DEPTH = 2.0  # ring's stroke widths in from its outline: what lies deeper is held by it
+PEEL_DEPTH = 2.0  # ring's stroke widths in from its outline: what lies deeper is held by it, ...
+ACROSS_RING = 0.9  # ... unless it reaches this share of the way across the ring's inside
 
 
 def _held_by(ring: Part, labels: np.ndarray, first_label: int, speck: int) -> list[Part]:
@@ -519,10 +520,13 @@ def _held_by(ring: Part, labels: np.ndarray, first_label: int, speck: int) -> li
     if not held.any() or first_label + ring.area >= np.iinfo(labels.dtype).max:
         return []
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(held, connectivity=8)
+    _, _, core_w, core_h = cv2.boundingRect(core)
     parts: list[Part] = []
     for k in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[k])
-        if area >= speck:  # a speck stays the ring's
+        # A piece reaching across the inside is the ring's own: a second turn round the
+        # digits, or the dividers of a form's row of boxes.
+        if area >= speck and w < ACROSS_RING * core_w and h < ACROSS_RING * core_h:
             box[pieces == k] = first_label + len(parts)
             parts.append(Part(ring.x + x, ring.y + y, w, h, area, [first_label + len(parts)]))
     return parts
@@ -586,10 +590,14 @@ def _line_under(
     inked = own[:, span].any(axis=0)
     height = float(np.max((fit[span] - thickness + 1 - np.argmax(own[:, span], axis=0))[inked]))
     alone = float(np.mean(run[span][on[span]] <= thickness + 2))
+    # Its left end free: a stroke coming down into it there is the line's own corner, a 2's
+    # base (which may run on under the next digit).
+    free = bool(np.all(run[best_start : best_start + max(1, round(thickness))] <= thickness + 2))
     if not (
         # Nothing of the part lies below it: a stroke that does crosses it (a 4's bar low
         # on its stem).
         np.all(bottom[columns] <= fit[columns] + 2.0)
+        and free
         and height >= MIN_LINE_DIGIT
         and length >= LINE_SPAN * height
         and length >= 0.8 * w
@@ -623,7 +631,9 @@ def _line_under(
         for p in parts
         if p is not part
         and best_start <= (middle := round(p.x + p.w / 2) - part.x) <= best_stop
-        and p.y1 <= part.y + fit[middle] + 1  # above the line's lower edge there
+        # On the line: its foot above the line's lower edge there, by at most half a digit
+        # more than the line is thick (not a line of writing further up).
+        and 0 <= part.y + fit[middle] - p.y1 <= thickness + 0.5 * height
     ]
     if _side_by_side([p for p in standing if p.h >= LINE_DIGIT * height]) < 2:
         return None

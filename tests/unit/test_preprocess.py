@@ -28,7 +28,14 @@ from classifier.photo_ink import (
     two_toned_background,
     without_frame_line,
 )
-from classifier.photo_layout import DRAWN_AROUND, LINE_UNDER, Part, find_digits, group_parts, pinched_waist
+from classifier.photo_layout import (
+    DRAWN_AROUND,
+    LINE_UNDER,
+    Part,
+    find_digits,
+    group_parts,
+    pinched_waist,
+)
 from classifier.preprocess import SCENE_HINT, ImageError, prepare, prepare_gray
 
 
@@ -633,6 +640,42 @@ def test_a_line_run_into_by_the_digits_above_it_is_not_part_of_them() -> None:
     cv2.line(four, (238, 60), (240, 175), 255, 6)
     (digit,) = find_digits(four).digits
     assert digit.y1 >= 170
+
+
+def test_a_ring_keeps_what_reaches_across_it() -> None:
+    # A form's row of boxes, one digit in each: its dividers lie deep inside the frame
+    # around them, but reach across it; they are the frame's, not digits (read as 1s
+    # while only depth was asked).
+    comb = np.zeros((200, 420), np.uint8)
+    cv2.rectangle(comb, (40, 40), (380, 160), 255, 4)
+    for x in (125, 210, 295):
+        cv2.line(comb, (x, 40), (x, 160), 255, 4)
+    for x in (60, 145, 230, 315):  # a 7 in each box
+        cv2.polylines(comb, [np.array([[x, 60], [x + 45, 60], [x + 15, 140]])], False, 255, 6)
+    assert len(find_digits(comb).digits) == 4
+    # A number circled twice, the second turn inside the first.
+    twice = np.zeros((260, 420), np.uint8)
+    cv2.ellipse(twice, (210, 130), (180, 110), 0, 0, 360, 255, 5)
+    cv2.ellipse(twice, (210, 130), (160, 92), 0, 20, 340, 255, 5)
+    cv2.line(twice, (360, 100), (385, 95), 255, 5)  # where the pen went on round
+    cv2.line(twice, (150, 90), (146, 170), 255, 6)  # a 1
+    cv2.polylines(twice, [np.array([[220, 90], [270, 90], [235, 170]])], False, 255, 6)  # a 7
+    assert len(find_digits(twice).digits) == 2
+
+
+def test_a_twos_base_running_on_under_the_next_digit_stays_the_twos() -> None:
+    # The 1 stands on the 2's base as digits on a line under them do, but the base starts
+    # at the 2's own corner.
+    mask = np.zeros((240, 360), np.uint8)
+    cv2.ellipse(mask, (130, 80), (35, 35), 0, 180, 360, 255, 6)
+    cv2.polylines(mask, [np.array([[165, 80], [100, 160], [260, 162]])], False, 255, 6)
+    cv2.line(mask, (230, 60), (228, 160), 255, 6)
+    layout = find_digits(mask)
+    assert (
+        layout.digits
+        and layout.digits[0].y1 >= 160
+        and not any(why == LINE_UNDER for _, why in layout.rejected)
+    )
 
 
 def test_a_digit_running_into_the_ring_around_the_number_is_kept() -> None:
