@@ -40,8 +40,6 @@ FLAT_LINE = 3.0  # ... when its box is this many times as wide as tall (a box is
 UNDERLINED_NUMBER = 1.5  # ... nor, when it reaches past the part on one side only, this many times as wide
 DRAWN_AROUND = "a ring or box drawn around the digits"
 ENCLOSED_HEIGHT = 0.3  # a part inside another's box, this share of its height, is held by it
-SPACED_OUT = 3.0  # digit heights: how far apart two digits of one number in line may stand
-ROW_SLOPE = 0.27  # ... one higher than the other by this share of the gap (a photo tilted 15 degrees)
 WIDE_DIGIT = 1.7  # width over height of the widest digit two overlapping halves make
 HALVES_OVERLAP = 0.4  # share of the wider half's width that the other lies over
 RING_OVERLAP = 0.03  # share of a ring's pixels that may lie over the middle of what it holds
@@ -679,13 +677,9 @@ def _keep_main_row(layout: Layout) -> None:
     for i, a in enumerate(digits):
         for j in range(i + 1, len(digits)):
             b = digits[j]
-            gap = max(a.x, b.x) - min(a.x1, b.x1)
+            close = max(a.x, b.x) - min(a.x1, b.x1) <= 1.2 * max(a.h, b.h)
             overlap = min(a.y1, b.y1) - max(a.y, b.y)
-            # Digits spaced out (a number written in groups) are alike in height and in line:
-            # one stands higher than the other by no more than a tilted photo's slope gives.
-            rise = abs((a.y + a.y1) - (b.y + b.y1)) / 2
-            level = min(a.h, b.h) >= 0.6 * max(a.h, b.h) and rise <= 0.2 * max(a.h, b.h) + ROW_SLOPE * gap
-            if overlap >= 0.3 * min(a.h, b.h) and gap <= (SPACED_OUT if level else 1.2) * max(a.h, b.h):
+            if close and overlap >= 0.3 * min(a.h, b.h):
                 row_of[root(j)] = root(i)
     rows: dict[int, list[Part]] = {}
     for i, g in enumerate(digits):

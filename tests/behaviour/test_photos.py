@@ -522,23 +522,6 @@ def test_a_circled_or_underlined_number_is_the_number(
     assert right >= 27, f"{right}/30"
 
 
-def test_a_number_written_spaced_out_is_read_whole(
-    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
-) -> None:
-    # Digits 1.3-2.5 times their height apart (a number written in groups, digits spread
-    # over a line), in a photo turned by up to 8 degrees: neighbours further apart than 1.2
-    # heights were taken for other lines of writing, and only one digit was read.
-    x, y = digits
-    right = 0
-    for k in range(30):
-        picks = range(700 + 4 * k, 700 + 4 * k + 2 + k % 3)
-        rotation = (k % 5 - 2) * 4.0
-        look = replace(BASE, gap=(1.3, 2.5), digit_height=0.12, rotation=rotation, perspective=0.02)
-        number = "".join(str(y[i]) for i in picks)
-        right += read(reader, photo([x[i] for i in picks], look, seed=k)).number == number
-    assert right >= 27, f"{right}/30"
-
-
 @pytest.mark.parametrize("crop", UCI_CROPS)
 def test_crops_of_digits_written_by_other_people(reader: DigitReader, crop: str) -> None:
     # 1,797 UCI digits by 13 writers outside MNIST, 8x8 crops whose strokes run into the

@@ -31,7 +31,6 @@ from classifier.photo_ink import (
 from classifier.photo_layout import (
     DRAWN_AROUND,
     LINE_UNDER,
-    OTHER_LINE,
     Part,
     find_digits,
     group_parts,
@@ -677,23 +676,6 @@ def test_a_twos_base_running_on_under_the_next_digit_stays_the_twos() -> None:
         and layout.digits[0].y1 >= 160
         and not any(why == LINE_UNDER for _, why in layout.rejected)
     )
-
-
-def test_digits_spaced_out_in_line_are_one_row_and_a_step_up_is_another() -> None:
-    # Two 1s 60 px tall, 150 px apart: one number written spaced out (until session 20,
-    # any gap over 1.2 heights made them two lines of writing, and one was dropped).
-    mask = np.zeros((300, 480), np.uint8)
-    cv2.line(mask, (100, 100), (100, 160), 255, 6)
-    cv2.line(mask, (256, 104), (256, 164), 255, 6)
-    assert len(find_digits(mask, frame=True).digits) == 2
-    # 90 px apart, but one stands 40 px higher: more than a tilted photo's slope, so not in
-    # line with the other; and too far apart for neighbours.
-    mask = np.zeros((300, 480), np.uint8)
-    cv2.line(mask, (100, 100), (100, 160), 255, 6)
-    cv2.line(mask, (196, 60), (196, 120), 255, 6)
-    layout = find_digits(mask, frame=True)
-    assert len(layout.digits) == 1
-    assert [why for _, why in layout.rejected if why == OTHER_LINE] == [OTHER_LINE]
 
 
 def test_a_digit_running_into_the_ring_around_the_number_is_kept() -> None:
