@@ -822,3 +822,56 @@ def pinched_waist(mask: np.ndarray) -> bool:
         for i, (t1, s1) in enumerate(notches)
         for t2, s2 in notches[i + 1 :]
     )
+
+
+MIN_TILT = 12.0  # degrees: a row of digits sloping more than this is read straightened ...
+MAX_TILT = 45.0  # ... up to this (steeper, it is no row: a column, or a digit's own pieces)
+TILT_PARTS = 3  # ... when at least this many parts as tall as half the tallest lie along it ...
+TILT_SPREAD = 0.35  # ... within this share of their height of one straight line ...
+TILT_STEP = 2.0  # ... each the next's neighbour, this many heights apart at most
+TILT_AT_MOST = 24  # parts: more is a page of writing, whose lines no one row runs through
+
+
+def row_tilt(layout: Layout) -> float:
+    """How far the row of digits slopes down to the right, in degrees: the angle to turn the
+    image by (counter-clockwise as shown, as OpenCV's ``getRotationMatrix2D`` turns it) for
+    the row to lie level; 0.0 when it is about level or not clearly a row.
+
+    A photo turned 20-30 degrees raises each digit by about half its width over the one
+    before it: one stands over its neighbour's foot and the two are grouped as one digit,
+    or the rest of the row is taken for another line of writing. So the row is traced
+    through the connected parts of the digits and of those other lines, which only a tilted
+    row of single parts lines up."""
+    things = layout.digits + [g for g, why in layout.rejected if why == OTHER_LINE]
+    if not TILT_PARTS <= sum(len(g.labels) for g in things) <= TILT_AT_MOST:
+        return 0.0  # nothing to measure (a single digit: the bench's photo), or a page
+    centres: list[tuple[float, float]] = []
+    heights: list[int] = []
+    for g in things:
+        crop = layout.labels[g.y : g.y1, g.x : g.x1]
+        for label in g.labels:
+            own = (crop == label).view(np.uint8)
+            m = cv2.moments(own, binaryImage=True)
+            if m["m00"] == 0:
+                continue
+            centres.append((g.x + m["m10"] / m["m00"], g.y + m["m01"] / m["m00"]))
+            heights.append(cv2.boundingRect(own)[3])
+    tallest = max(heights, default=0)
+    points = np.array([c for c, h in zip(centres, heights, strict=True) if 2 * h >= tallest], np.float64)
+    if len(points) < TILT_PARTS:
+        return 0.0
+    height = float(np.median([h for h in heights if 2 * h >= tallest]))
+    centred = points - points.mean(axis=0)
+    # The principal axis of the centres: the line they lie closest to.
+    _, _, axes = np.linalg.svd(centred, full_matrices=False)
+    along, across = centred @ axes[0], centred @ axes[1]
+    slope = float(np.degrees(np.arctan2(axes[0][1], axes[0][0])))
+    slope = (slope + 90.0) % 180.0 - 90.0  # the row's direction, left to right
+    steps = np.diff(np.sort(along))
+    if (
+        not MIN_TILT <= abs(slope) <= MAX_TILT
+        or float(np.abs(across).max()) > TILT_SPREAD * height
+        or float(steps.max()) > TILT_STEP * height
+    ):
+        return 0.0
+    return slope

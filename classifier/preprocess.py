@@ -49,6 +49,7 @@ from classifier.photo_layout import (
     Layout,
     Part,
     find_digits,
+    row_tilt,
     shape_of,
     stroke_width,
 )
@@ -113,7 +114,9 @@ class Prepared:
     # (n, 28, 28) uint8, white on black: one row per part found, left to right (then, when
     # some part may hold digits that touch, its pieces: ``segments``)
     digits: np.ndarray
-    boxes: list[Box]  # one per row, in the original image's coordinates
+    # One per row, in the original image's coordinates (a photo read turned: the turned
+    # photo's, ``prepare_gray``)
+    boxes: list[Box]
     gray: np.ndarray  # the grayscale working image the digits were found in (a screenshot: all of it)
     scale: float  # original pixels per working-image pixel
     # Why no digit was found, in words for a user (of a photo read twice: why the first look
@@ -194,7 +197,8 @@ def prepare(data: bytes) -> Prepared:
         return image[round(cy * f) : round((cy + ch) * f), round(cx * f) : round((cx + cw) * f)], scale
 
     redecode = sharper if decoded.scale > 1 else None
-    prepared = prepare_gray(gray, decoded.scale, redecode)
+    # A canvas's boxes are placed on the whole screenshot, which is not turned with it.
+    prepared = prepare_gray(gray, decoded.scale, redecode, may_turn=canvas is None)
     if canvas is not None and not len(prepared.digits):
         # Nothing on the canvas: whatever was taken for one, the whole picture is read.
         canvas, gray = None, decoded.gray
@@ -228,13 +232,20 @@ def _place_on_screenshot(prepared: Prepared, decoded: Decoded, canvas: Box) -> N
 
 
 def prepare_gray(
-    gray: np.ndarray, scale: float = 1.0, sharper: Callable[[int], tuple[np.ndarray, float]] | None = None
+    gray: np.ndarray,
+    scale: float = 1.0,
+    sharper: Callable[[int], tuple[np.ndarray, float]] | None = None,
+    may_turn: bool = True,
 ) -> Prepared:
     """A grey image (``scale`` original pixels per pixel) -> the digits in it.
 
     ``sharper(min_side)`` gives the same image at a higher resolution, its short side at
     least ``min_side`` (a JPEG decoded again, less reduced), for digits too small to read
     in ``gray``.
+
+    A photo whose row of digits slopes by more than ``MIN_TILT`` degrees (``row_tilt``) is
+    read again turned so that the row lies level (unless not ``may_turn``); its working image
+    is then the turned one, and the boxes lie on that (``notes["turned"]``: by how much).
 
     A photo where a closing half the frame wide finds much more ink than the usual one (a
     fat marker's digit filling the frame, whose junctions the usual closing takes for paper;
@@ -245,6 +256,14 @@ def prepare_gray(
     if max(gray.shape) * scale < CROP_SIDE:
         gray = without_frame_line(gray)  # a crop's (where the line is sharpest)
     first = _read_look(gray, scale, sharper, wide=False)
+    tilt = first.notes.get("row_tilt")
+    if may_turn and isinstance(tilt, float):
+        turn = _Turn(tilt, gray.shape)
+        turned, turned_sharper = turn.of(gray), turn.sharper(sharper)
+        level = _read_look(turned, scale, turned_sharper, wide=False)
+        if len(level.digits):
+            gray, sharper, first = turned, turned_sharper, level
+            first.notes["turned"] = round(tilt, 1)
     hidden = first.notes.get("hidden_ink")  # photos only
     if not isinstance(hidden, float) or hidden < SECOND_LOOK:
         return first
@@ -305,6 +324,8 @@ def _read_look(
         notes["hidden_ink"] = round(ink.hidden, 4)
     if kept_thin_lines:
         notes["analysis"] = "shrunk keeping lines a pixel wide"
+    if tilt := row_tilt(layout):
+        notes["row_tilt"] = round(tilt, 2)
     empty = Prepared(np.zeros((0, 28, 28), np.uint8), [], analysis, scale / factor, notes=notes)
     if not layout.digits:
         empty.hint = _hint(ink, layout)
@@ -576,6 +597,46 @@ def _resize_long(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     size = (max(1, round(w * f)), max(1, round(h * f)))
     interpolation = cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR
     return np.asarray(cv2.resize(gray, size, interpolation=interpolation)), f
+
+
+class _Turn:
+    """A photo turned by ``angle`` degrees (counter-clockwise as shown) about its centre, on
+    a canvas large enough to hold all of it; the corners are filled with the nearest edge (a
+    page's edge or a table along the frame goes on as it is). An image of the same photo at
+    another resolution (``sharper``) is turned alike: its canvas is as much larger."""
+
+    def __init__(self, angle: float, shape: tuple[int, ...]) -> None:
+        self.angle = angle
+        turn = np.radians(angle)
+        self.cos, self.sin = abs(float(np.cos(turn))), abs(float(np.sin(turn)))
+        self.short = min(shape[:2])
+        self.turned_short = min(self._canvas(shape))
+
+    def _canvas(self, shape: tuple[int, ...]) -> tuple[int, int]:
+        h, w = shape[:2]
+        return round(w * self.cos + h * self.sin), round(w * self.sin + h * self.cos)
+
+    def of(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        size = self._canvas(image.shape)
+        matrix = cv2.getRotationMatrix2D((w / 2, h / 2), self.angle, 1.0)
+        matrix[:, 2] += (size[0] / 2 - w / 2, size[1] / 2 - h / 2)
+        return np.asarray(
+            cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        )
+
+    def sharper(
+        self, sharper: Callable[[int], tuple[np.ndarray, float]] | None
+    ) -> Callable[[int], tuple[np.ndarray, float]] | None:
+        """``sharper`` for the turned image: ``min_side`` is asked of its larger canvas."""
+        if sharper is None:
+            return None
+
+        def turned(min_side: int) -> tuple[np.ndarray, float]:
+            image, image_scale = sharper(int(np.ceil(min_side * self.short / self.turned_short)))
+            return self.of(image), image_scale
+
+        return turned
 
 
 @dataclass

@@ -35,6 +35,7 @@ from classifier.photo_layout import (
     find_digits,
     group_parts,
     pinched_waist,
+    row_tilt,
 )
 from classifier.preprocess import SCENE_HINT, ImageError, prepare, prepare_gray
 
@@ -601,6 +602,44 @@ def test_a_line_under_a_digit_is_not_part_of_it() -> None:
     cv2.ellipse(five, (150, 112), (24, 10), 0, 10, 170, 255, 6)
     (digit,) = find_digits(five).digits
     assert digit.y <= 48 and digit.y1 >= 124  # from its top to the bowl's lowest point
+
+
+def _row_of_strokes(angle: float, across: float = 0.0) -> np.ndarray:
+    """A mask with three digit-like strokes whose centres lie 70 px apart along a line
+    sloping ``angle`` degrees down to the right (each stroke upright, as a tilted photo
+    turns it with the row only by ``angle``); ``across``: the middle one that far off it."""
+    mask = np.zeros((400, 500), np.uint8)
+    turn = np.radians(angle)
+    for k in (-1, 0, 1):
+        off = across if k == 0 else 0.0
+        cx = 250 + 70 * k * np.cos(turn) - off * np.sin(turn)
+        cy = 200 + 70 * k * np.sin(turn) + off * np.cos(turn)
+        cv2.ellipse(mask, (round(cx), round(cy)), (16, 28), angle, 0, 360, 255, 5)
+    return mask
+
+
+@pytest.mark.parametrize("angle", [-30.0, -20.0, 20.0, 30.0])
+def test_a_row_of_digits_photographed_turned_is_measured(angle: float) -> None:
+    # A number photographed 20-30 degrees off level: each digit stands half its width
+    # higher (or lower) than the one before, and parts of neighbours were grouped as one.
+    tilt = row_tilt(find_digits(_row_of_strokes(angle)))
+    assert tilt == pytest.approx(angle, abs=3.0)
+
+
+@pytest.mark.parametrize(
+    ("angle", "across"), [(0.0, 0.0), (8.0, 0.0), (25.0, 50.0), (70.0, 0.0), (90.0, 0.0)]
+)
+def test_a_level_row_a_column_or_a_scatter_is_not_turned(angle: float, across: float) -> None:
+    # Level enough to read as it is (dev photos are turned up to 10 degrees and read), a
+    # middle part far off the line (no row: writing on two lines), or steeper than 45
+    # degrees (a column of parts, a digit's own pieces).
+    assert row_tilt(find_digits(_row_of_strokes(angle, across))) == 0.0
+
+
+def test_one_or_two_parts_are_never_turned() -> None:
+    mask = _row_of_strokes(25.0)
+    mask[:, 290:] = 0  # the last stroke gone: two parts
+    assert row_tilt(find_digits(mask)) == 0.0
 
 
 def test_a_line_under_a_number_is_not_part_of_it() -> None:
