@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from classifier.preprocess import Prepared
+from classifier.preprocess import AS_IT_LAY, Prepared
 from classifier.reader import UNSURE_BELOW, DigitResult, Reading
 
 PANEL_WIDTH = 640
@@ -83,6 +83,8 @@ def headline(reading: Reading) -> str:
         line += "  (not sure)"
     if reading.look == 1:
         line += "  [second look: paper estimated wide]"
+    elif reading.look == AS_IT_LAY:
+        line += "  [read as the photo lay, not turned]"
     return line
 
 

@@ -830,6 +830,8 @@ TILT_PARTS = 3  # ... when at least this many parts as tall as half the tallest 
 TILT_SPREAD = 0.35  # ... within this share of their height of one straight line ...
 TILT_STEP = 2.0  # ... each the next's neighbour, this many heights apart at most
 TILT_AT_MOST = 24  # parts: more is a page of writing, whose lines no one row runs through
+TILT_PAIR = 0.8  # two such parts alone: two digits (not pieces of one) this many heights apart ...
+TILT_PAIR_HEIGHTS = 0.7  # ... and this alike in height
 
 
 def row_tilt(layout: Layout) -> float:
@@ -841,26 +843,33 @@ def row_tilt(layout: Layout) -> float:
     before it: one stands over its neighbour's foot and the two are grouped as one digit,
     or the rest of the row is taken for another line of writing. So the row is traced
     through the connected parts of the digits and of those other lines, which only a tilted
-    row of single parts lines up."""
+    row of single parts lines up; but only when, level, it went wrong that way: two of those
+    parts were grouped as one digit, or some were taken for another line. A row read right
+    is left as it is: handwriting climbs too, its digits upright, and turned they would lean
+    (on a level page, its ruled lines too). Two parts alone give a slope as uncertain as
+    their shapes (a 7's centre lies high, a 2's low), and grouped they may be the halves of
+    a broken 0: they are turned only when one was taken for another line, and they stand
+    as far apart as two digits do and are alike in height."""
     things = layout.digits + [g for g, why in layout.rejected if why == OTHER_LINE]
-    if not TILT_PARTS <= sum(len(g.labels) for g in things) <= TILT_AT_MOST:
+    if not 2 <= sum(len(g.labels) for g in things) <= TILT_AT_MOST:
         return 0.0  # nothing to measure (a single digit: the bench's photo), or a page
     centres: list[tuple[float, float]] = []
     heights: list[int] = []
-    for g in things:
+    owners: list[int] = []  # which of ``things`` each part is of
+    for index, g in enumerate(things):
         crop = layout.labels[g.y : g.y1, g.x : g.x1]
         for label in g.labels:
             own = (crop == label).view(np.uint8)
             m = cv2.moments(own, binaryImage=True)
-            if m["m00"] == 0:
-                continue
-            centres.append((g.x + m["m10"] / m["m00"], g.y + m["m01"] / m["m00"]))
-            heights.append(cv2.boundingRect(own)[3])
-    tallest = max(heights, default=0)
-    points = np.array([c for c, h in zip(centres, heights, strict=True) if 2 * h >= tallest], np.float64)
-    if len(points) < TILT_PARTS:
+            if m["m00"] > 0:
+                centres.append((g.x + m["m10"] / m["m00"], g.y + m["m01"] / m["m00"]))
+                heights.append(cv2.boundingRect(own)[3])
+                owners.append(index)
+    tall = [k for k, h in enumerate(heights) if 2 * h >= max(heights, default=0)]
+    if len(tall) < 2:
         return 0.0
-    height = float(np.median([h for h in heights if 2 * h >= tallest]))
+    points = np.array([centres[k] for k in tall], np.float64)
+    height = float(np.median([heights[k] for k in tall]))
     centred = points - points.mean(axis=0)
     # The principal axis of the centres: the line they lie closest to.
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
@@ -873,5 +882,15 @@ def row_tilt(layout: Layout) -> float:
         or float(np.abs(across).max()) > TILT_SPREAD * height
         or float(steps.max()) > TILT_STEP * height
     ):
+        return 0.0
+    of_tall = [owners[k] for k in tall]
+    grouped = len(set(of_tall)) < len(of_tall)
+    other_line = max(of_tall) >= len(layout.digits)
+    if len(tall) >= TILT_PARTS:
+        return slope if grouped or other_line else 0.0
+    # Two parts grouped may be the halves of a broken 0; two digits, one taken for another
+    # line, stand apart and alike.
+    low, high = sorted(heights[k] for k in tall)
+    if not other_line or steps[0] < TILT_PAIR * height or low < TILT_PAIR_HEIGHTS * high:
         return 0.0
     return slope

@@ -107,6 +107,7 @@ STROKE_RANGE = (0.07, 0.18)  # stroke widths left alone (MNIST's 5th-95th percen
 
 Box = tuple[int, int, int, int]  # x, y, w, h in the original image's pixels
 SCENE_HINT = "this looks like a photo of a scene, not of a number written on paper"
+AS_IT_LAY = 2  # ``Prepared.look`` of the parts of a turned photo's reading as it lay
 
 
 @dataclass
@@ -114,9 +115,7 @@ class Prepared:
     # (n, 28, 28) uint8, white on black: one row per part found, left to right (then, when
     # some part may hold digits that touch, its pieces: ``segments``)
     digits: np.ndarray
-    # One per row, in the original image's coordinates (a photo read turned: the turned
-    # photo's, ``prepare_gray``)
-    boxes: list[Box]
+    boxes: list[Box]  # one per row, in the original image's coordinates
     gray: np.ndarray  # the grayscale working image the digits were found in (a screenshot: all of it)
     scale: float  # original pixels per working-image pixel
     # Why no digit was found, in words for a user (of a photo read twice: why the first look
@@ -129,6 +128,8 @@ class Prepared:
     filled: list[bool] = field(default_factory=list)
     # One per row when the photo was read twice (``SECOND_LOOK``): 0 for the parts of the
     # first look, 1 for those of the second; the reader answers from one look. Empty: one look.
+    # A photo read turned (``prepare_gray``) also has the parts of its reading as it lay,
+    # ``AS_IT_LAY``.
     look: list[int] = field(default_factory=list)
     # The second look's ink mask, when it found parts (debug output; its region is the
     # note ``second_look_region``).
@@ -139,7 +140,8 @@ class Prepared:
     segments: list[Segment | None] = field(default_factory=list)
 
     def parts_of_look(self, look: int) -> list[int]:
-        """The indices of the parts found by the first (0) or second (1) look (not pieces)."""
+        """The indices of the parts found by the first (0) or second (1) look, or as the photo
+        lay (``AS_IT_LAY``), not pieces."""
         return [
             i
             for i in range(len(self.boxes))
@@ -243,9 +245,10 @@ def prepare_gray(
     least ``min_side`` (a JPEG decoded again, less reduced), for digits too small to read
     in ``gray``.
 
-    A photo whose row of digits slopes by more than ``MIN_TILT`` degrees (``row_tilt``) is
-    read again turned so that the row lies level (unless not ``may_turn``); its working image
-    is then the turned one, and the boxes lie on that (``notes["turned"]``: by how much).
+    A photo whose row of digits slopes by more than ``MIN_TILT`` degrees and was read wrong
+    for it (``row_tilt``) is read again turned so that the row lies level (unless not
+    ``may_turn``); its boxes are then those around the turned ones on the photo as it was
+    (``notes["turned"]``: by how much).
 
     A photo where a closing half the frame wide finds much more ink than the usual one (a
     fat marker's digit filling the frame, whose junctions the usual closing takes for paper;
@@ -261,30 +264,48 @@ def prepare_gray(
         turn = _Turn(tilt, gray.shape)
         turned, turned_sharper = turn.of(gray), turn.sharper(sharper)
         level = _read_look(turned, scale, turned_sharper, wide=False)
-        if len(level.digits):
-            gray, sharper, first = turned, turned_sharper, level
-            first.notes["turned"] = round(tilt, 1)
+        # Turned level, the row is one row of single digits: as many as level at least, and
+        # no longer sloping (a whole frame of ruled lines turned aslant was read as one digit).
+        if len(level.parts_of_look(0)) >= len(first.parts_of_look(0)) and "row_tilt" not in level.notes:
+            prepared = turn.placed_back(_with_second_look(turned, scale, turned_sharper, level), first, scale)
+            # The reading as the photo lay is passed on too: a level reading the model is
+            # sure of beats a turned one it is not (``reader.assemble``).
+            if not len(first.digits):
+                return prepared
+            prepared.notes["as_it_lay_other_line_parts"] = first.notes.get("other_line_parts", 0)
+            return _with_look(prepared, first, AS_IT_LAY)
+    return _with_second_look(gray, scale, sharper, first)
+
+
+def _with_second_look(
+    gray: np.ndarray, scale: float, sharper: Callable[[int], tuple[np.ndarray, float]] | None, first: Prepared
+) -> Prepared:
+    """``first``, the usual look, and the wide look's parts when it is wanted and finds any."""
     hidden = first.notes.get("hidden_ink")  # photos only
     if not isinstance(hidden, float) or hidden < SECOND_LOOK:
         return first
     second = _read_look(gray, scale, sharper, wide=True)
-    n, m = len(first.digits), len(second.digits)
     first.notes["second_look_parts"] = len(second.parts_of_look(0))
-    if not m:
+    if not len(second.digits):
         return first
     if "region" in second.notes:
         first.notes["second_look_region"] = second.notes["region"]
-    # Rows are numbered on after the first look's: so are the parts the pieces belong to.
-    shifted = [None if s is None else replace(s, part=s.part + n) for s in second.segments]
-    segments = first.segments + shifted
+    return replace(_with_look(first, second, 1), second_ink=second.ink)
+
+
+def _with_look(prepared: Prepared, other: Prepared, look: int) -> Prepared:
+    """``prepared`` and, after its rows, those of ``other`` (one look at the same photo) as
+    look number ``look`` (``Prepared.look``)."""
+    n, m = len(prepared.digits), len(other.digits)
+    # Rows are numbered on after the first ones: so are the parts the pieces belong to.
+    shifted = [None if s is None else replace(s, part=s.part + n) for s in other.segments]
     return replace(
-        first,
-        digits=np.concatenate([first.digits, second.digits]),
-        boxes=first.boxes + second.boxes,
-        filled=first.filled + second.filled,
-        look=[0] * n + [1] * m,
-        second_ink=second.ink,
-        segments=segments,
+        prepared,
+        digits=np.concatenate([prepared.digits, other.digits]),
+        boxes=prepared.boxes + other.boxes,
+        filled=prepared.filled + other.filled,
+        look=(prepared.look or [0] * n) + [look] * m,
+        segments=prepared.segments + shifted,
     )
 
 
@@ -609,6 +630,7 @@ class _Turn:
         self.angle = angle
         turn = np.radians(angle)
         self.cos, self.sin = abs(float(np.cos(turn))), abs(float(np.sin(turn)))
+        self.shape = shape[:2]
         self.short = min(shape[:2])
         self.turned_short = min(self._canvas(shape))
 
@@ -637,6 +659,32 @@ class _Turn:
             return self.of(image), image_scale
 
         return turned
+
+    def back(self, box: Box, scale: float) -> Box:
+        """A box on the turned photo -> the box around it on the photo as it was (both in
+        the original's pixels, ``scale`` of them per pixel of the image that was turned)."""
+        h, w = self.shape
+        canvas_w, canvas_h = self._canvas(self.shape)
+        matrix = cv2.getRotationMatrix2D((canvas_w / 2, canvas_h / 2), -self.angle, 1.0)
+        matrix[:, 2] += np.array([w / 2 - canvas_w / 2, h / 2 - canvas_h / 2])
+        x, y, bw, bh = box
+        corners = np.array([[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]], np.float64) / scale
+        placed = corners @ matrix[:, :2].T + matrix[:, 2]
+        x0, y0 = np.clip(placed.min(axis=0), 0, None) * scale
+        x1, y1 = np.minimum(placed.max(axis=0), (w, h)) * scale
+        return round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0))
+
+    def placed_back(self, prepared: Prepared, level: Prepared, scale: float) -> Prepared:
+        """The turned photo's reading, its boxes placed back on the photo as it was (``scale``
+        original pixels per pixel of the image turned), and shown on its working image (that
+        of ``level``, the reading of it as it was)."""
+        notes = dict(prepared.notes, turned=round(self.angle, 1))
+        for key in ("region", "second_look_region"):
+            region = notes.get(key)
+            if isinstance(region, tuple):
+                notes[key] = self.back(region, scale)
+        boxes = [self.back(box, scale) for box in prepared.boxes]
+        return replace(prepared, boxes=boxes, gray=level.gray, scale=level.scale, notes=notes)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.preprocess import Box, ImageError, Prepared, prepare
+from classifier.preprocess import AS_IT_LAY, Box, ImageError, Prepared, prepare
 from classifier.segments import SURE_PIECE, best_split
 from classifier.serving import Classifier
 
@@ -75,7 +75,7 @@ class Reading:
     # Digits read from pieces of a part cut apart (digits that touch) that the model was
     # fairly but not quite sure of (``segments.SURE_PIECE``): where to cut was a guess.
     guessed_pieces: int = 0
-    look: int = 0  # of a photo read twice, the look answered from (``Prepared.look``)
+    look: int = 0  # of a photo read twice or turned, the look answered from (``Prepared.look``)
     # Writing on other lines was seen and not read: only the main row is (``photo_layout``).
     other_lines: bool = False
 
@@ -124,16 +124,28 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     """Combine one image's preprocessing with the model's (n, 10) probabilities for it
     (calibrated here). A part shaped like a blob is a digit only if the model is sure of it.
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
-    of it and not of the first, or (then "not sure") when the first found no digit. A part
+    of it and not of the first, or (then "not sure") when the first found no digit; of a
+    photo read turned, its reading as it lay when the model is sure of that and not of the
+    turned one. A part
     as wide as several digits is answered from its pieces when they read better (``_split``),
     "not sure" unless the model is sure of each piece (``Reading.guessed_pieces``)."""
     reading = _choose_look(prepared, calibrate(probabilities))
-    if reading.digits and prepared.notes.get("other_line_parts"):
+    other_lines = "as_it_lay_other_line_parts" if reading.look == AS_IT_LAY else "other_line_parts"
+    if reading.digits and prepared.notes.get(other_lines):
         return replace(reading, other_lines=True)
     return reading
 
 
 def _choose_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:
+    reading = _choose_wide_look(prepared, calibrated)
+    as_it_lay = prepared.parts_of_look(AS_IT_LAY)
+    if not as_it_lay or (reading.digits and not reading.unsure):
+        return reading
+    level = _read_parts(prepared, calibrated, as_it_lay)
+    return replace(level, look=AS_IT_LAY) if level.digits and not level.unsure else reading
+
+
+def _choose_wide_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:
     first = _read_parts(prepared, calibrated, prepared.parts_of_look(0))
     if not prepared.look:
         return first

@@ -31,6 +31,8 @@ from classifier.photo_ink import (
 from classifier.photo_layout import (
     DRAWN_AROUND,
     LINE_UNDER,
+    OTHER_LINE,
+    Layout,
     Part,
     find_digits,
     group_parts,
@@ -604,26 +606,51 @@ def test_a_line_under_a_digit_is_not_part_of_it() -> None:
     assert digit.y <= 48 and digit.y1 >= 124  # from its top to the bowl's lowest point
 
 
-def _row_of_strokes(angle: float, across: float = 0.0) -> np.ndarray:
-    """A mask with three digit-like strokes whose centres lie 70 px apart along a line
-    sloping ``angle`` degrees down to the right (each stroke upright, as a tilted photo
-    turns it with the row only by ``angle``); ``across``: the middle one that far off it."""
+def _row_of_strokes(
+    angle: float, across: float = 0.0, parts: int = 3, apart: int = 70, last_height: int = 28
+) -> tuple[Layout, list[Part]]:
+    """An empty layout of a mask with digit-like strokes 56 px tall (the last one
+    ``2 * last_height``) whose centres lie ``apart`` px apart along a line sloping ``angle``
+    degrees down to the right (each stroke turned with the row), the middle one ``across`` px
+    off it; and the strokes as parts, left to right."""
     mask = np.zeros((400, 500), np.uint8)
     turn = np.radians(angle)
-    for k in (-1, 0, 1):
-        off = across if k == 0 else 0.0
-        cx = 250 + 70 * k * np.cos(turn) - off * np.sin(turn)
-        cy = 200 + 70 * k * np.sin(turn) + off * np.cos(turn)
-        cv2.ellipse(mask, (round(cx), round(cy)), (16, 28), angle, 0, 360, 255, 5)
-    return mask
+    for k in range(parts):
+        along = apart * (k - (parts - 1) / 2)
+        off = across if 2 * k == parts - 1 else 0.0
+        cx = 250 + along * np.cos(turn) - off * np.sin(turn)
+        cy = 200 + along * np.sin(turn) + off * np.cos(turn)
+        axes = (16, last_height if k == parts - 1 else 28)
+        cv2.ellipse(mask, (round(cx), round(cy)), axes, angle, 0, 360, 255, 5)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    strokes = []
+    for i in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[i])
+        strokes.append(Part(x, y, w, h, area, [i]))
+    return Layout([], labels, []), sorted(strokes, key=lambda p: p.x)
 
 
+def _misread(layout: Layout, strokes: list[Part], how: str) -> Layout:
+    """``layout`` holding ``strokes`` as they go wrong on a tilted photo: the last two grouped
+    as one digit, or the last taken for another line; or, "right", each a digit."""
+    if how == "grouped":
+        layout.digits = [*strokes[:-2], strokes[-2].union(strokes[-1])]
+    elif how == "other line":
+        layout.digits, layout.rejected = strokes[:-1], [(strokes[-1], OTHER_LINE)]
+    else:
+        layout.digits = strokes
+    return layout
+
+
+@pytest.mark.parametrize("how", ["grouped", "other line"])
 @pytest.mark.parametrize("angle", [-30.0, -20.0, 20.0, 30.0])
-def test_a_row_of_digits_photographed_turned_is_measured(angle: float) -> None:
+def test_a_row_of_digits_photographed_turned_is_measured(angle: float, how: str) -> None:
     # A number photographed 20-30 degrees off level: each digit stands half its width
-    # higher (or lower) than the one before, and parts of neighbours were grouped as one.
-    tilt = row_tilt(find_digits(_row_of_strokes(angle)))
-    assert tilt == pytest.approx(angle, abs=3.0)
+    # higher (or lower) than the one before; one was grouped with its neighbour's foot, or
+    # the rest of the row taken for another line.
+    assert row_tilt(_misread(*_row_of_strokes(angle), how)) == pytest.approx(angle, abs=3.0)
+    if how == "other line":  # two digits, the second taken for another line
+        assert row_tilt(_misread(*_row_of_strokes(angle, parts=2), how)) == pytest.approx(angle, abs=3.0)
 
 
 @pytest.mark.parametrize(
@@ -633,13 +660,38 @@ def test_a_level_row_a_column_or_a_scatter_is_not_turned(angle: float, across: f
     # Level enough to read as it is (dev photos are turned up to 10 degrees and read), a
     # middle part far off the line (no row: writing on two lines), or steeper than 45
     # degrees (a column of parts, a digit's own pieces).
-    assert row_tilt(find_digits(_row_of_strokes(angle, across))) == 0.0
+    assert row_tilt(_misread(*_row_of_strokes(angle, across), "grouped")) == 0.0
 
 
-def test_one_or_two_parts_are_never_turned() -> None:
-    mask = _row_of_strokes(25.0)
-    mask[:, 290:] = 0  # the last stroke gone: two parts
-    assert row_tilt(find_digits(mask)) == 0.0
+def test_a_sloping_row_read_right_is_not_turned() -> None:
+    # Handwriting that climbs, its digits upright: turned, they would lean.
+    assert row_tilt(_misread(*_row_of_strokes(25.0), "right")) == 0.0
+
+
+@pytest.mark.parametrize("how", ["other line", "grouped"])
+@pytest.mark.parametrize(("apart", "last_height"), [(70, 28), (42, 28), (70, 17)])
+def test_two_pieces_of_one_digit_are_not_turned(apart: int, last_height: int, how: str) -> None:
+    # Two parts alone, the second taken for another line, as far apart as two digits and
+    # alike in height, are turned; closer (under 0.8 of their height) or unlike in height,
+    # or grouped as one digit (the halves of a broken 0), they may be pieces of one digit.
+    layout = _misread(*_row_of_strokes(25.0, parts=2, apart=apart, last_height=last_height), how)
+    assert (row_tilt(layout) != 0.0) == (apart == 70 and last_height == 28 and how == "other line")
+
+
+@pytest.mark.parametrize("angle", [-30.0, 25.0])
+def test_boxes_found_on_a_turned_photo_are_placed_back_on_the_photo(angle: float) -> None:
+    # A photo read turned answers with boxes on the photo as it was sent, as boxes always are.
+    photo = np.full((300, 400), 230, np.uint8)
+    cv2.rectangle(photo, (250, 60), (290, 120), 20, -1)  # a dark block, 41x61 px
+    turn = preprocess._Turn(angle, photo.shape)
+    turned = turn.of(photo)
+    block = cv2.boundingRect((turned < 125).view(np.uint8))
+    # Boxes are in the original's pixels: the photo was decoded at half its size.
+    bx, by, bw, bh = (2 * v for v in block)
+    x, y, w, h = turn.back((bx, by, bw, bh), 2.0)
+    # The box around the turned box: centred on the block, and holding it.
+    assert (x + w / 2, y + h / 2) == pytest.approx((2 * 270.5, 2 * 90.5), abs=4)
+    assert x <= 2 * 250 and y <= 2 * 60 and x + w >= 2 * 291 and y + h >= 2 * 121
 
 
 def test_a_line_under_a_number_is_not_part_of_it() -> None:
