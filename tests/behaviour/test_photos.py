@@ -65,6 +65,21 @@ def read(reader: DigitReader, data: bytes) -> Reading:
     return reading
 
 
+def read_whole(
+    reader: DigitReader,
+    digits: tuple[np.ndarray, np.ndarray],
+    numbers: Sequence[Sequence[int]],
+    looks: Sequence[synth.Look],
+) -> int:
+    """How many numbers (each the test digits it is written with), each photographed with
+    its look (the k-th with seed k), are read whole."""
+    x, y = digits
+    return sum(
+        read(reader, photo([x[i] for i in picks], look, seed=k)).number == "".join(str(y[i]) for i in picks)
+        for k, (picks, look) in enumerate(zip(numbers, looks, strict=True))
+    )
+
+
 def test_known_photos_give_their_digits(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:
     x, y = digits
     picks = range(100, 130)
@@ -512,13 +527,9 @@ def test_a_circled_or_underlined_number_is_the_number(
     # (``synth._marked``). The line was grouped with the digits above it, and the ring
     # dropped with the digit it touched: 24 and 11 of these 30 were read before, 28 and 29
     # now (28 without a mark: a 6 read as 4, a 2 as 7).
-    x, y = digits
-    right = 0
-    for k in range(30):
-        picks = range(600 + 3 * k, 600 + 3 * k + 2 + k % 2)
-        look = replace(BASE, mark=mark, digit_height=0.25 if len(picks) == 2 else 0.2)
-        number = "".join(str(y[i]) for i in picks)
-        right += read(reader, photo([x[i] for i in picks], look, seed=k)).number == number
+    numbers = [range(600 + 3 * k, 600 + 3 * k + 2 + k % 2) for k in range(30)]
+    looks = [replace(BASE, mark=mark, digit_height=0.25 if len(picks) == 2 else 0.2) for picks in numbers]
+    right = read_whole(reader, digits, numbers, looks)
     assert right >= 27, f"{right}/30"
 
 
@@ -534,13 +545,9 @@ def test_a_number_photographed_turned_is_read_whole(
     # A page photographed 25-30 degrees off level, either way: each digit stands half its
     # width above the one before, and was grouped with its neighbour's foot, or the rest of
     # the row was taken for another line. The row is read turned level (``row_tilt``).
-    x, y = digits
-    right = 0
-    for k in range(30):
-        picks = range(800 + 3 * k, 803 + 3 * k)
-        look = replace(BASE, rotation=turn if k % 2 else -turn, digit_height=0.2)
-        number = "".join(str(y[i]) for i in picks)
-        right += read(reader, photo([x[i] for i in picks], look, seed=k)).number == number
+    numbers = [range(800 + 3 * k, 803 + 3 * k) for k in range(30)]
+    looks = [replace(BASE, rotation=turn if k % 2 else -turn, digit_height=0.2) for k in range(30)]
+    right = read_whole(reader, digits, numbers, looks)
     assert right >= RIGHT_TURNED[turn], f"{right}/30"
 
 
