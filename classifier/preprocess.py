@@ -248,7 +248,8 @@ def prepare_gray(
     A photo whose row of digits slopes by more than ``MIN_TILT`` degrees and was read wrong
     for it (``row_tilt``) is read again turned so that the row lies level (unless not
     ``may_turn``); its boxes are then those around the turned ones on the photo as it was
-    (``notes["turned"]``: by how much).
+    (``notes["turned"]``: by how much), and the parts found as it lay are passed on too
+    (``AS_IT_LAY``): the model tells which reading to trust (``reader.assemble``).
 
     A photo where a closing half the frame wide finds much more ink than the usual one (a
     fat marker's digit filling the frame, whose junctions the usual closing takes for paper;
@@ -263,11 +264,13 @@ def prepare_gray(
     if may_turn and isinstance(tilt, float):
         turn = _Turn(tilt, gray.shape)
         turned, turned_sharper = turn.of(gray), turn.sharper(sharper)
-        level = _read_look(turned, scale, turned_sharper, wide=False)
-        # Turned level, the row is one row of single digits: as many as level at least, and
-        # no longer sloping (a whole frame of ruled lines turned aslant was read as one digit).
-        if len(level.parts_of_look(0)) >= len(first.parts_of_look(0)) and "row_tilt" not in level.notes:
-            prepared = turn.placed_back(_with_second_look(turned, scale, turned_sharper, level), first, scale)
+        straightened = _read_look(turned, scale, turned_sharper, wide=False)
+        # Turned level, the row is one row of single digits: as many parts at least, and no
+        # longer sloping (a whole frame of ruled lines turned aslant was read as one digit).
+        found = len(straightened.parts_of_look(0)) >= len(first.parts_of_look(0))
+        if found and "row_tilt" not in straightened.notes:
+            read = _with_second_look(turned, scale, turned_sharper, straightened)
+            prepared = turn.placed_back(read, first, scale)
             # The reading as the photo lay is passed on too: a level reading the model is
             # sure of beats a turned one it is not (``reader.assemble``).
             if not len(first.digits):
@@ -642,7 +645,7 @@ class _Turn:
         h, w = image.shape[:2]
         size = self._canvas(image.shape)
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), self.angle, 1.0)
-        matrix[:, 2] += (size[0] / 2 - w / 2, size[1] / 2 - h / 2)
+        matrix[:, 2] += np.array([size[0] / 2 - w / 2, size[1] / 2 - h / 2])
         return np.asarray(
             cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         )
@@ -674,17 +677,17 @@ class _Turn:
         x1, y1 = np.minimum(placed.max(axis=0), (w, h)) * scale
         return round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0))
 
-    def placed_back(self, prepared: Prepared, level: Prepared, scale: float) -> Prepared:
+    def placed_back(self, prepared: Prepared, as_it_lay: Prepared, scale: float) -> Prepared:
         """The turned photo's reading, its boxes placed back on the photo as it was (``scale``
         original pixels per pixel of the image turned), and shown on its working image (that
-        of ``level``, the reading of it as it was)."""
+        of ``as_it_lay``, the reading of the photo as it was)."""
         notes = dict(prepared.notes, turned=round(self.angle, 1))
         for key in ("region", "second_look_region"):
             region = notes.get(key)
             if isinstance(region, tuple):
                 notes[key] = self.back(region, scale)
         boxes = [self.back(box, scale) for box in prepared.boxes]
-        return replace(prepared, boxes=boxes, gray=level.gray, scale=level.scale, notes=notes)
+        return replace(prepared, boxes=boxes, gray=as_it_lay.gray, scale=as_it_lay.scale, notes=notes)
 
 
 @dataclass

@@ -125,10 +125,10 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     (calibrated here). A part shaped like a blob is a digit only if the model is sure of it.
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
     of it and not of the first, or (then "not sure") when the first found no digit; of a
-    photo read turned, its reading as it lay when the model is sure of that and not of the
-    turned one. A part
-    as wide as several digits is answered from its pieces when they read better (``_split``),
-    "not sure" unless the model is sure of each piece (``Reading.guessed_pieces``)."""
+    photo read turned, its reading as it lay answers when the model is sure of that and not
+    of the turned one. A part as wide as several digits is answered from its pieces when
+    they read better (``_split``), "not sure" unless the model is sure of each piece
+    (``Reading.guessed_pieces``)."""
     reading = _choose_look(prepared, calibrate(probabilities))
     other_lines = "as_it_lay_other_line_parts" if reading.look == AS_IT_LAY else "other_line_parts"
     if reading.digits and prepared.notes.get(other_lines):
@@ -141,8 +141,8 @@ def _choose_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:
     as_it_lay = prepared.parts_of_look(AS_IT_LAY)
     if not as_it_lay or (reading.digits and not reading.unsure):
         return reading
-    level = _read_parts(prepared, calibrated, as_it_lay)
-    return replace(level, look=AS_IT_LAY) if level.digits and not level.unsure else reading
+    lying = _read_parts(prepared, calibrated, as_it_lay)
+    return replace(lying, look=AS_IT_LAY) if lying.digits and not lying.unsure else reading
 
 
 def _choose_wide_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:
