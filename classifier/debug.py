@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from classifier.preprocess import AS_IT_LAY, Prepared
+from classifier.preprocess import OTHER_WAY, Prepared
 from classifier.reader import UNSURE_BELOW, DigitResult, Reading
 
 PANEL_WIDTH = 640
@@ -60,7 +60,7 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
         x, y, w, h = (round(v * factor) for v in region)
         cv2.rectangle(photo, (x, y), (x + w, y + h), GREY, 1)
     header = np.full((26, PANEL_WIDTH, 3), 255, np.uint8)
-    _text(header, headline(reading)[:90], (6, 18), (0, 0, 0))
+    _text(header, headline(reading, "turned" in prepared.notes)[:90], (6, 18), (0, 0, 0))
     panels = [header, photo]
     mask = prepared.second_ink if second else prepared.ink
     if mask is not None and mask.size:
@@ -76,15 +76,16 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
     return bytes(png.tobytes())
 
 
-def headline(reading: Reading) -> str:
-    """The picture's first line: what was read, and how far to trust it."""
+def headline(reading: Reading, turned: bool = False) -> str:
+    """The picture's first line: what was read, and how far to trust it (``turned``: the
+    photo's first reading is of it turned level, ``preprocess.prepare_gray``)."""
     line = f"read: {reading.number}" if reading.digits else f"no digit: {reading.hint or ''}"
     if reading.unsure:
         line += "  (not sure)"
     if reading.look == 1:
         line += "  [second look: paper estimated wide]"
-    elif reading.look == AS_IT_LAY:
-        line += "  [read as the photo lay, not turned]"
+    elif reading.look == OTHER_WAY:
+        line += "  [read as the photo lay, not turned]" if turned else "  [read turned level]"
     return line
 
 

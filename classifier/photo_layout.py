@@ -834,25 +834,26 @@ TILT_PAIR = 0.8  # two such parts alone: two digits (not pieces of one) this man
 TILT_PAIR_HEIGHTS = 0.7  # ... and this alike in height
 
 
-def row_tilt(layout: Layout) -> float:
+def row_tilt(layout: Layout) -> tuple[float, bool]:
     """How far the row of digits slopes down to the right, in degrees: the angle to turn the
     image by (counter-clockwise as shown, as OpenCV's ``getRotationMatrix2D`` turns it) for
-    the row to lie level; 0.0 when it is about level or not clearly a row.
+    the row to lie level, 0.0 when it is about level or not clearly a row; and whether, as
+    it lies, it came apart the way a tilted row does.
 
     A photo turned 20-30 degrees raises each digit by about half its width over the one
     before it: one stands over its neighbour's foot and the two are grouped as one digit,
     or the rest of the row is taken for another line of writing. So the row is traced
     through the connected parts of the digits and of those other lines, which only a tilted
-    row of single parts lines up; but only when, level, it went wrong that way: two of those
-    parts were grouped as one digit, or some were taken for another line. A row read right
-    is left as it is: handwriting climbs too, its digits upright, and turned they would lean
-    (on a level page, its ruled lines too). Two parts alone give a slope as uncertain as
-    their shapes (a 7's centre lies high, a 2's low), and grouped they may be the halves of
-    a broken 0: they are turned only when one was taken for another line, and they stand
-    as far apart as two digits do and are alike in height."""
+    row of single parts lines up; it came apart when two of those parts were grouped as one
+    digit, or some were taken for another line. A row read whole may be tilted too, its
+    digits leaning; or written climbing, its digits upright, which turned would lean. Two
+    parts alone give a slope as uncertain as their shapes (a 7's centre lies high, a 2's
+    low), and grouped they may be the halves of a broken 0: they count only when one was
+    taken for another line, and they stand as far apart as two digits do and are alike in
+    height."""
     things = layout.digits + [g for g, why in layout.rejected if why == OTHER_LINE]
     if not 2 <= sum(len(g.labels) for g in things) <= TILT_AT_MOST:
-        return 0.0  # nothing to measure (a single digit: the bench's photo), or a page
+        return 0.0, False  # nothing to measure (a single digit: the bench's photo), or a page
     centres: list[tuple[float, float]] = []
     heights: list[int] = []
     owners: list[int] = []  # which of ``things`` each part is of
@@ -867,7 +868,7 @@ def row_tilt(layout: Layout) -> float:
                 owners.append(index)
     tall = [k for k, h in enumerate(heights) if 2 * h >= max(heights, default=0)]
     if len(tall) < 2:
-        return 0.0
+        return 0.0, False
     points = np.array([centres[k] for k in tall], np.float64)
     height = float(np.median([heights[k] for k in tall]))
     centred = points - points.mean(axis=0)
@@ -882,15 +883,13 @@ def row_tilt(layout: Layout) -> float:
         or float(np.abs(across).max()) > TILT_SPREAD * height
         or float(steps.max()) > TILT_STEP * height
     ):
-        return 0.0
+        return 0.0, False
     of_tall = [owners[k] for k in tall]
     grouped = len(set(of_tall)) < len(of_tall)
     other_line = max(of_tall) >= len(layout.digits)
     if len(tall) >= TILT_PARTS:
-        return slope if grouped or other_line else 0.0
-    # Two parts grouped may be the halves of a broken 0; two digits, one taken for another
-    # line, stand apart and alike.
+        return slope, grouped or other_line
     low, high = sorted(heights[k] for k in tall)
     if not other_line or steps[0] < TILT_PAIR * height or low < TILT_PAIR_HEIGHTS * high:
-        return 0.0
-    return slope
+        return 0.0, False
+    return slope, True

@@ -107,7 +107,9 @@ STROKE_RANGE = (0.07, 0.18)  # stroke widths left alone (MNIST's 5th-95th percen
 
 Box = tuple[int, int, int, int]  # x, y, w, h in the original image's pixels
 SCENE_HINT = "this looks like a photo of a scene, not of a number written on paper"
-AS_IT_LAY = 2  # ``Prepared.look`` of the parts of a turned photo's reading as it lay
+# ``Prepared.look`` of the parts of a photo whose row slopes read the other way: as it lay,
+# when it is answered from it turned level; turned level, when answered from it as it lay.
+OTHER_WAY = 2
 
 
 @dataclass
@@ -128,8 +130,8 @@ class Prepared:
     filled: list[bool] = field(default_factory=list)
     # One per row when the photo was read twice (``SECOND_LOOK``): 0 for the parts of the
     # first look, 1 for those of the second; the reader answers from one look. Empty: one look.
-    # A photo read turned (``prepare_gray``) also has the parts of its reading as it lay,
-    # ``AS_IT_LAY``.
+    # A photo whose row slopes (``prepare_gray``) also has the parts of its other reading,
+    # ``OTHER_WAY``.
     look: list[int] = field(default_factory=list)
     # The second look's ink mask, when it found parts (debug output; its region is the
     # note ``second_look_region``).
@@ -140,8 +142,8 @@ class Prepared:
     segments: list[Segment | None] = field(default_factory=list)
 
     def parts_of_look(self, look: int) -> list[int]:
-        """The indices of the parts found by the first (0) or second (1) look, or as the photo
-        lay (``AS_IT_LAY``), not pieces."""
+        """The indices of the parts found by the first (0) or second (1) look, or by reading
+        the photo the other way (``OTHER_WAY``), not pieces."""
         return [
             i
             for i in range(len(self.boxes))
@@ -245,11 +247,12 @@ def prepare_gray(
     least ``min_side`` (a JPEG decoded again, less reduced), for digits too small to read
     in ``gray``.
 
-    A photo whose row of digits slopes by more than ``MIN_TILT`` degrees and was read wrong
-    for it (``row_tilt``) is read again turned so that the row lies level (unless not
-    ``may_turn``); its boxes are then those around the turned ones on the photo as it was
-    (``notes["turned"]``: by how much), and the parts found as it lay are passed on too
-    (``AS_IT_LAY``): the model tells which reading to trust (``reader.assemble``).
+    A photo whose row of digits slopes by more than ``MIN_TILT`` degrees (``row_tilt``) is
+    read again turned so that the row lies level (unless not ``may_turn``). When the row came
+    apart as it lay, the answer is from the turned photo, its boxes those around the turned
+    ones on the photo as it was (``notes["turned"]``: by how much), and the parts found as it
+    lay are passed on too; else the other way round. Which reading to trust when the model is
+    not sure of the first, it tells (``OTHER_WAY``, ``reader.assemble``).
 
     A photo where a closing half the frame wide finds much more ink than the usual one (a
     fat marker's digit filling the frame, whose junctions the usual closing takes for paper;
@@ -268,16 +271,25 @@ def prepare_gray(
         # Turned level, the row is one row of single digits: as many parts at least, and no
         # longer sloping (a whole frame of ruled lines turned aslant was read as one digit).
         found = len(straightened.parts_of_look(0)) >= len(first.parts_of_look(0))
-        if found and "row_tilt" not in straightened.notes:
+        if found and len(straightened.digits) and "row_tilt" not in straightened.notes:
+            if not first.notes.get("row_came_apart"):
+                # Read whole as it lay: that reading stands, unless the model is sure only
+                # of the turned one (a tilted 7 leans into a 2; handwriting that climbs, its
+                # digits upright, would lean turned).
+                as_it_lay = _with_second_look(gray, scale, sharper, first)
+                return _other_way(as_it_lay, turn.placed_back(straightened, first, scale))
             read = _with_second_look(turned, scale, turned_sharper, straightened)
-            prepared = turn.placed_back(read, first, scale)
-            # The reading as the photo lay is passed on too: a level reading the model is
-            # sure of beats a turned one it is not (``reader.assemble``).
-            if not len(first.digits):
-                return prepared
-            prepared.notes["as_it_lay_other_line_parts"] = first.notes.get("other_line_parts", 0)
-            return _with_look(prepared, first, AS_IT_LAY)
+            return _other_way(turn.placed_back(read, first, scale), first)
     return _with_second_look(gray, scale, sharper, first)
+
+
+def _other_way(prepared: Prepared, other: Prepared) -> Prepared:
+    """``prepared``, a photo whose row slopes read one way, with the parts of ``other`` (its
+    first look) read the other way (``OTHER_WAY``)."""
+    if not len(other.digits):
+        return prepared
+    prepared.notes["other_way_other_line_parts"] = other.notes.get("other_line_parts", 0)
+    return _with_look(prepared, other, OTHER_WAY)
 
 
 def _with_second_look(
@@ -348,8 +360,10 @@ def _read_look(
         notes["hidden_ink"] = round(ink.hidden, 4)
     if kept_thin_lines:
         notes["analysis"] = "shrunk keeping lines a pixel wide"
-    if tilt := row_tilt(layout):
+    tilt, came_apart = row_tilt(layout)
+    if tilt:
         notes["row_tilt"] = round(tilt, 2)
+        notes["row_came_apart"] = came_apart
     empty = Prepared(np.zeros((0, 28, 28), np.uint8), [], analysis, scale / factor, notes=notes)
     if not layout.digits:
         empty.hint = _hint(ink, layout)

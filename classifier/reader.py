@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.preprocess import AS_IT_LAY, Box, ImageError, Prepared, prepare
+from classifier.preprocess import OTHER_WAY, Box, ImageError, Prepared, prepare
 from classifier.segments import SURE_PIECE, best_split
 from classifier.serving import Classifier
 
@@ -125,12 +125,12 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     (calibrated here). A part shaped like a blob is a digit only if the model is sure of it.
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
     of it and not of the first, or (then "not sure") when the first found no digit; of a
-    photo read turned, its reading as it lay answers when the model is sure of that and not
-    of the turned one. A part as wide as several digits is answered from its pieces when
-    they read better (``_split``), "not sure" unless the model is sure of each piece
-    (``Reading.guessed_pieces``)."""
+    photo whose row slopes, its other reading (turned, or as it lay: ``OTHER_WAY``) answers
+    when the model is sure of that and not of the first. A part as wide as several digits
+    is answered from its pieces when they read better (``_split``), "not sure" unless the
+    model is sure of each piece (``Reading.guessed_pieces``)."""
     reading = _choose_look(prepared, calibrate(probabilities))
-    other_lines = "as_it_lay_other_line_parts" if reading.look == AS_IT_LAY else "other_line_parts"
+    other_lines = "other_way_other_line_parts" if reading.look == OTHER_WAY else "other_line_parts"
     if reading.digits and prepared.notes.get(other_lines):
         return replace(reading, other_lines=True)
     return reading
@@ -138,11 +138,11 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
 
 def _choose_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:
     reading = _choose_wide_look(prepared, calibrated)
-    as_it_lay = prepared.parts_of_look(AS_IT_LAY)
-    if not as_it_lay or (reading.digits and not reading.unsure):
+    other_way = prepared.parts_of_look(OTHER_WAY)
+    if not other_way or (reading.digits and not reading.unsure):
         return reading
-    lying = _read_parts(prepared, calibrated, as_it_lay)
-    return replace(lying, look=AS_IT_LAY) if lying.digits and not lying.unsure else reading
+    other = _read_parts(prepared, calibrated, other_way)
+    return replace(other, look=OTHER_WAY) if other.digits and not other.unsure else reading
 
 
 def _choose_wide_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:

@@ -648,9 +648,11 @@ def test_a_row_of_digits_photographed_turned_is_measured(angle: float, how: str)
     # A number photographed 20-30 degrees off level: each digit stands half its width
     # higher (or lower) than the one before; one was grouped with its neighbour's foot, or
     # the rest of the row taken for another line.
-    assert row_tilt(_misread(*_row_of_strokes(angle), how)) == pytest.approx(angle, abs=3.0)
+    tilt, came_apart = row_tilt(_misread(*_row_of_strokes(angle), how))
+    assert tilt == pytest.approx(angle, abs=3.0) and came_apart
     if how == "other line":  # two digits, the second taken for another line
-        assert row_tilt(_misread(*_row_of_strokes(angle, parts=2), how)) == pytest.approx(angle, abs=3.0)
+        tilt, came_apart = row_tilt(_misread(*_row_of_strokes(angle, parts=2), how))
+        assert tilt == pytest.approx(angle, abs=3.0) and came_apart
 
 
 @pytest.mark.parametrize(
@@ -660,12 +662,14 @@ def test_a_level_row_a_column_or_a_scatter_is_not_turned(angle: float, across: f
     # Level enough to read as it is (dev photos are turned up to 10 degrees and read), a
     # middle part far off the line (no row: writing on two lines), or steeper than 45
     # degrees (a column of parts, a digit's own pieces).
-    assert row_tilt(_misread(*_row_of_strokes(angle, across), "grouped")) == 0.0
+    assert row_tilt(_misread(*_row_of_strokes(angle, across), "grouped")) == (0.0, False)
 
 
-def test_a_sloping_row_read_right_is_not_turned() -> None:
-    # Handwriting that climbs, its digits upright: turned, they would lean.
-    assert row_tilt(_misread(*_row_of_strokes(25.0), "right")) == 0.0
+def test_a_sloping_row_read_whole_has_not_come_apart() -> None:
+    # A tilted photo read whole, or handwriting that climbs, its digits upright (turned,
+    # they would lean): read as it lies, unless the model is sure only of it turned.
+    tilt, came_apart = row_tilt(_misread(*_row_of_strokes(25.0), "right"))
+    assert tilt == pytest.approx(25.0, abs=3.0) and not came_apart
 
 
 @pytest.mark.parametrize("how", ["other line", "grouped"])
@@ -675,7 +679,7 @@ def test_two_pieces_of_one_digit_are_not_turned(apart: int, last_height: int, ho
     # alike in height, are turned; closer (under 0.8 of their height) or unlike in height,
     # or grouped as one digit (the halves of a broken 0), they may be pieces of one digit.
     layout = _misread(*_row_of_strokes(25.0, parts=2, apart=apart, last_height=last_height), how)
-    assert (row_tilt(layout) != 0.0) == (apart == 70 and last_height == 28 and how == "other line")
+    assert (row_tilt(layout)[0] != 0.0) == (apart == 70 and last_height == 28 and how == "other line")
 
 
 @pytest.mark.parametrize("angle", [-30.0, 25.0])

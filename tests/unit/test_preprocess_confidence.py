@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from classifier.photo_eval import choose_threshold, expected_calibration_error, fit_temperature
-from classifier.preprocess import AS_IT_LAY, Prepared
+from classifier.preprocess import OTHER_WAY, Prepared
 from classifier.reader import FILLED_HINT, UNSURE_BELOW, assemble, calibrate
 
 
@@ -128,21 +128,22 @@ def test_which_look_of_a_photo_read_twice_answers() -> None:
     assert reading.number == "" and reading.hint == FILLED_HINT and reading.look == 1
 
 
-def test_a_turned_photo_answers_as_it_lay_only_when_sure_of_that_and_not_of_the_turned_reading() -> None:
-    # Parts 0 and 1 read turned level, part 2 as the photo lay (``AS_IT_LAY``): a tick
-    # beside a tilted number was taken for another line as it lay, and stood in the row turned.
+def test_a_sloping_row_is_answered_the_other_way_only_when_sure_of_that_and_not_of_the_first() -> None:
+    # Parts 0 and 1 read turned level, part 2 as the photo lay (``OTHER_WAY``): a tick
+    # beside a tilted number was taken for another line as it lay, and stood in the row
+    # turned; or the other way round: a tilted 7 read whole as it lay, leaning into a 2.
     sure_4, sure_9 = _sure_of(4, 0.99), _sure_of(9, 0.98)
     unsure_6 = _sure_of(6, UNSURE_BELOW - 0.2)
     cases = [
-        ((sure_4, sure_9, sure_9), "49", [0, 1], 0),  # turned, sure: it stands
-        ((unsure_6, sure_9, sure_4), "4", [2], AS_IT_LAY),  # turned unsure, as it lay sure
-        ((unsure_6, sure_9, unsure_6), "69", [0, 1], 0),  # neither sure: the turned reading
+        ((sure_4, sure_9, sure_9), "49", [0, 1], 0),  # the first reading sure: it stands
+        ((unsure_6, sure_9, sure_4), "4", [2], OTHER_WAY),  # the first unsure, the other way sure
+        ((unsure_6, sure_9, unsure_6), "69", [0, 1], 0),  # neither sure: the first reading
     ]
     for rows, number, kept, look in cases:
         prepared = _prepared([False, False, False])
-        prepared.look = [0, 0, AS_IT_LAY]
-        prepared.notes["as_it_lay_other_line_parts"] = 1
+        prepared.look = [0, 0, OTHER_WAY]
+        prepared.notes["other_way_other_line_parts"] = 1
         reading = assemble(prepared, np.stack(rows))
         assert (reading.number, reading.kept, reading.look) == (number, kept, look)
         # What was seen on other lines is that of the reading answered from.
-        assert reading.other_lines == (look == AS_IT_LAY)
+        assert reading.other_lines == (look == OTHER_WAY)
