@@ -637,11 +637,29 @@ def _resize_long(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     return np.asarray(cv2.resize(gray, size, interpolation=interpolation)), f
 
 
+EDGE_SMOOTHING = 1 / 8  # share of the short side: what the frame cuts narrower than half this ...
+
+
+def _edges_smoothed(image: np.ndarray) -> np.ndarray:
+    """``image`` with its outermost rows and columns median-filtered along themselves: what
+    repeating them fills a turned photo's corners with. A pen's tip or a mark the frame cuts
+    would be drawn out into a line across the corner, and read as a 1; a table along the
+    frame, or a shadow, is wider and stays."""
+    out = image.copy()
+    size = max(3, min(255, round(min(image.shape[:2]) * EDGE_SMOOTHING) | 1))
+    out[:1] = cv2.medianBlur(np.ascontiguousarray(image[:1]), size)
+    out[-1:] = cv2.medianBlur(np.ascontiguousarray(image[-1:]), size)
+    out[:, :1] = cv2.medianBlur(np.ascontiguousarray(image[:, :1]), size)
+    out[:, -1:] = cv2.medianBlur(np.ascontiguousarray(image[:, -1:]), size)
+    return out
+
+
 class _Turn:
     """A photo turned by ``angle`` degrees (counter-clockwise as shown) about its centre, on
-    a canvas large enough to hold all of it; the corners are filled with the nearest edge (a
-    page's edge or a table along the frame goes on as it is). An image of the same photo at
-    another resolution (``sharper``) is turned alike: its canvas is as much larger."""
+    a canvas large enough to hold all of it; the corners are filled with the nearest edge,
+    smoothed (a page's edge or a table along the frame goes on as it is). An image of the
+    same photo at another resolution (``sharper``) is turned alike: its canvas is as much
+    larger."""
 
     def __init__(self, angle: float, shape: tuple[int, ...]) -> None:
         self.angle = angle
@@ -661,7 +679,9 @@ class _Turn:
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), self.angle, 1.0)
         matrix[:, 2] += np.array([size[0] / 2 - w / 2, size[1] / 2 - h / 2])
         return np.asarray(
-            cv2.warpAffine(image, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            cv2.warpAffine(
+                _edges_smoothed(image), matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+            )
         )
 
     def sharper(
@@ -686,10 +706,11 @@ class _Turn:
         matrix[:, 2] += np.array([w / 2 - canvas_w / 2, h / 2 - canvas_h / 2])
         x, y, bw, bh = box
         corners = np.array([[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]], np.float64) / scale
-        placed = corners @ matrix[:, :2].T + matrix[:, 2]
-        x0, y0 = np.clip(placed.min(axis=0), 0, None) * scale
-        x1, y1 = np.minimum(placed.max(axis=0), (w, h)) * scale
-        return round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0))
+        placed = np.clip(corners @ matrix[:, :2].T + matrix[:, 2], 0, (w, h))  # a corner's box: on the edge
+        low = np.minimum(np.round(placed.min(axis=0) * scale), np.round(np.array([w, h]) * scale) - 1)
+        high = np.round(placed.max(axis=0) * scale)
+        x0, y0 = int(low[0]), int(low[1])
+        return x0, y0, max(1, int(high[0]) - x0), max(1, int(high[1]) - y0)
 
     def placed_back(self, prepared: Prepared, as_it_lay: Prepared, scale: float) -> Prepared:
         """The turned photo's reading, its boxes placed back on the photo as it was (``scale``

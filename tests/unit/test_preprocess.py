@@ -698,6 +698,25 @@ def test_boxes_found_on_a_turned_photo_are_placed_back_on_the_photo(angle: float
     assert x <= 2 * 250 and y <= 2 * 60 and x + w >= 2 * 291 and y + h >= 2 * 121
 
 
+def test_a_mark_cut_by_the_frame_is_not_drawn_out_across_a_turned_photo_s_corner() -> None:
+    # The corners a turned photo gains are filled by repeating its edges: a pen's tip cut by
+    # the frame became a line across a corner, read as a 1 beside the number ("7359" read
+    # "71359", sure). Its edges are smoothed first; a table along the frame is kept.
+    photo = np.full((300, 400), 230, np.uint8)
+    photo[:12, 300:308] = 20  # a mark at the top edge, 8x12 px
+    photo[:, :40] = 60  # a table along the left edge
+    turned = preprocess._Turn(30.0, photo.shape).of(photo)
+    marks = np.count_nonzero(turned[:, 220:] < 125)  # right of the table's band
+    assert marks <= 3 * 8 * 12, marks
+    table = np.count_nonzero(turned < 125)
+    assert table >= 300 * 40  # the table goes on into its corners
+
+
+def test_a_box_in_a_turned_photo_s_corner_is_placed_back_inside_the_photo() -> None:
+    x, y, w, h = preprocess._Turn(30.0, (300, 400)).back((480, 0, 10, 10), 1.0)
+    assert 0 <= x <= x + w <= 400 and 0 <= y <= y + h <= 300
+
+
 def test_a_line_under_a_number_is_not_part_of_it() -> None:
     # An answer underlined from under its first digit's left edge to past its last, a
     # little aslant: the line reaches past neither digit on both sides, and its box is
