@@ -637,7 +637,7 @@ def _resize_long(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     return np.asarray(cv2.resize(gray, size, interpolation=interpolation)), f
 
 
-EDGE_SMOOTHING = 1 / 8  # share of the short side: what the frame cuts narrower than half this ...
+EDGE_SMOOTHING = 1 / 8  # share of the short side: a mark the frame cuts under half this wide is not repeated
 
 
 def _edges_smoothed(image: np.ndarray) -> np.ndarray:
