@@ -673,14 +673,22 @@ class _Turn:
         h, w = shape[:2]
         return round(w * self.cos + h * self.sin), round(w * self.sin + h * self.cos)
 
-    def of(self, image: np.ndarray) -> np.ndarray:
-        h, w = image.shape[:2]
-        size = self._canvas(image.shape)
+    def _matrix(self, shape: tuple[int, ...]) -> np.ndarray:
+        """The affine map from an image of ``shape`` to its turned canvas."""
+        h, w = shape[:2]
+        canvas_w, canvas_h = self._canvas(shape)
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), self.angle, 1.0)
-        matrix[:, 2] += np.array([size[0] / 2 - w / 2, size[1] / 2 - h / 2])
+        matrix[:, 2] += np.array([canvas_w / 2 - w / 2, canvas_h / 2 - h / 2])
+        return np.asarray(matrix)
+
+    def of(self, image: np.ndarray) -> np.ndarray:
         return np.asarray(
             cv2.warpAffine(
-                _edges_smoothed(image), matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+                _edges_smoothed(image),
+                self._matrix(image.shape),
+                self._canvas(image.shape),
+                flags=cv2.INTER_LINEAR,
+                borderMode=cv2.BORDER_REPLICATE,
             )
         )
 
@@ -701,9 +709,7 @@ class _Turn:
         """A box on the turned photo -> the box around it on the photo as it was (both in
         the original's pixels, ``scale`` of them per pixel of the image that was turned)."""
         h, w = self.shape
-        canvas_w, canvas_h = self._canvas(self.shape)
-        matrix = cv2.getRotationMatrix2D((canvas_w / 2, canvas_h / 2), -self.angle, 1.0)
-        matrix[:, 2] += np.array([w / 2 - canvas_w / 2, h / 2 - canvas_h / 2])
+        matrix = cv2.invertAffineTransform(self._matrix(self.shape))
         x, y, bw, bh = box
         corners = np.array([[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]], np.float64) / scale
         placed = np.clip(corners @ matrix[:, :2].T + matrix[:, 2], 0, (w, h))  # a corner's box: on the edge
