@@ -847,10 +847,11 @@ def row_tilt(layout: Layout) -> tuple[float, bool]:
     row of single parts lines up; it came apart when two of those parts were grouped as one
     digit, or some were taken for another line. A row read whole may be tilted too, its
     digits leaning; or written climbing, its digits upright, which turned would lean. Two
-    parts alone give a slope as uncertain as their shapes (a 7's centre lies high, a 2's
-    low), and grouped they may be the halves of a broken 0: they count only when one was
-    taken for another line, and they stand as far apart as two digits do and are alike in
-    height."""
+    tall parts give a slope as uncertain as their shapes (a 7's centre lies high, a 2's
+    low), and may be pieces of one digit (the halves of a broken 0, or two of a broken
+    digit's dashes): they count only when they stand as far apart as two digits do and are
+    alike in height, and are either the only parts there are or one was taken for another
+    line."""
     things = layout.digits + [g for g, why in layout.rejected if why == OTHER_LINE]
     if not 2 <= sum(len(g.labels) for g in things) <= TILT_AT_MOST:
         return 0.0, False  # nothing to measure (a single digit: the bench's photo), or a page
@@ -890,6 +891,7 @@ def row_tilt(layout: Layout) -> tuple[float, bool]:
     if len(tall) >= TILT_PARTS:
         return slope, grouped or other_line
     low, high = sorted(heights[k] for k in tall)
-    if not other_line or steps[0] < TILT_PAIR * height or low < TILT_PAIR_HEIGHTS * high:
+    alone = len(centres) == 2  # no smaller parts beside them
+    if not (alone or other_line) or steps[0] < TILT_PAIR * height or low < TILT_PAIR_HEIGHTS * high:
         return 0.0, False
-    return slope, True
+    return slope, grouped or other_line

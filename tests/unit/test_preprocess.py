@@ -672,14 +672,34 @@ def test_a_sloping_row_read_whole_has_not_come_apart() -> None:
     assert tilt == pytest.approx(25.0, abs=3.0) and not came_apart
 
 
-@pytest.mark.parametrize("how", ["other line", "grouped"])
+@pytest.mark.parametrize("how", ["other line", "grouped", "right"])
 @pytest.mark.parametrize(("apart", "last_height"), [(70, 28), (42, 28), (70, 17)])
-def test_two_pieces_of_one_digit_are_not_turned(apart: int, last_height: int, how: str) -> None:
-    # Two parts alone, the second taken for another line, as far apart as two digits and
-    # alike in height, are turned; closer (under 0.8 of their height) or unlike in height,
-    # or grouped as one digit (the halves of a broken 0), they may be pieces of one digit.
-    layout = _misread(*_row_of_strokes(25.0, parts=2, apart=apart, last_height=last_height), how)
-    assert (row_tilt(layout)[0] != 0.0) == (apart == 70 and last_height == 28 and how == "other line")
+def test_two_parts_are_turned_only_as_far_apart_and_alike_as_two_digits(
+    apart: int, last_height: int, how: str
+) -> None:
+    # A 2-digit number photographed 25 degrees off level: the digits grouped as one (a 7
+    # over a 2's foot read as a sure 3), the second taken for another line, or read apart
+    # but leaning. Closer (under 0.8 of their height: the halves of a broken 0) or unlike
+    # in height, they may be pieces of one digit.
+    tilt, came_apart = row_tilt(
+        _misread(*_row_of_strokes(25.0, parts=2, apart=apart, last_height=last_height), how)
+    )
+    assert (tilt != 0.0) == (apart == 70 and last_height == 28)
+    if tilt:
+        assert tilt == pytest.approx(25.0, abs=3.0) and came_apart == (how != "right")
+
+
+def test_two_tall_parts_beside_smaller_ones_are_not_turned() -> None:
+    # Two tall parts and a short one (the dashes of a broken 1 beside a 7): a digit's
+    # pieces may line up anyhow, so only a third tall part, or one taken for another line,
+    # makes a row of them.
+    layout, strokes = _row_of_strokes(25.0, parts=2)
+    cv2.line(layout.labels, (100, 40), (100, 50), len(strokes) + 1, 3)
+    dash = Part(99, 39, 3, 12, 33, [len(strokes) + 1])
+    layout.digits = [strokes[0], strokes[1].union(dash)]
+    assert row_tilt(layout) == (0.0, False)
+    layout.digits, layout.rejected = [strokes[0], dash], [(strokes[1], OTHER_LINE)]
+    assert row_tilt(layout)[0] == pytest.approx(25.0, abs=3.0)
 
 
 @pytest.mark.parametrize("angle", [-30.0, 25.0])
