@@ -54,15 +54,18 @@ def render_debug(prepared: Prepared, reading: Reading) -> bytes:
         if d is not None:
             _text(photo, f"{d.digit} {d.confidence:.0%}", (p1[0], max(14, p1[1] - 6)), RED, 0.6)
     # Of a photo read twice, the ink and region of the look the answer came from.
-    second = reading.look == 1
-    region = prepared.notes.get("second_look_region" if second else "region")
+    region_of, mask = "region", prepared.ink
+    if reading.look == 1:
+        region_of, mask = "second_look_region", prepared.second_ink
+    elif reading.look == OTHER_WAY:
+        region_of, mask = "other_way_region", prepared.other_way_ink
+    region = prepared.notes.get(region_of)
     if isinstance(region, tuple) and len(region) == 4:
         x, y, w, h = (round(v * factor) for v in region)
         cv2.rectangle(photo, (x, y), (x + w, y + h), GREY, 1)
     header = np.full((26, PANEL_WIDTH, 3), 255, np.uint8)
     _text(header, headline(reading, "turned" in prepared.notes)[:90], (6, 18), (0, 0, 0))
     panels = [header, photo]
-    mask = prepared.second_ink if second else prepared.ink
     if mask is not None and mask.size:
         ink = _fit(cv2.cvtColor(255 - mask, cv2.COLOR_GRAY2BGR), min(PANEL_WIDTH, mask.shape[1] * 4))
         band = np.full((ink.shape[0] + 22, PANEL_WIDTH, 3), 255, np.uint8)

@@ -136,6 +136,9 @@ class Prepared:
     # The second look's ink mask, when it found parts (debug output; its region is the
     # note ``second_look_region``).
     second_ink: np.ndarray | None = None
+    # The other reading's ink mask, of a photo whose row slopes (debug output; its region
+    # is the note ``other_way_region``).
+    other_way_ink: np.ndarray | None = None
     # One per row (empty when no digit was found): which candidate digit of which part the
     # row is when the part was offered cut (``classifier.segments``; the part's own row is
     # the whole part), None for a part not cut. A part's pieces follow all its look's parts.
@@ -289,7 +292,9 @@ def _other_way(prepared: Prepared, other: Prepared) -> Prepared:
     if not len(other.digits):
         return prepared
     prepared.notes["other_way_other_line_parts"] = other.notes.get("other_line_parts", 0)
-    return _with_look(prepared, other, OTHER_WAY)
+    if "region" in other.notes:
+        prepared.notes["other_way_region"] = other.notes["region"]
+    return replace(_with_look(prepared, other, OTHER_WAY), other_way_ink=other.ink)
 
 
 def _with_second_look(
