@@ -126,7 +126,8 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     Of a photo read twice (``Prepared.look``), the second look answers when the model is sure
     of it and not of the first, or (then "not sure") when the first found no digit; of a
     photo whose row slopes, its other reading (turned, or as it lay: ``OTHER_WAY``) answers
-    when the model is sure of that and not of the first. A part as wide as several digits
+    when the model is sure of that and not of the first, or of the first only as cut into
+    pieces while the other is read without any cut. A part as wide as several digits
     is answered from its pieces when they read better (``_split``), "not sure" unless the
     model is sure of each piece (``Reading.guessed_pieces``)."""
     reading = _choose_look(prepared, calibrate(probabilities))
@@ -139,10 +140,20 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
 def _choose_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:
     reading = _choose_wide_look(prepared, calibrated)
     other_way = prepared.parts_of_look(OTHER_WAY)
-    if not other_way or (reading.digits and not reading.unsure):
+    sure = bool(reading.digits) and not reading.unsure
+    # Where to cut a part is a guess: a leaning 2 as wide as tall, cut into its curl and the
+    # rest, was read "12" for sure; turned level, it is read whole.
+    if not other_way or (sure and not _from_pieces(prepared, reading)):
         return reading
     other = _read_parts(prepared, calibrated, other_way)
-    return replace(other, look=OTHER_WAY) if other.digits and not other.unsure else reading
+    if not other.digits or other.unsure or (sure and _from_pieces(prepared, other)):
+        return reading
+    return replace(other, look=OTHER_WAY)
+
+
+def _from_pieces(prepared: Prepared, reading: Reading) -> bool:
+    """Whether ``reading`` answered from a part's pieces (``_split``) anywhere."""
+    return any(prepared.is_piece(k) for k in reading.kept or [])
 
 
 def _choose_wide_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:

@@ -8,6 +8,7 @@ import numpy as np
 from classifier.photo_eval import choose_threshold, expected_calibration_error, fit_temperature
 from classifier.preprocess import OTHER_WAY, Prepared
 from classifier.reader import FILLED_HINT, UNSURE_BELOW, assemble, calibrate
+from classifier.segments import Segment
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -147,3 +148,28 @@ def test_a_sloping_row_is_answered_the_other_way_only_when_sure_of_that_and_not_
         assert (reading.number, reading.kept, reading.look) == (number, kept, look)
         # What was seen on other lines is that of the reading answered from.
         assert reading.other_lines == (look == OTHER_WAY)
+
+
+def test_a_sloping_row_cut_into_pieces_gives_way_to_the_other_reading_read_whole() -> None:
+    # A leaning 2 as the photo lay, as wide as tall, cut into a "1" and a "2" (its curl
+    # and the rest) that the model is sure of; turned level, a 2 read whole. Cuts are a
+    # guess: the other reading answers when the model is sure of it and it is not cut too.
+    unsure_2, sure_1, sure_2 = _sure_of(2, UNSURE_BELOW - 0.2), _sure_of(1, 0.999), _sure_of(2, 0.999)
+    cut_as_it_lay: list[Segment | None] = [Segment(0, 0, 2, 2), Segment(0, 0, 1, 2), Segment(0, 1, 2, 2)]
+    cases: list[tuple[list[Segment | None], tuple[np.ndarray, ...], str, int]] = [
+        ([*cut_as_it_lay, None], (unsure_2, sure_1, sure_2, sure_2), "2", OTHER_WAY),
+        ([*cut_as_it_lay, None], (unsure_2, sure_1, sure_2, unsure_2), "12", 0),  # the other way unsure
+        # Cut both ways: the first reading stands.
+        (
+            [*cut_as_it_lay, Segment(3, 0, 2, 2), Segment(3, 0, 1, 2), Segment(3, 1, 2, 2)],
+            (unsure_2, sure_1, sure_2, unsure_2, sure_2, sure_1),
+            "12",
+            0,
+        ),
+    ]
+    for segments, rows, number, look in cases:
+        prepared = _prepared([False] * len(rows))
+        prepared.segments = segments
+        prepared.look = [0, 0, 0] + [OTHER_WAY] * (len(rows) - 3)
+        reading = assemble(prepared, np.stack(rows))
+        assert (reading.number, reading.look) == (number, look)
