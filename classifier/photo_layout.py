@@ -851,7 +851,7 @@ def row_tilt(layout: Layout) -> tuple[float, bool]:
     low), and may be pieces of one digit (the halves of a broken 0, or two of a broken
     digit's dashes): they count only when they stand as far apart as two digits do and are
     alike in height, and are either the only parts there are or one was taken for another
-    line."""
+    line; and only then did they come apart."""
     things = layout.digits + [g for g, why in layout.rejected if why == OTHER_LINE]
     if not 2 <= sum(len(g.labels) for g in things) <= TILT_AT_MOST:
         return 0.0, False  # nothing to measure (a single digit: the bench's photo), or a page
@@ -894,4 +894,7 @@ def row_tilt(layout: Layout) -> tuple[float, bool]:
     alone = len(centres) == 2  # no smaller parts beside them
     if not (alone or other_line) or steps[0] < TILT_PAIR * height or low < TILT_PAIR_HEIGHTS * high:
         return 0.0, False
-    return slope, grouped or other_line
+    # Grouped as one digit, they may be one broken digit's pieces, which turned level come
+    # apart as two sure digits (a broken 5 read "01"): the row came apart only when one was
+    # taken for another line.
+    return slope, other_line

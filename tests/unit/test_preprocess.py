@@ -677,16 +677,18 @@ def test_a_sloping_row_read_whole_has_not_come_apart() -> None:
 def test_two_parts_are_turned_only_as_far_apart_and_alike_as_two_digits(
     apart: int, last_height: int, how: str
 ) -> None:
-    # A 2-digit number photographed 25 degrees off level: the digits grouped as one (a 7
-    # over a 2's foot read as a sure 3), the second taken for another line, or read apart
-    # but leaning. Closer (under 0.8 of their height: the halves of a broken 0) or unlike
-    # in height, they may be pieces of one digit.
+    # A 2-digit number photographed 25 degrees off level: the second digit taken for
+    # another line (the row came apart: answered turned), read apart but leaning, or
+    # grouped as one. Grouped, they may as well be the two pieces of one broken digit,
+    # which turned level would read as two: answered as they lay, unless the model is sure
+    # only of them turned. Closer (under 0.8 of their height: the halves of a broken 0) or
+    # unlike in height, they may be pieces of one digit.
     tilt, came_apart = row_tilt(
         _misread(*_row_of_strokes(25.0, parts=2, apart=apart, last_height=last_height), how)
     )
     assert (tilt != 0.0) == (apart == 70 and last_height == 28)
     if tilt:
-        assert tilt == pytest.approx(25.0, abs=3.0) and came_apart == (how != "right")
+        assert tilt == pytest.approx(25.0, abs=3.0) and came_apart == (how == "other line")
 
 
 def test_two_tall_parts_beside_smaller_ones_are_not_turned() -> None:
