@@ -851,7 +851,7 @@ def row_tilt(layout: Layout) -> tuple[float, bool]:
     low), and may be pieces of one digit (the halves of a broken 0, or two of a broken
     digit's dashes): they count only when they stand as far apart as two digits do and are
     alike in height, and are either the only parts there are or one was taken for another
-    line; and only then did they come apart."""
+    line, and they came apart only in the latter case."""
     things = layout.digits + [g for g, why in layout.rejected if why == OTHER_LINE]
     if not 2 <= sum(len(g.labels) for g in things) <= TILT_AT_MOST:
         return 0.0, False  # nothing to measure (a single digit: the bench's photo), or a page
