@@ -486,7 +486,8 @@ def find_ink(
     # Lines first, on everything faintly dark, so that a page of ruled lines does not set
     # the level that decides what counts as a stroke.
     thickness = line_thickness if line_thickness is not None else max(3.0, min(gray.shape) * 0.006)
-    lines, count = line_pixels(weak, thickness)
+    # A drawing's or crop's lines cross all of it (see ``line_pixels``).
+    lines, count = line_pixels(weak, thickness, whole=background is not None)
     # The level comes from the inner part of the frame when it holds ink: strips of table
     # and dark corners along the frame would otherwise drown a pencil's faint strokes.
     # (At full resolution: a tiny digit's thin strokes may be missed by a subsample.)
@@ -623,13 +624,15 @@ def _hysteresis(levels: np.ndarray, low: float, high: float) -> np.ndarray:
     return out
 
 
-def line_pixels(mask: np.ndarray, thickness: float) -> tuple[np.ndarray, int]:
+def line_pixels(mask: np.ndarray, thickness: float, whole: bool = False) -> tuple[np.ndarray, int]:
     """The pixels of ruled and grid lines (near horizontal or vertical) in an ink mask, and
-    how many lines there are. ``thickness``: the thickest line to expect, in pixels."""
+    how many lines there are. ``thickness``: the thickest line to expect, in pixels;
+    ``whole``: only lines that cross nearly all of it (a drawing's or crop's, see
+    ``LONE_LINE``)."""
     if cv2.countNonZero(mask) < 0.45 * min(mask.shape):
         return np.zeros_like(mask), 0
-    horizontal, h_band, found_h = _line_pixels(mask, thickness, vertical=False)
-    vertical, v_band, found_v = _line_pixels(mask, thickness, vertical=True)
+    horizontal, h_band, found_h = _line_pixels(mask, thickness, False, whole)
+    vertical, v_band, found_v = _line_pixels(mask, thickness, True, whole)
     lines = cv2.bitwise_or(horizontal, vertical)
     if found_h and found_v:
         # Where a squared page's lines cross, each is "thick" seen across the other: those
@@ -654,9 +657,12 @@ MAX_TILT = 14.0  # degrees: ruled lines are searched within this of horizontal a
 TILT_STEP = 1.0
 OFFSET_BIN = 2.0  # px
 MAX_VOTERS = 4000
+LONE_LINE = 0.9  # of the image's length: a line with no others like it crosses this much of it
 
 
-def _line_pixels(mask: np.ndarray, thickness: float, vertical: bool) -> tuple[np.ndarray, np.ndarray, int]:
+def _line_pixels(
+    mask: np.ndarray, thickness: float, vertical: bool, whole: bool = False
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Near-horizontal (or near-vertical) lines: their thin pixels, the band along them, and
     their count.
 
@@ -717,8 +723,13 @@ def _line_pixels(mask: np.ndarray, thickness: float, vertical: bool) -> tuple[np
     if found.size == 0:
         return out, out, 0
     # One lone line must cross nearly everything; ruled and squared paper repeat their lines.
-    if len(found) == 1 and votes[found[0, 0], found[0, 1]] * keep < 0.9 * length:
-        return out, out, 0
+    # So must every line of a drawing or crop: no page edge or perspective cuts its lines
+    # short, and a stroke drawn straight (a 1, a 9's tail) may be found as two lines, its
+    # wobbles as peaks of their own.
+    if whole or len(found) == 1:
+        found = found[votes[found[:, 0], found[:, 1]] * keep >= LONE_LINE * length]
+        if found.size == 0:
+            return out, out, 0
     band = np.zeros_like(mask)
     ends = np.array([-1.0, length + 1.0], np.float32)
     offsets = ((found[:, 1] + 1) * OFFSET_BIN - span)[:, None] + tilts[found[:, 0]][:, None] * ends[None, :]

@@ -425,6 +425,25 @@ def test_removing_lines_keeps_the_strokes_that_cross_them() -> None:
     assert cleaned[:, :130].sum() == 0 and cleaned[:, 160:].sum() == 0
 
 
+def test_a_drawings_straight_strokes_are_not_ruled_lines() -> None:
+    # Two straight uprights drawn with a mouse (an "11", the sides of a 4), each over half
+    # the canvas tall: on a photographed page, two lines like them; a drawing's ruled
+    # lines, if it has any, cross all of it.
+    canvas = np.full((300, 400), 255, np.uint8)
+    cv2.line(canvas, (180, 60), (182, 250), 0, 2)
+    cv2.line(canvas, (230, 60), (228, 250), 0, 2)
+    as_photo = find_ink(canvas, light_ink=False)
+    as_drawing = find_ink(canvas, light_ink=False, background=255)
+    assert as_photo.lines == 2  # taken for two lines, as ruled paper's would be
+    assert as_drawing.lines == 0
+    assert as_drawing.mask[70:240, 178:185].any(axis=1).all()
+    assert as_drawing.mask[70:240, 226:233].any(axis=1).all()
+    _ruled(canvas, 40)  # lines across the whole canvas are still lines
+    ruled = find_ink(canvas, light_ink=False, background=255)
+    assert ruled.lines >= 6
+    assert ruled.mask[70:240, 178:185].any(axis=1).all()
+
+
 def test_a_dark_stroke_lying_on_a_faint_line_is_kept() -> None:
     page = _page()
     _ruled(page, 30, tone=190)
