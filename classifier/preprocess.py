@@ -94,6 +94,13 @@ SIDE_LINE_HEIGHT = 1.2
 # ... drawn thinner than this share of their stroke. Both were read as a "1" at the ends of
 # the number before (session 18): 3 of 6,600 dev and calibration images, "30901" for 3090.
 SIDE_LINE_STROKE = 0.75
+# Anywhere in the row, a straight line (narrower than this share of its height) drawn
+# thinner than this share of the other digits' (median) stroke is the edge of a page, a
+# note or a shadow, or a notebook's margin line: not a digit of the number they wrote
+# (session 23). Measured only where their strokes are this many px wide, to mean anything.
+EDGE_LINE_SHAPE = 0.5
+EDGE_LINE_STROKE = 0.3
+EDGE_LINE_BESIDE = 2.5
 SCENE_INK_SHARE = 0.1  # a frame this much "ink" ...
 SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the ink's contrast) is a scene
 # A drawing with no digit found whose darkest mark is still this much darker than its
@@ -396,6 +403,7 @@ def _read_look(
 
     def read_in_analysis() -> Prepared:
         notes["lines_removed"] = ink.lines
+        _drop_edge_lines(layout)
         to_box = partial(_analysis_box, per_pixel=per_pixel)
         digits, boxes, segments, filled = _digit_rows(ink, layout, to_box, [g.filled for g in layout.digits])
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
@@ -801,6 +809,7 @@ def _read_region(
             mask = np.where(rings > 0, np.uint8(0), mask)
     layout = find_digits(mask, row=row, shapeless_below=unjudged * zoom)
     _drop_edges_at_the_sides(layout, mask.shape[1])
+    _drop_edge_lines(layout)
     return _Region(ink, layout, (x0, y0, x1 - x0, y1 - y0), zoom)
 
 
@@ -820,6 +829,23 @@ def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
         sliver = g.w < SIDE_SLIVER * stroke
         line = g.h > SIDE_LINE_HEIGHT * height and own < SIDE_LINE_STROKE * stroke
         if side and (sliver or line):
+            layout.rejected.append((g, SHADOW))
+        else:
+            kept.append(g)
+    layout.digits = kept
+
+
+def _drop_edge_lines(layout: Layout) -> None:
+    """Of the digits, move to ``rejected`` the straight lines much thinner than the other
+    digits' strokes (``EDGE_LINE_STROKE``)."""
+    if len(layout.digits) < 2:
+        return
+    strokes = [stroke_width(layout.mask_of(g)) for g in layout.digits]
+    kept = []
+    for i, g in enumerate(layout.digits):
+        others = float(median(strokes[:i] + strokes[i + 1 :]))
+        line = g.w < EDGE_LINE_SHAPE * g.h and strokes[i] < EDGE_LINE_STROKE * others
+        if line and others >= EDGE_LINE_BESIDE:
             layout.rejected.append((g, SHADOW))
         else:
             kept.append(g)

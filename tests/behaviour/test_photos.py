@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -537,6 +538,19 @@ def marked(digit: np.ndarray, kind: str) -> np.ndarray:
     else:
         cv2.line(canvas, (14, 48), (50, 47), 255, 2, cv2.LINE_AA)
     return canvas
+
+
+EDGE_LINE_PHOTOS = Path(__file__).resolve().parent.parent / "data" / "edge_lines"
+
+
+@pytest.mark.parametrize(
+    ("name", "number"), [("dim-page-edge-6534.jpg", "6534"), ("page-on-desk-2.jpg", "2")]
+)
+def test_the_edge_of_the_page_beside_the_number_is_no_1(reader: DigitReader, name: str, number: str) -> None:
+    # Phone photos from an outside probe (session 23: pages on a desk, rendered by a
+    # generator written apart from ``synth``): the page's edge beside the digits, a line far
+    # thinner than their strokes, was read as a "1", sure: "65341" and "12".
+    assert read(reader, (EDGE_LINE_PHOTOS / name).read_bytes()).number == number
 
 
 @pytest.mark.parametrize("kind", ["circle", "box", "underline"])

@@ -454,6 +454,24 @@ def test_a_dark_stroke_lying_on_a_faint_line_is_kept() -> None:
     assert (ink.mask[252:259, 260:390] > 0).mean() > 0.5
 
 
+@pytest.mark.parametrize("with_a_one", [False, True])
+def test_a_thin_line_beside_the_digits_is_no_1(
+    mnist: tuple[np.ndarray, np.ndarray], with_a_one: bool
+) -> None:
+    # The edge of a page or a note, or a notebook's margin line, beside a number written
+    # with a thicker pen: until session 23 read as a "1" beside it ("17" for 7, "65341").
+    x, _ = mnist
+    page = _photo_page()
+    digits = [x[0], x[1], x[2]] if with_a_one else [x[0], x[1]]  # a 7, a 2 (and a 1)
+    for k, digit in enumerate(digits):
+        _write(page, digit, 150 + 130 * k, 150, 150)
+    line_x = 150 + 130 * len(digits) + 50
+    cv2.line(page, (line_x, 120), (line_x + 3, 340), 60.0, 2)  # 2 px: a fifth of the strokes
+    prepared = prepare(_png(page))
+    assert len(prepared.boxes) == len(digits)  # the 1 written with the same pen stays
+    assert all(x0 + w < line_x - 5 for x0, _, w, _ in prepared.boxes)
+
+
 # --------------------------------------------------------------------------- digits
 
 
