@@ -79,6 +79,7 @@ class Layout:
     digits: list[Part]  # left to right
     labels: np.ndarray  # (h, w) connected-component labels of the ink mask (uint16 or int32)
     rejected: list[tuple[Part, str]]  # groups that were not taken as digits, and why
+    off_page: np.ndarray | None = None  # bool (h, w): a photo's desk around its page (``photo_page``)
 
     @property
     def ink(self) -> int:

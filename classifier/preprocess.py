@@ -53,6 +53,7 @@ from classifier.photo_layout import (
     shape_of,
     stroke_width,
 )
+from classifier.photo_page import off_page
 from classifier.segments import MAX_DIGITS, SHORTEST, WIDE, Segment, cut_paths, spans
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
@@ -429,6 +430,8 @@ def _read_look(
     unjudged = float("inf") if enlarged or ink.background is not None else 0.0
     rings = [label for g, why in layout.rejected if why == DRAWN_AROUND for label in g.labels]
     drawn_around = np.isin(layout.labels, rings) if rings else None
+    if layout.off_page is not None:  # nor the desk around the page
+        drawn_around = layout.off_page if drawn_around is None else drawn_around | layout.off_page
     region = _read_region(
         source, layout.digits, thinnest, factor, ink.light_ink, ink.background, unjudged, drawn_around, wide
     )
@@ -577,6 +580,10 @@ def _find_number(
     background, tight = flat_background(analysis, may_be_crop, enlarged)
     light_ink = ink_is_lighter(analysis, background, tight)
     ink = find_ink(analysis, light_ink=light_ink, background=background, wide=wide, measure_hidden=not wide)
+    # A photo's page on a grainy desk: the grain is no ink (``photo_page``).
+    desk = off_page(analysis) if background is None and not light_ink else None
+    if desk is not None:
+        ink.mask[desk] = 0
     # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small
     # digit drawn with a fat brush fills its loops in (in a photo, a blob is a shadow or a thing).
     layout = find_digits(
@@ -585,6 +592,7 @@ def _find_number(
         frame=background is None,
         shapeless_below=shapeless_below if background is None else float("inf"),
     )
+    layout.off_page = desk
     return ink, layout, tight
 
 

@@ -1,0 +1,112 @@
+"""The page in a phone photo of a page lying on a desk: what lies outside it holds no writing.
+
+A page photographed on a desk often leaves the desk in the frame. A plain dark desk is
+paper-dark everywhere and gives no ink; but a desk with a grain (wood, a patterned cloth)
+is dark stripes between light ones, which the paper's brightness estimate takes for ink on
+paper: the grain's pieces were read as digits beside the one on the page or instead of
+it, or made the photo look like a scene, and the strip of desk along the page's edge was
+read as a "1".
+
+The page is the largest bright region (Otsu's threshold on the photo at half size,
+slightly smoothed) with its holes, the writing on it, filled in; nearly convex, as a page
+is. It is taken as a page on a desk only when the rest of the frame is clearly darker, the
+step between them is sharp (a page's edge; light falling off across a page is gradual, and
+so is a soft shadow's edge) and the rest is grainy all over (a hard shadow on the page is
+as smooth as the page: its writing stays). A plain desk is left alone: the paper estimate
+takes it for its own paper already.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+SMOOTH = 0.75  # px at half size: the blur before the threshold, so the page is one region despite its grain
+MIN_PAGE, MAX_PAGE = 0.2, 0.97  # the page's hull covers this share of the frame, at least and at most
+SOLID = 0.9  # the bright region fills at least this share of its hull: a page, not a blob
+DARKER = 0.8  # the desk's median grey is at most this share of the page's
+GRAIN_SIDE = 8  # px: the desk's texture is judged in blocks this wide ...
+DESK_GRAIN = 2.5  # ... each at least this many times as grainy as the page's inside ...
+DESK_ALL = 0.8  # ... over at least this share of the blocks outside the page
+MARGIN = 2  # px: the page's edge, eroded by this much, is off the page too (its rim of desk)
+DESK_BORDER = 0.1  # a desk shows along at least this share of the frame's border
+STEP = 0.2  # the page's edge rises by at least this share of the page-desk difference per px (half size)
+GRAIN_FLOOR = 64.0  # grey: grain is measured for the brightness, as if no darker than this
+
+
+def _percentile(values: np.ndarray, share: float) -> int:
+    """The grey level (uint8 ``values``) below which ``share`` of them lie."""
+    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    return int(np.searchsorted(counts, share * counts[-1]))
+
+
+def off_page(gray: np.ndarray) -> np.ndarray | None:
+    """Where a photo (grey, dark ink on light paper) shows a grainy desk around the page:
+    a boolean mask of the pixels off the page, or None when it shows no such desk."""
+    h, w = gray.shape
+    # Quickly, for most photos: a desk in the frame darkens some of its border.
+    strip = max(1, min(h, w) // 32)
+    border = np.concatenate([gray[:strip], gray[-strip:], gray[:, :strip].T, gray[:, -strip:].T], axis=None)
+    middle = gray[h // 4 : h - h // 4 : 2, w // 4 : w - w // 4 : 2]
+    if _percentile(border, DESK_BORDER) > DARKER * _percentile(middle, 0.5):
+        return None
+    # The page's outline needs no fine detail: found at half size.
+    half = cv2.GaussianBlur(
+        cv2.resize(gray, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA), (0, 0), SMOOTH
+    )
+    _, bright = cv2.threshold(half, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if _percentile(half[bright == 0], 0.5) > DARKER * _percentile(half[bright > 0], 0.5):
+        return None  # light falling off across a page, not a page and a desk
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
+    if count < 2:
+        return None
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    page = (labels == largest).view(np.uint8)
+    outline, _ = cv2.findContours(page, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    hull = np.zeros_like(page)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.concatenate(outline)), 1)
+    if not MIN_PAGE <= float(hull.mean()) <= MAX_PAGE:
+        return None
+    if cv2.countNonZero(page) < SOLID * cv2.countNonZero(hull):
+        return None
+    paper, desk_level = _percentile(half[hull > 0], 0.5), _percentile(half[hull == 0], 0.5)
+    if desk_level > DARKER * paper:
+        return None
+    # A page's edge is a sharp step, where light falling off or a soft shadow is gradual.
+    points = np.concatenate(outline)[:, 0]
+    inner = (points > 1).all(axis=1) & (points[:, 0] < half.shape[1] - 2) & (points[:, 1] < half.shape[0] - 2)
+    fine_half = half.astype(np.float32)
+    slope = np.hypot(cv2.Sobel(fine_half, cv2.CV_32F, 1, 0), cv2.Sobel(fine_half, cv2.CV_32F, 0, 1)) / 8
+    steepest = cv2.dilate(slope, np.ones((3, 3), np.uint8))  # within a pixel of the outline
+    rim = points[inner]
+    if not len(rim) or float(np.median(steepest[rim[:, 1], rim[:, 0]])) < STEP * (paper - desk_level):
+        return None
+    # The grain, at full size: stripes and blotches a few pixels wide (a band of scales: a
+    # camera's pixel noise is not), for the brightness there, as if no darker than
+    # GRAIN_FLOOR (that noise is large for the brightness of a deep shadow or a marker's
+    # stroke, which are smooth).
+    fine = gray.astype(np.float32)
+    detail = cv2.GaussianBlur(fine, (0, 0), 1.0)
+    broad = cv2.GaussianBlur(fine, (0, 0), 3.0)
+    grain = np.abs(detail - broad) / np.maximum(broad, GRAIN_FLOOR)
+    hull = cv2.resize(hull, (w, h), interpolation=cv2.INTER_NEAREST)
+    near = np.ones((5, 5), np.uint8)
+    inside = cv2.erode(hull, near) > 0  # clear of the page's edge, whose step is no grain
+    outside = (cv2.dilate(hull, near) == 0).astype(np.float32)
+    if not inside.any() or not outside.any():
+        return None
+    blocks = (max(1, w // GRAIN_SIDE), max(1, h // GRAIN_SIDE))
+    share = cv2.resize(outside, blocks, interpolation=cv2.INTER_AREA)
+    desk_grain = cv2.resize(grain * outside, blocks, interpolation=cv2.INTER_AREA) / np.maximum(share, 1e-6)
+    desk = share >= 0.5
+    # (The page's typical grain: its writing and a rim of its edge are no part of it.)
+    grainy = desk_grain[desk] >= DESK_GRAIN * float(np.median(grain[::2, ::2][inside[::2, ::2]]))
+    if not desk.any() or float(grainy.mean()) < DESK_ALL:
+        return None
+    # The page itself, with what is written on it (the holes in it), but not the desk in a
+    # bay of its outline (a page beside something else bright).
+    _, gaps = cv2.connectedComponents(1 - page, connectivity=8)
+    at_frame = np.unique(np.concatenate([gaps[0], gaps[-1], gaps[:, 0], gaps[:, -1]]))
+    filled = np.where(np.isin(gaps, at_frame[at_frame > 0]), 0, 1).astype(np.uint8) | page
+    filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
+    return np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)

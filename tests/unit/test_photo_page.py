@@ -1,0 +1,48 @@
+"""The page on a desk (``photo_page.off_page``): the desk is found, a shadow is not."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from classifier.photo_page import off_page
+
+
+def _photo(desk: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A 320x240 photo: a page (grey 215, with grain) tilted a little on ``desk``."""
+    rng = np.random.default_rng(seed)
+    page = np.zeros((240, 320), np.uint8)
+    corners = np.array([[70, 40], [262, 52], [250, 210], [58, 198]], np.int32)
+    cv2.fillConvexPoly(page, corners, 1)
+    image = np.where(page > 0, 215.0, desk) + rng.normal(0.0, 2.0, page.shape)
+    cv2.line(image, (150, 100), (160, 160), 40.0, 3)  # a stroke of writing on it
+    return np.clip(cv2.GaussianBlur(image, (0, 0), 0.7), 0, 255).astype(np.uint8)
+
+
+def _stripes(period: float = 3.0, level: float = 80.0) -> np.ndarray:
+    xx = np.arange(320, dtype=np.float64)[None, :] + 0.4 * np.arange(240, dtype=np.float64)[:, None]
+    return level * (0.75 + 0.25 * np.sin(xx / period))
+
+
+@pytest.mark.parametrize("period", [2.0, 3.0])
+def test_a_grainy_desk_around_the_page_is_off_the_page(period: float) -> None:
+    off = off_page(_photo(_stripes(period)))
+    assert off is not None
+    assert off[5, 5] and off[235, 315] and off[120, 20]  # the desk, all round
+    assert not off[120, 160] and not off[130, 155]  # the page, and the writing on it
+    assert off[120, 58:70].any()  # its edge, with its rim of desk
+
+
+def test_a_plain_desk_is_left_to_the_paper_estimate() -> None:
+    assert off_page(_photo(np.full((240, 320), 60.0))) is None  # its own paper: no ink there
+
+
+def test_a_shadow_light_falling_off_or_a_page_filling_the_frame_is_no_desk() -> None:
+    rng = np.random.default_rng(1)
+    shaded = np.full((240, 320), 215.0)
+    shaded[140:] = 90.0  # a hard shadow across the lower part of a page filling the frame
+    falling = np.linspace(120.0, 230.0, 320)[None, :] * np.ones((240, 1))  # light falling off
+    for page in (shaded, falling, np.full((240, 320), 215.0)):
+        photo = cv2.GaussianBlur(page + rng.normal(0.0, 3.0, page.shape), (0, 0), 0.7)
+        assert off_page(np.clip(photo, 0, 255).astype(np.uint8)) is None
