@@ -658,6 +658,23 @@ TILT_STEP = 1.0
 OFFSET_BIN = 2.0  # px
 MAX_VOTERS = 4000
 LONE_LINE = 0.9  # of the image's length: a line with no others like it crosses this much of it
+RULED_LINES = 4  # a drawing's or crop's lines are a ruled page's when at least this many ...
+RULED_SPACING = 0.3  # ... lie evenly spaced (each gap within this share of their median) ...
+RULED_APART = 3  # ... and at least this many line thicknesses apart
+
+
+def _evenly_spaced(offsets: np.ndarray, thickness: int) -> bool:
+    """Whether lines at these offsets (px) are a ruled page's (``RULED_LINES``)."""
+    lines = np.sort(offsets)
+    # Peaks of one line (at neighbouring tilts, or its two edges) count once.
+    lines = lines[np.concatenate([[True], np.diff(lines) >= RULED_APART * thickness])]
+    if len(lines) < RULED_LINES:
+        return False
+    gaps = np.diff(lines)
+    typical = float(np.median(gaps))
+    # (A line the strokes crossed too much to be found leaves a gap twice as wide.)
+    steps = np.maximum(np.round(gaps / typical), 1.0)
+    return bool((np.abs(gaps - steps * typical) <= RULED_SPACING * typical).all())
 
 
 def _line_pixels(
@@ -723,10 +740,11 @@ def _line_pixels(
     if found.size == 0:
         return out, out, 0
     # One lone line must cross nearly everything; ruled and squared paper repeat their lines.
-    # So must every line of a drawing or crop: no page edge or perspective cuts its lines
-    # short, and a stroke drawn straight (a 1, a 9's tail) may be found as two lines, its
-    # wobbles as peaks of their own.
-    if whole or len(found) == 1:
+    # So must every line of a drawing or crop, unless they are a ruled page's, many and evenly
+    # spaced (the digits' strokes crossing them take votes away): no page edge or perspective
+    # cuts its lines short, and a stroke drawn straight (a 1, a 9's tail) may be found as two
+    # lines, its wobbles as peaks of their own.
+    if len(found) == 1 or (whole and not _evenly_spaced(found[:, 1] * OFFSET_BIN, most)):
         found = found[votes[found[:, 0], found[:, 1]] * keep >= LONE_LINE * length]
         if found.size == 0:
             return out, out, 0

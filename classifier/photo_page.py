@@ -67,6 +67,8 @@ def off_page(gray: np.ndarray) -> np.ndarray | None:
     cv2.fillConvexPoly(hull, cv2.convexHull(np.concatenate(outline)), 1)
     if not MIN_PAGE <= float(hull.mean()) <= MAX_PAGE:
         return None
+    # (Measured with the writing's holes still open: a page with a big digit run off the
+    # frame is left alone, whose digit would otherwise count as desk, lying at the frame.)
     if cv2.countNonZero(page) < SOLID * cv2.countNonZero(hull):
         return None
     paper, desk_level = _percentile(half[hull > 0], 0.5), _percentile(half[hull == 0], 0.5)
@@ -100,11 +102,15 @@ def off_page(gray: np.ndarray) -> np.ndarray | None:
     desk_grain = cv2.resize(grain * outside, blocks, interpolation=cv2.INTER_AREA) / np.maximum(share, 1e-6)
     desk = share >= 0.5
     # (The page's typical grain: its writing and a rim of its edge are no part of it.)
-    grainy = desk_grain[desk] >= DESK_GRAIN * float(np.median(grain[::2, ::2][inside[::2, ::2]]))
-    if not desk.any() or float(grainy.mean()) < DESK_ALL:
+    page_grain = grain[::2, ::2][inside[::2, ::2]]
+    if not desk.any() or not page_grain.size:
+        return None
+    grainy = desk_grain[desk] >= DESK_GRAIN * float(np.median(page_grain))
+    if float(grainy.mean()) < DESK_ALL:
         return None
     # The page itself, with what is written on it (the holes in it), but not the desk in a
-    # bay of its outline (a page beside something else bright).
+    # bay of its outline (a page beside something else bright). (A digit within a pixel or
+    # two of the page's edge joins the desk here, and is lost with it.)
     _, gaps = cv2.connectedComponents(1 - page, connectivity=8)
     at_frame = np.unique(np.concatenate([gaps[0], gaps[-1], gaps[:, 0], gaps[:, -1]]))
     filled = np.where(np.isin(gaps, at_frame[at_frame > 0]), 0, 1).astype(np.uint8) | page

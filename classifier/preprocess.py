@@ -779,7 +779,8 @@ def _read_region(
     """Find the digits again in the region around them, at a scale that makes them ~64 px tall.
     Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape.
     ``drawn_around``: the analysis image's pixels of rings drawn around the digits, which
-    the region cuts into arcs that no longer enclose them: not read again."""
+    the region cuts into arcs that no longer enclose them, and of the desk around a
+    photographed page (``photo_page``): not read again."""
     height = float(median(g.h for g in digits)) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape
@@ -844,8 +845,8 @@ def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
 
 
 def _drop_edge_lines(layout: Layout) -> None:
-    """Of the digits, move to ``rejected`` the straight lines much thinner than the other
-    digits' strokes (``EDGE_LINE_STROKE``)."""
+    """Of the digits, move to ``rejected`` the narrow parts (lines, by their shape) much
+    thinner than the other digits' strokes (``EDGE_LINE_STROKE``)."""
     if len(layout.digits) < 2:
         return
     strokes = [stroke_width(layout.mask_of(g)) for g in layout.digits]
