@@ -138,7 +138,7 @@ def no_finer_than_tiny(gray: np.ndarray, share: float) -> bool:
     small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
     change = cv2.absdiff(gray, cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR))
     low, high = _extremes(gray)
-    return _percentile(change, 99) <= share * max(high - low, 1.0)
+    return percentile(change, 99) <= share * max(high - low, 1.0)
 
 
 def two_toned_background(gray: np.ndarray) -> int | None:
@@ -476,11 +476,11 @@ def find_ink(
     # noise), so ruled lines and strokes covering a quarter of the page do not inflate it.
     smooth = cv2.GaussianBlur(fine, (0, 0), 1.0)[::step, ::step]
     grain = cv2.convertScaleAbs(cv2.subtract(fine[::step, ::step], smooth), alpha=8.0)
-    spread = _percentile(grain, 25) / 8.0 / 0.32 * 1.5
-    noise = spread / max(_percentile(cv2.convertScaleAbs(paper[::step, ::step]), 50), MIN_PAPER) + 0.004
+    spread = percentile(grain, 25) / 8.0 / 0.32 * 1.5
+    noise = spread / max(percentile(cv2.convertScaleAbs(paper[::step, ::step]), 50), MIN_PAPER) + 0.004
     # The paper's own level from the lower part of the distribution: ink may cover half
     # of a frame it fills, which would swamp a plain median.
-    centre = _percentile(levels[::step, ::step], 25) / 255.0 + 0.67 * noise
+    centre = percentile(levels[::step, ::step], 25) / 255.0 + 0.67 * noise
     floor = max(centre + 4.0 * noise, 0.04)
     weak = _above(levels, floor)
     # Lines first, on everything faintly dark, so that a page of ruled lines does not set
@@ -505,7 +505,7 @@ def find_ink(
         # A broad band of faint contrast (the edge of a hard shadow, which the paper's
         # estimate follows only roughly) can outnumber a small digit's pixels so far that
         # the percentile lands in the band; the digit is still the darkest thing there.
-        darkest = _percentile(levels[inner], 100.0 * (1.0 - DARKEST_SHARE)) / 255.0
+        darkest = percentile(levels[inner], 100.0 * (1.0 - DARKEST_SHARE)) / 255.0
         if darkest >= CLEAR_INK:
             level = darkest
     if level < MIN_INK_LEVEL:
@@ -547,7 +547,7 @@ def _percentile_of(histogram: np.ndarray, q: float) -> float:
     return float(np.searchsorted(cumulative, q / 100.0 * cumulative[-1])) if cumulative[-1] else 0.0
 
 
-def _percentile(values: np.ndarray, q: float) -> float:
+def percentile(values: np.ndarray, q: float) -> float:
     """The q-th percentile of uint8 values, from their histogram."""
     return _percentile_of(_histogram(np.ascontiguousarray(values)), q)
 

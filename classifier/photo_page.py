@@ -21,6 +21,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from classifier.photo_ink import percentile
+
 SMOOTH = 0.75  # px at half size: the blur before the threshold, so the page is one region despite its grain
 MIN_PAGE, MAX_PAGE = 0.2, 0.97  # the page's hull covers this share of the frame, at least and at most
 SOLID = 0.9  # the bright region fills at least this share of its hull: a page, not a blob
@@ -29,15 +31,9 @@ GRAIN_SIDE = 8  # px: the desk's texture is judged in blocks this wide ...
 DESK_GRAIN = 2.5  # ... each at least this many times as grainy as the page's inside ...
 DESK_ALL = 0.8  # ... over at least this share of the blocks outside the page
 MARGIN = 2  # px: the page's edge, eroded by this much, is off the page too (its rim of desk)
-DESK_BORDER = 0.1  # a desk shows along at least this share of the frame's border
+DESK_BORDER = 10  # %: a desk shows along at least this much of the frame's border
 STEP = 0.2  # the page's edge rises by at least this share of the page-desk difference per px (half size)
 GRAIN_FLOOR = 64.0  # grey: grain is measured for the brightness, as if no darker than this
-
-
-def _percentile(values: np.ndarray, share: float) -> int:
-    """The grey level (uint8 ``values``) below which ``share`` of them lie."""
-    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
-    return int(np.searchsorted(counts, share * counts[-1]))
 
 
 def off_page(gray: np.ndarray) -> np.ndarray | None:
@@ -48,14 +44,14 @@ def off_page(gray: np.ndarray) -> np.ndarray | None:
     strip = max(1, min(h, w) // 32)
     border = np.concatenate([gray[:strip], gray[-strip:], gray[:, :strip].T, gray[:, -strip:].T], axis=None)
     middle = gray[h // 4 : h - h // 4 : 2, w // 4 : w - w // 4 : 2]
-    if _percentile(border, DESK_BORDER) > DARKER * _percentile(middle, 0.5):
+    if percentile(border, DESK_BORDER) > DARKER * percentile(middle, 50):
         return None
     # The page's outline needs no fine detail: found at half size.
     half = cv2.GaussianBlur(
         cv2.resize(gray, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA), (0, 0), SMOOTH
     )
     _, bright = cv2.threshold(half, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if _percentile(half[bright == 0], 0.5) > DARKER * _percentile(half[bright > 0], 0.5):
+    if percentile(half[bright == 0], 50) > DARKER * percentile(half[bright > 0], 50):
         return None  # light falling off across a page, not a page and a desk
     count, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
     if count < 2:
@@ -71,7 +67,7 @@ def off_page(gray: np.ndarray) -> np.ndarray | None:
     # frame is left alone, whose digit would otherwise count as desk, lying at the frame.)
     if cv2.countNonZero(page) < SOLID * cv2.countNonZero(hull):
         return None
-    paper, desk_level = _percentile(half[hull > 0], 0.5), _percentile(half[hull == 0], 0.5)
+    paper, desk_level = percentile(half[hull > 0], 50), percentile(half[hull == 0], 50)
     if desk_level > DARKER * paper:
         return None
     # A page's edge is a sharp step, where light falling off or a soft shadow is gradual.
