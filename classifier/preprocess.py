@@ -31,6 +31,7 @@ from classifier.mnist_format import to_mnist
 from classifier.photo_ink import (
     BLURRED_DRAWING_DETAIL,
     CROP_SIDE,
+    MIN_PAPER,
     TINY_SIDE,
     InkMap,
     find_ink,
@@ -104,8 +105,8 @@ EDGE_LINE_STROKE = 0.3
 EDGE_LINE_BESIDE = 2.5
 SCENE_INK_SHARE = 0.1  # a frame this much "ink" ...
 SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the ink's contrast) is a scene
-# A drawing with no digit found whose darkest mark is still this much darker than its
-# background (a share) may hold pencil lines averaged away in the analysis image.
+# A drawing with no digit found with a mark still this much off its background (a share of
+# the room on that side of it) may hold pencil lines averaged away in the analysis image.
 FADED_LINE = 0.04
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
 OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
@@ -356,7 +357,7 @@ def _read_look(
         not layout.digits
         and ink.background is not None
         and analysis_factor / scale <= 0.5
-        and float(ink.contrast.max()) >= FADED_LINE
+        and _faded_mark(analysis, ink.background)
     ):
         # A drawing shrunk for analysis: averaged down, a one-pixel pencil line fades below
         # any ink level; shrunk keeping its ink's pixels instead, it stays a line. (A JPEG
@@ -612,6 +613,15 @@ def _sharpest_side(shape: tuple[int, ...], scale: float) -> int:
     pixels per pixel): full size, or reduced by the least power of two that fits ``FULL_SIDE``."""
     halvings = max(0.0, np.ceil(np.log2(max(shape) * scale / FULL_SIDE)))
     return int(min(shape) * scale / 2**halvings)
+
+
+def _faded_mark(analysis: np.ndarray, background: int) -> bool:
+    """Whether a drawing holds a mark ``FADED_LINE`` off its flat ``background``, on either
+    side of it: averaged down, a pencil line may stand too little off it to tell the ink's
+    side (a one-pixel white line on a black 1920x1080 canvas: a sixth of its brightness)."""
+    darker = (background - float(analysis.min())) / max(background, MIN_PAPER)
+    lighter = (float(analysis.max()) - background) / max(255 - background, MIN_PAPER)
+    return max(darker, lighter) >= FADED_LINE
 
 
 def _shrink_keeping_ink(gray: np.ndarray, shape: tuple[int, ...], background: int) -> np.ndarray:
