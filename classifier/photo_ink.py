@@ -33,6 +33,7 @@ CLEAR_INK = 0.4
 STATS_PIXELS = 12_000  # noise and level statistics use a subsample of about this many pixels
 SPARSE_MASK = 0.1  # a histogram through a mask setting at most this share of pixels uses it as one
 STROKE_OFF = 40  # grey levels: a drawing's strokes stand at least this far off its background
+FAR_OFF = 80  # grey levels: what stands this far off a flat background tells the ink's side
 # px: a picture whose longer side is shorter than this may be a crop; a phone photo of a page
 # is never that small as the bot downloads it (it takes Telegram's size of at least this).
 CROP_SIDE = 800
@@ -88,7 +89,7 @@ def _odd(value: float) -> int:
 
 
 def flat_background(
-    gray: np.ndarray, may_be_crop: bool = False, enlarged: bool = False
+    gray: np.ndarray, may_be_crop: bool = False, enlarged: bool = False, by_shape: bool = True
 ) -> tuple[int | None, bool]:
     """The grey level of a drawing's, crop's or scan's background: one flat grey all around
     the frame (None for a photo, whose border is never that flat); and whether a digit runs
@@ -96,7 +97,7 @@ def flat_background(
     photo (``CROP_SIDE``); ``enlarged``: so small that it was enlarged for analysis, a crop
     whatever its frame shows. Such a picture, or one under ``CROP_SIDE`` with no more detail
     than a tiny one (``COARSE_DETAIL``), is told by its shape when its frame gives no level
-    (``two_toned_background``)."""
+    (``two_toned_background``), unless not ``by_shape``."""
     border = _ring(gray, 0)
     level = int(np.median(border))
     off = np.abs(border.astype(np.int16) - level)
@@ -119,7 +120,7 @@ def flat_background(
     tight = grainy < 0.8 and strokes > 0.0 and strokes >= 0.5 * (1.0 - grainy)
     if (grainy >= 0.8 or (tight and grainy >= 0.5)) and _far_off(gray, level) < (0.7 if tight else 0.45):
         return level, tight
-    if enlarged or no_finer_than_tiny(gray, COARSE_DETAIL):
+    if by_shape and (enlarged or no_finer_than_tiny(gray, COARSE_DETAIL)):
         background = two_toned_background(gray)
         if background is not None:
             return background, True
@@ -224,6 +225,18 @@ def _ring(gray: np.ndarray, depth: int) -> np.ndarray:
     )
 
 
+def frame_noise(gray: np.ndarray) -> float:
+    """How grainy the picture's frame is: the standard deviation of its pixels' noise (grey
+    levels), from their differences to a smoothing of them, along the three outer rings
+    (robustly: a stroke running into the frame is a minority there)."""
+    if min(gray.shape) < 8:
+        return 0.0
+    image = gray.astype(np.float32)
+    detail = np.abs(image - cv2.GaussianBlur(image, (0, 0), 1.0, borderType=cv2.BORDER_REFLECT))
+    # The median of |noise - its smoothing| is 0.55 of Gaussian noise's standard deviation.
+    return float(np.median(np.concatenate([_ring(detail, k) for k in range(3)]))) / 0.55
+
+
 def _tolerance(gray: np.ndarray, level: int, may_be_crop: bool) -> float:
     """How far a background's pixels may stray from its ``level`` (see ``flat_background``)."""
     # Within 3% (2 grey levels at least): a dim photo is smooth too, but its light still
@@ -276,8 +289,14 @@ def ink_is_lighter(gray: np.ndarray, level: int | None, tight: bool) -> bool:
     step = _stats_step(gray)
     sample = gray[::step, ::step].astype(np.int16) - level
     # Strokes stand far off a drawing's background; a photo's light falloff does not.
-    lighter = np.maximum(sample - 80, 0)
-    darker = np.maximum(-sample - 80, 0)
+    far = FAR_OFF
+    if not np.any(np.abs(sample) > far):
+        # Nothing stands that far off either way: a crop's light strokes on grey paper, 70
+        # levels above it (taken for dark ink, none was found: session 24). Half the
+        # picture's contrast then tells which side its strokes lie on.
+        far = max(STROKE_OFF, round(0.5 * _contrast(gray, level)))
+    lighter = np.maximum(sample - far, 0)
+    darker = np.maximum(-sample - far, 0)
     # A crop cut tightly around a thick digit may be mostly ink: up to 82% of a 15x16 map
     # digit's (UCI "Multiple Features"), where 0.7 took a fifth of its light-on-dark 0s and 8s
     # for dark ink (on the dev and calibration splits' crops and the UCI crops, 0.85 changed

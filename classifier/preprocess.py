@@ -36,6 +36,7 @@ from classifier.photo_ink import (
     InkMap,
     find_ink,
     flat_background,
+    frame_noise,
     ink_is_lighter,
     no_finer_than_tiny,
     without_frame_line,
@@ -108,6 +109,10 @@ SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the
 # A drawing with no digit found with a mark still this much off its background (a share of
 # the room on that side of it) may hold pencil lines averaged away in the analysis image.
 FADED_LINE = 0.04
+# A crop in which nothing was found, whose frame's pixels vary by this much noise (grey
+# levels; a small photo's, averaged down: at most 2-3 mostly) is read again smoothed so (px).
+GRAINY_CROP = 4.0
+GRAINY_CROP_BLUR = 1.5
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
 OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
@@ -272,8 +277,39 @@ def prepare_gray(
     Both looks' parts are passed on (``Prepared.look``): which is right, only the model can
     tell (``reader.assemble``).
     """
-    if max(gray.shape) * scale < CROP_SIDE:
-        gray = without_frame_line(gray)  # a crop's (where the line is sharpest)
+    if max(gray.shape) * scale >= CROP_SIDE:
+        return _read_turning(gray, scale, sharper, may_turn)
+    gray = without_frame_line(gray)  # a crop's (where the line is sharpest)
+    prepared = _read_turning(gray, scale, sharper, may_turn)
+    if not len(prepared.digits):
+        smoothed = _smoothed_if_grainy(gray)
+        again = _read_turning(smoothed, scale, sharper, may_turn) if smoothed is not None else None
+        if again is not None and len(again.digits):
+            again.notes["smoothed"] = GRAINY_CROP_BLUR
+            return again
+    return prepared
+
+
+def _smoothed_if_grainy(crop: np.ndarray) -> np.ndarray | None:
+    """A crop in which no digit was found, smoothed when it is grainy, else None.
+
+    A crop from a dim photo may be so grainy (noise of 8-20 grey levels a pixel) that its
+    frame is not flat and its strokes stand too few noise widths off the paper. Smoothed,
+    its frame is flat, and it can be read. Only when nothing was found (smoothing a clean
+    crop would only blur it), and only when its frame is then flat by itself: smoothed, a
+    small photo of a scene has no finer detail than a tiny picture and may pass for one by
+    its shape (a 120-px scene read as a sure "3")."""
+    if frame_noise(crop) < GRAINY_CROP:
+        return None
+    smoothed = cv2.GaussianBlur(crop, (0, 0), GRAINY_CROP_BLUR)
+    flat = flat_background(_analysis_image(smoothed)[0], may_be_crop=True, by_shape=False)[0]
+    return smoothed if flat is not None else None
+
+
+def _read_turning(
+    gray: np.ndarray, scale: float, sharper: Callable[[int], tuple[np.ndarray, float]] | None, may_turn: bool
+) -> Prepared:
+    """``prepare_gray``'s reading of ``gray`` as it lies and, when its row slopes, turned."""
     first = _read_look(gray, scale, sharper, wide=False)
     tilt = first.notes.get("row_tilt")
     if may_turn and isinstance(tilt, float):

@@ -1051,6 +1051,52 @@ def test_a_one_pixel_pencil_line_on_a_big_canvas_is_found(
     assert len(prepare(encode(blank)).digits) == 0
 
 
+def _grainy_crop(
+    digit: np.ndarray, side: int, paper: float, ink: float, noise: float, seed: int
+) -> np.ndarray:
+    """A crop ``side`` px square from a dim photo: an MNIST digit 70% of it tall in the middle,
+    on grey paper, and noise of ``noise`` grey levels on every pixel."""
+    page = np.full((side, side), paper, np.float32)
+    height = round(0.7 * side)
+    _write(page, digit, (side - height) // 2, (side - height) // 2, height, ink)
+    return page + np.random.default_rng(seed).normal(0.0, noise, page.shape).astype(np.float32)
+
+
+@pytest.mark.parametrize("side", [32, 64, 100])
+@pytest.mark.parametrize("ink", ["dark", "light"])
+def test_a_grainy_crop_s_digit_is_found(mnist: tuple[np.ndarray, np.ndarray], side: int, ink: str) -> None:
+    # Noise of 8-13 grey levels a pixel: the frame was not flat, and the strokes stood too
+    # few noise widths off the paper; "the page looks blank" (session 24). Read again smoothed.
+    x, _ = mnist
+    found = 0
+    for index in range(6):
+        paper = 100.0 + 15 * index
+        crop = _grainy_crop(x[index], side, paper, 20.0 if ink == "dark" else 250.0, 8.0 + index, index)
+        prepared = prepare(_png(crop))
+        found += (
+            len(prepared.digits) == 1
+            and prepared.notes.get("polarity") == f"{ink}-on-{'dark' if ink == 'light' else 'light'}"
+        )
+    assert found >= 5, found
+    # The same noise with no digit on it stays blank, and so does a clean crop's digit
+    # read as it is (not smoothed).
+    blank = np.full((side, side), 140.0, np.float32) + np.random.default_rng(7).normal(
+        0.0, 14.0, (side, side)
+    )
+    assert len(prepare(_png(blank)).digits) == 0
+    clean = prepare(_png(_grainy_crop(x[0], side, 140.0, 20.0 if ink == "dark" else 250.0, 0.0, 0)))
+    assert len(clean.digits) == 1 and "smoothed" not in clean.notes
+
+
+def test_light_strokes_close_to_grey_paper_are_light_ink(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # A crop's white strokes 70 levels above its grey paper: nothing stands 80 levels off,
+    # where the ink's side is told; half the picture's contrast tells it instead.
+    x, _ = mnist
+    crop = _grainy_crop(x[3], 100, 165.0, 235.0, 0.0, 0)
+    assert photo_ink.detect_light_ink(crop.astype(np.uint8), may_be_crop=True)
+    assert not photo_ink.detect_light_ink((330.0 - crop).astype(np.uint8), may_be_crop=True)
+
+
 @pytest.mark.parametrize("crop", ["20x20 in 28x28, like MNIST", "32x32, light on dark"])
 def test_a_tiny_picture_s_digit_is_never_taken_for_a_blob(crop: str) -> None:
     # UCI digits (8x8 blocks: loops filled in, 1s drawn as solid bars) sent as a 28x28 crop
