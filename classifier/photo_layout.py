@@ -31,11 +31,16 @@ MUCH_SMALLER = "much smaller than the digits"
 FILLED_SHAPE = "a filled shape"
 OTHER_LINE = "another line of writing"
 LINE_UNDER = "a line under the digits"
+LINE_ACROSS = "a line across the page"
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
 SMALLER_THAN_DIGITS = 0.45  # parts less tall than this share of the tallest digit are not digits
 UNDERLINE = 5.0  # a line under a part, this many times longer than thick, is not part of it
+# A part of a photo this long (share of the frame) drawn thinner than this share of its
+# length is a line on the page, not a 1 (session 24).
+ACROSS_PAGE = 0.9
+PAGE_LINE_STROKE = 0.02
 FLAT_LINE = 3.0  # ... when its box is this many times as wide as tall (a box is thickness and slant)
 UNDERLINED_NUMBER = 1.5  # ... nor, when it reaches past the part on one side only, this many times as wide
 DRAWN_AROUND = "a ring or box drawn around the digits"
@@ -382,6 +387,10 @@ def find_digits(
             continue
         if support is not None and support[i] < MIN_EDGE_SUPPORT:
             layout.rejected.append((part, SHADOW))
+            continue
+        # Before grouping too: a small digit beside the line would be grouped with it.
+        if whole_photo and _across_page(part, layout):
+            layout.rejected.append((part, LINE_ACROSS))
             continue
         parts.append(part)
     if not parts:
@@ -758,6 +767,16 @@ def _drop_lone_dash(layout: Layout, shape: tuple[int, int]) -> None:
         layout.rejected.append((g, EDGE_MARK))
 
 
+def _across_page(g: Part, layout: Layout) -> bool:
+    """A photo's part from end to end of it (nearly), drawn thin for its length: a notebook's
+    margin line (red, as dark as ink in grey), alone and so not taken for ruling. A
+    close-up's 1 is far thicker for its length."""
+    h, w = layout.labels.shape
+    if max(g.h / h, g.w / w) < ACROSS_PAGE:
+        return False
+    return shape_of(layout.mask_of(g)).stroke < PAGE_LINE_STROKE * max(g.h, g.w)
+
+
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:
     if g.h < min_height:
         return TOO_SMALL
@@ -771,6 +790,8 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeles
     shape = shape_of(layout.mask_of(g))
     if shape.stroke > 0.4 * max(g.h, g.w):
         return "a blob, not strokes"
+    if frame and _across_page(g, layout):
+        return LINE_ACROSS  # broken up: a double margin line's pieces, grouped
     if shape.holes > 4:  # an 8 has two; a mesh of lines has many
         return "a mesh of lines"
     # A "1" may be one solid bar, upright or slanted, and a marker's 7 nearly convex; a

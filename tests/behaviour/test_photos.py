@@ -587,6 +587,21 @@ def test_the_edge_of_the_page_beside_the_number_is_no_1(reader: DigitReader, nam
     assert read(reader, (EDGE_LINE_PHOTOS / name).read_bytes()).number == number
 
 
+MARGIN_LINE_PHOTOS = Path(__file__).resolve().parent.parent / "data" / "margin_lines"
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [("margin-beside-5.jpg", "5"), ("margin-beside-7.jpg", "7"), ("double-margin-0.jpg", "0")],
+)
+def test_a_notebook_s_margin_line_is_no_1(reader: DigitReader, name: str, number: str) -> None:
+    # Phone photos of ruled notebook pages from an outside probe (session 24): the red
+    # margin line, as dark as ink in grey, from the photo's top to its bottom, won the row
+    # as a close-up's "1" (95-100%, or a double margin's pieces grouped), and the digit
+    # written beside it was dropped as much smaller.
+    assert read(reader, (MARGIN_LINE_PHOTOS / name).read_bytes()).number == number
+
+
 @pytest.mark.parametrize("kind", ["circle", "box", "underline"])
 def test_a_circled_boxed_or_underlined_digit_is_the_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], kind: str

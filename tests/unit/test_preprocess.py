@@ -487,6 +487,17 @@ def test_a_thin_line_beside_the_digits_is_no_1(
     assert all(x0 + w < line_x - 5 for x0, _, w, _ in prepared.boxes)
 
 
+def test_a_close_up_s_1_from_end_to_end_of_the_photo_stays() -> None:
+    # A thin line from end to end of a photo is a line on the page (a notebook's margin:
+    # tests/behaviour); a close-up's 1 written as long is drawn far thicker for its length.
+    close_up = _photo_page()
+    cv2.line(close_up, (320, -5), (335, 485), 30.0, 16)
+    assert len(prepare(_jpeg(close_up)).boxes) == 1
+    hairline = _photo_page()
+    cv2.line(hairline, (320, -5), (335, 485), 30.0, 4)
+    assert len(prepare(_jpeg(hairline)).boxes) == 0
+
+
 # --------------------------------------------------------------------------- digits
 
 
