@@ -84,7 +84,10 @@ class Layout:
     digits: list[Part]  # left to right
     labels: np.ndarray  # (h, w) connected-component labels of the ink mask (uint16 or int32)
     rejected: list[tuple[Part, str]]  # groups that were not taken as digits, and why
-    off_page: np.ndarray | None = None  # bool (h, w): a photo's desk around its page (``photo_page``)
+    off_page: np.ndarray | None = None  # bool (h, w): a photo's grainy desk around its page (``photo_page``)
+    # bool (h, w): a photo's smooth, dark desk around its page (or a deep shadow across the
+    # page: its ink stays), which makes it no scene (``photo_page``)
+    smooth_desk: np.ndarray | None = None
 
     @property
     def ink(self) -> int:

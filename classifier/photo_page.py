@@ -13,10 +13,14 @@ is. It is taken as a page on a desk only when the rest of the frame is clearly d
 step between them is sharp (a page's edge; light falling off across a page is gradual, and
 so is a soft shadow's edge) and the rest is grainy all over (a hard shadow on the page is
 as smooth as the page: its writing stays). A plain desk is left alone: the paper estimate
-takes it for its own paper already.
+takes it for its own paper already. But its blotches may still be "ink" over much of the
+frame, which would make the photo a scene: ``page_on_desk`` reports a smooth desk far darker
+than the page too, on which the photo is judged a scene or not by its page alone.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -34,11 +38,30 @@ MARGIN = 2  # px: the page's edge, eroded by this much, is off the page too (its
 DESK_BORDER = 10  # %: a desk shows along at least this much of the frame's border
 STEP = 0.2  # the page's edge rises by at least this share of the page-desk difference per px (half size)
 GRAIN_FLOOR = 64.0  # grey: grain is measured for the brightness, as if no darker than this
+DARK_DESK = 0.45  # a desk whose median grey is at most this share of the page's is dark ...
+MIN_PAGE_ON_DARK = 0.3  # ... around a page covering at least this share of the frame
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A desk around a photo's page."""
+
+    off: np.ndarray  # bool: the pixels off the page
+    grainy: bool  # no page is grainy: surely a desk (a smooth one may be a hard shadow across the page)
+    # Far darker than the page, which is a good part of the photo: a dark desk, or a deep shadow.
+    dark: bool
 
 
 def off_page(gray: np.ndarray) -> np.ndarray | None:
     """Where a photo (grey, dark ink on light paper) shows a grainy desk around the page:
     a boolean mask of the pixels off the page, or None when it shows no such desk."""
+    desk = page_on_desk(gray)
+    return desk.off if desk is not None and desk.grainy else None
+
+
+def page_on_desk(gray: np.ndarray) -> Desk | None:
+    """The desk around the page in a photo (grey, dark ink on light paper); None when it
+    shows no desk."""
     h, w = gray.shape
     # Quickly, for most photos: a desk in the frame darkens some of its border.
     strip = max(1, min(h, w) // 32)
@@ -99,11 +122,10 @@ def off_page(gray: np.ndarray) -> np.ndarray | None:
     desk = share >= 0.5
     # (The page's typical grain: its writing and a rim of its edge are no part of it.)
     page_grain = grain[::2, ::2][inside[::2, ::2]]
-    if not desk.any() or not page_grain.size:
-        return None
-    grainy = desk_grain[desk] >= DESK_GRAIN * float(np.median(page_grain))
-    if float(grainy.mean()) < DESK_ALL:
-        return None
+    grainy = (
+        bool(desk.any() and page_grain.size)
+        and float(np.mean(desk_grain[desk] >= DESK_GRAIN * float(np.median(page_grain)))) >= DESK_ALL
+    )
     # The page itself, with what is written on it (the holes in it), but not the desk in a
     # bay of its outline (a page beside something else bright). (A digit within a pixel or
     # two of the page's edge joins the desk here, and is lost with it.)
@@ -111,4 +133,6 @@ def off_page(gray: np.ndarray) -> np.ndarray | None:
     at_frame = np.unique(np.concatenate([gaps[0], gaps[-1], gaps[:, 0], gaps[:, -1]]))
     filled = np.where(np.isin(gaps, at_frame[at_frame > 0]), 0, 1).astype(np.uint8) | page
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
-    return np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
+    off = np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
+    dark = desk_level <= DARK_DESK * paper and float(hull.mean()) >= MIN_PAGE_ON_DARK
+    return Desk(off, grainy, dark)

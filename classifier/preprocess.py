@@ -55,7 +55,7 @@ from classifier.photo_layout import (
     shape_of,
     stroke_width,
 )
-from classifier.photo_page import off_page
+from classifier.photo_page import page_on_desk
 from classifier.segments import MAX_DIGITS, SHORTEST, WIDE, Segment, cut_paths, spans
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
@@ -421,7 +421,12 @@ def _read_look(
     # A digit cut out tightly, a tiny picture, or a small drawing smoothly enlarged from a
     # tiny one (an 8x8 digit 16 times) is no scene: its strokes fill the frame and their
     # blurred edges look like texture.
-    if not tight and not enlarged and looks_like_scene(ink) and not _blurred_drawing(ink, may_be_crop):
+    if (
+        not tight
+        and not enlarged
+        and looks_like_scene(ink, layout.smooth_desk)
+        and not _blurred_drawing(ink, may_be_crop)
+    ):
         empty.hint = SCENE_HINT
         return empty
     per_pixel = scale / analysis_factor  # original pixels per analysis pixel
@@ -618,9 +623,9 @@ def _find_number(
     light_ink = ink_is_lighter(analysis, background, tight)
     ink = find_ink(analysis, light_ink=light_ink, background=background, wide=wide, measure_hidden=not wide)
     # A photo's page on a grainy desk: the grain is no ink (``photo_page``).
-    desk = off_page(analysis) if background is None and not light_ink else None
-    if desk is not None:
-        ink.mask[desk] = 0
+    desk = page_on_desk(analysis) if background is None and not light_ink else None
+    if desk is not None and desk.grainy:
+        ink.mask[desk.off] = 0
     # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small
     # digit drawn with a fat brush fills its loops in (in a photo, a blob is a shadow or a thing).
     layout = find_digits(
@@ -629,7 +634,10 @@ def _find_number(
         frame=background is None,
         shapeless_below=shapeless_below if background is None else float("inf"),
     )
-    layout.off_page = desk
+    if desk is not None and desk.grainy:
+        layout.off_page = desk.off
+    elif desk is not None and desk.dark:
+        layout.smooth_desk = desk.off
     return ink, layout, tight
 
 
@@ -670,19 +678,22 @@ def _shrink_keeping_ink(gray: np.ndarray, shape: tuple[int, ...], background: in
     return np.asarray(cv2.resize(wide, (w, h), interpolation=cv2.INTER_AREA))
 
 
-def looks_like_scene(ink: InkMap) -> bool:
+def looks_like_scene(ink: InkMap, desk: np.ndarray | None = None) -> bool:
     """A photo with no page in it: "ink" covers much of the frame, and what is left is not
     plain paper either (it still varies by a tenth of the ink's contrast or more).
 
     Writing on paper, even a digit filling the frame, leaves a background that flattens to
-    nothing but noise; furniture, faces and landscapes do not.
+    nothing but noise; furniture, faces and landscapes do not. A page found on a ``desk``
+    (bool mask, ``photo_page``) is judged on its own: a dark desk's blotches are no scene.
     """
     step = max(1, round(np.sqrt(ink.mask.size / 20_000)))
     mask = ink.mask[::step, ::step]
-    if np.count_nonzero(mask) / mask.size < SCENE_INK_SHARE or ink.level <= 0:
+    on_page = np.ones(mask.shape, bool) if desk is None else ~desk[::step, ::step]
+    inked = np.count_nonzero(mask[on_page]) / max(1, int(np.count_nonzero(on_page)))
+    if inked < SCENE_INK_SHARE or ink.level <= 0:
         return False
     near = cv2.dilate(cv2.bitwise_or(mask, ink.line_mask[::step, ::step]), np.ones((3, 3), np.uint8))
-    background = ink.contrast[::step, ::step][near == 0]
+    background = ink.contrast[::step, ::step][(near == 0) & on_page]
     return bool(background.size and float(np.percentile(background, 90)) >= SCENE_TEXTURE * ink.level)
 
 

@@ -602,6 +602,19 @@ def test_a_notebook_s_margin_line_is_no_1(reader: DigitReader, name: str, number
     assert read(reader, (MARGIN_LINE_PHOTOS / name).read_bytes()).number == number
 
 
+DARK_DESK_PHOTOS = Path(__file__).resolve().parent.parent / "data" / "dark_desk"
+
+
+@pytest.mark.parametrize(
+    ("name", "number"), [("note-on-dark-desk-2.jpg", "2"), ("note-on-dark-desk-91.jpg", "91")]
+)
+def test_a_note_on_a_dark_desk_is_no_scene(reader: DigitReader, name: str, number: str) -> None:
+    # Phone photos from an outside probe (session 24): a coloured note on a dark, mottled
+    # desk. The desk's blotches were "ink" over a tenth of the frame, on no plain paper, and
+    # the photo was answered "a scene"; the page is now judged on its own.
+    assert read(reader, (DARK_DESK_PHOTOS / name).read_bytes()).number == number
+
+
 @pytest.mark.parametrize("kind", ["circle", "box", "underline"])
 def test_a_circled_boxed_or_underlined_digit_is_the_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], kind: str

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from classifier.photo_page import off_page
+from classifier.photo_page import off_page, page_on_desk
 
 
 def _photo(desk: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -36,6 +36,12 @@ def test_a_grainy_desk_around_the_page_is_off_the_page(period: float) -> None:
 
 def test_a_plain_desk_is_left_to_the_paper_estimate() -> None:
     assert off_page(_photo(np.full((240, 320), 60.0))) is None  # its own paper: no ink there
+    # ... but it is known as a dark desk, which makes the photo no scene (session 24), and
+    # a lighter one is not.
+    dark = page_on_desk(_photo(np.full((240, 320), 60.0)))
+    assert dark is not None and dark.dark and not dark.grainy and dark.off[5, 5] and not dark.off[120, 160]
+    grey = page_on_desk(_photo(np.full((240, 320), 140.0)))
+    assert grey is not None and not grey.dark
 
 
 def test_a_shadow_light_falling_off_or_a_page_filling_the_frame_is_no_desk() -> None:
