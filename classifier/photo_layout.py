@@ -32,6 +32,11 @@ FILLED_SHAPE = "a filled shape"
 OTHER_LINE = "another line of writing"
 LINE_UNDER = "a line under the digits"
 LINE_ACROSS = "a line across the page"
+PAPER_DOT = "a dot of dotted paper"
+DOT_SIDE = 0.03  # share of the short side: a dot of dotted paper is at most this wide and tall,
+DOT_FILL = 0.4  # ... fills at least this share of its box (no dash), ...
+DOT_GRID = 30  # ... and a page of it shows at least this many, ...
+DOT_SHARE = 0.6  # ... at least this share of all its parts
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
@@ -398,6 +403,13 @@ def find_digits(
         parts.append(part)
     if not parts:
         return layout
+    dots = [p for p in parts if max(p.w, p.h) <= DOT_SIDE * short and p.area >= DOT_FILL * p.w * p.h]
+    if len(dots) >= DOT_GRID and len(dots) >= DOT_SHARE * len(parts):
+        # Dotted paper (a bullet journal's): grouped, its dots chained into one part as
+        # big as the page, read as an "8" around the digit (session 24).
+        for dot in dots:
+            parts.remove(dot)
+            layout.rejected.append((dot, PAPER_DOT))
     for ring in _drawn_around(parts, labels):
         parts.remove(ring)
         layout.rejected.append((ring, DRAWN_AROUND))

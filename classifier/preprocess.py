@@ -46,6 +46,7 @@ from classifier.photo_layout import (
     EDGE_MARK,
     MUCH_SMALLER,
     OTHER_LINE,
+    PAPER_DOT,
     SHADOW,
     TOO_SMALL,
     Layout,
@@ -470,7 +471,8 @@ def _read_look(
             notes["decoded_again"] = f"1/{round(source_scale)}" if source_scale > 1 else "full resolution"
     # px of ``source``; a drawing's shapes are never judged (see ``_find_number``)
     unjudged = float("inf") if enlarged or ink.background is not None else 0.0
-    rings = [label for g, why in layout.rejected if why == DRAWN_AROUND for label in g.labels]
+    # (Dotted paper's dots too: the region holds too few of them to be told.)
+    rings = [label for g, why in layout.rejected if why in (DRAWN_AROUND, PAPER_DOT) for label in g.labels]
     drawn_around = np.isin(layout.labels, rings) if rings else None
     if layout.off_page is not None:  # nor the desk around the page
         drawn_around = layout.off_page if drawn_around is None else drawn_around | layout.off_page
@@ -836,8 +838,8 @@ def _read_region(
     """Find the digits again in the region around them, at a scale that makes them ~64 px tall.
     Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape.
     ``drawn_around``: the analysis image's pixels of rings drawn around the digits, which
-    the region cuts into arcs that no longer enclose them, and of the desk around a
-    photographed page (``photo_page``): not read again."""
+    the region cuts into arcs that no longer enclose them, of dotted paper's dots, and of
+    the desk around a photographed page (``photo_page``): not read again."""
     height = float(median(g.h for g in digits)) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape

@@ -615,6 +615,17 @@ def test_a_note_on_a_dark_desk_is_no_scene(reader: DigitReader, name: str, numbe
     assert read(reader, (DARK_DESK_PHOTOS / name).read_bytes()).number == number
 
 
+DOTTED_PAPER_PHOTOS = Path(__file__).resolve().parent.parent / "data" / "dotted_paper"
+
+
+@pytest.mark.parametrize(("name", "number"), [("dotted-3.jpg", "3"), ("dotted-12.jpg", "12")])
+def test_dotted_paper_s_dots_are_no_ink(reader: DigitReader, name: str, number: str) -> None:
+    # Phone photos of dotted (bullet journal) paper from an outside probe (session 24): the
+    # dots, grouped, chained into one part as big as the page, read as a sure "8" around the
+    # 3, and nothing was found of the 12.
+    assert read(reader, (DOTTED_PAPER_PHOTOS / name).read_bytes()).number == number
+
+
 @pytest.mark.parametrize("kind", ["circle", "box", "underline"])
 def test_a_circled_boxed_or_underlined_digit_is_the_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], kind: str

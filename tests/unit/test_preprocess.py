@@ -32,6 +32,7 @@ from classifier.photo_layout import (
     DRAWN_AROUND,
     LINE_UNDER,
     OTHER_LINE,
+    PAPER_DOT,
     Layout,
     Part,
     find_digits,
@@ -499,6 +500,26 @@ def test_a_close_up_s_1_from_end_to_end_of_the_photo_stays() -> None:
 
 
 # --------------------------------------------------------------------------- digits
+
+
+@pytest.mark.parametrize("dotted", [True, False])
+def test_dotted_paper_s_dots_are_left_out(mnist: tuple[np.ndarray, np.ndarray], dotted: bool) -> None:
+    # A 3 on dotted paper (dots 15 px apart, 3 px wide, in a 320x240 photo's ink): grouped,
+    # the dots chained into one part as big as the page (session 24). A few specks are no
+    # dotted paper: left to the usual rules.
+    x, _ = mnist
+    mask = np.zeros((240, 320), np.uint8)
+    spacing = 15 if dotted else 60
+    for yy in range(7, 240, spacing):
+        for xx in range(7, 320, spacing):
+            cv2.circle(mask, (xx, yy), 1, 255, -1)
+    digit = cv2.resize(x[18], (70, 70)) > 100  # a 3
+    mask[80:150, 120:190][digit] = 255
+    layout = find_digits(mask, frame=True)
+    assert len(layout.digits) == 1
+    g = layout.digits[0]
+    assert g.x >= 115 and g.x1 <= 195 and g.y >= 75 and g.y1 <= 155, g
+    assert any(why == PAPER_DOT for _, why in layout.rejected) == dotted
 
 
 def test_parts_of_one_digit_are_grouped() -> None:
