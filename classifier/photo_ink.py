@@ -75,6 +75,15 @@ class InkMap:
     background: int | None = None  # the flat background's grey level, when it has one
     hidden: float = 0.0  # ``hidden_ink``, when measured
 
+    @property
+    def line_width(self) -> float:
+        """The removed lines' mean width (px): their pixels over their length, taken as the
+        frame's mean side (0 when none was removed)."""
+        if not self.lines:
+            return 0.0
+        h, w = (int(v) for v in self.line_mask.shape)
+        return int(cv2.countNonZero(self.line_mask)) / (self.lines * (h + w) / 2)
+
     def strength(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
         """float32 in [0, 1] inside a box: how much of a full stroke each pixel holds (the
         anti-aliased grey levels the digit's crop is made of)."""

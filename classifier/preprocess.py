@@ -112,6 +112,9 @@ SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the
 FADED_LINE = 0.04
 # A crop in which nothing was found, whose frame's pixels vary by this much noise (grey
 # levels; a small photo's, averaged down: at most 2-3 mostly) is read again smoothed so (px).
+# In the region read closer, lines up to this many times as wide as those the analysis image
+# removed are removed (a heavy grid's: session 24).
+HEAVY_LINES = 1.5
 GRAINY_CROP = 4.0
 GRAINY_CROP_BLUR = 1.5
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
@@ -476,8 +479,20 @@ def _read_look(
     drawn_around = np.isin(layout.labels, rings) if rings else None
     if layout.off_page is not None:  # nor the desk around the page
         drawn_around = layout.off_page if drawn_around is None else drawn_around | layout.off_page
+    # Lines the analysis image removed may be thicker in the region than ruled lines usually
+    # are: a heavy grid's (px in the analysis image).
+    lines_up_to = HEAVY_LINES * ink.line_width
     region = _read_region(
-        source, layout.digits, thinnest, factor, ink.light_ink, ink.background, unjudged, drawn_around, wide
+        source,
+        layout.digits,
+        thinnest,
+        factor,
+        ink.light_ink,
+        ink.background,
+        unjudged,
+        drawn_around,
+        wide,
+        lines_up_to,
     )
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
@@ -834,6 +849,7 @@ def _read_region(
     unjudged: float = 0.0,
     drawn_around: np.ndarray | None = None,
     wide: bool = False,
+    lines_up_to: float = 0.0,
 ) -> _Region:
     """Find the digits again in the region around them, at a scale that makes them ~64 px tall.
     Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape.
@@ -858,11 +874,13 @@ def _read_region(
         region = np.asarray(cv2.resize(region, size, interpolation=interpolation))
     else:
         zoom = 1.0
-    # Ruled lines are at most ~1.5 px thick in a phone photo, ~3 px once faintly blurred.
-    ink = find_ink(region, light_ink, line_thickness=max(4.0, 3.0 * zoom), background=background, wide=wide)
+    # Ruled lines are at most ~1.5 px thick in a phone photo, ~3 px once faintly blurred;
+    # lines the analysis image removed may be thicker (``lines_up_to`` px there): a heavy grid.
+    s = zoom / factor
+    thickness = max(4.0, 3.0 * zoom, lines_up_to * s)
+    ink = find_ink(region, light_ink, line_thickness=thickness, background=background, wide=wide)
     # Only the row the analysis found: the region's margin may also hold a mark above or
     # below it. (A digit of the row the small analysis image broke apart is kept.)
-    s = zoom / factor
     row = (min(g.y for g in digits) * s - y0 * zoom, max(g.y1 for g in digits) * s - y0 * zoom)
     mask = ink.mask
     if drawn_around is not None:
