@@ -301,9 +301,9 @@ def ink_is_lighter(gray: np.ndarray, level: int | None, tight: bool) -> bool:
     far = FAR_OFF
     if not np.any(np.abs(sample) > far):
         # Nothing stands that far off either way: a crop's light strokes on grey paper, 70
-        # levels above it (taken for dark ink, none was found: session 24). Half the
-        # picture's contrast then tells which side its strokes lie on.
-        far = max(STROKE_OFF, round(0.5 * _contrast(gray, level)))
+        # levels above it (taken for dark ink, none was found: session 24). What stands as
+        # far off as a drawing's strokes do then tells which side they lie on.
+        far = STROKE_OFF
     lighter = np.maximum(sample - far, 0)
     darker = np.maximum(-sample - far, 0)
     # A crop cut tightly around a thick digit may be mostly ink: up to 82% of a 15x16 map

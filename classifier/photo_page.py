@@ -47,7 +47,7 @@ class Desk:
     """A desk around a photo's page."""
 
     off: np.ndarray  # bool: the pixels off the page
-    grainy: bool  # no page is grainy: surely a desk (a smooth one may be a hard shadow across the page)
+    grainy: bool  # grainy, as no page is: surely a desk (a smooth one may be a hard shadow on the page)
     # Far darker than the page, which is a good part of the photo: a dark desk, or a deep shadow.
     dark: bool
 

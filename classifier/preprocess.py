@@ -32,6 +32,7 @@ from classifier.photo_ink import (
     BLURRED_DRAWING_DETAIL,
     CROP_SIDE,
     MIN_PAPER,
+    STROKE_OFF,
     TINY_SIDE,
     InkMap,
     find_ink,
@@ -44,6 +45,7 @@ from classifier.photo_ink import (
 from classifier.photo_layout import (
     DRAWN_AROUND,
     EDGE_MARK,
+    LINE_ACROSS,
     MUCH_SMALLER,
     OTHER_LINE,
     PAPER_DOT,
@@ -287,7 +289,8 @@ def prepare_gray(
     prepared = _read_turning(gray, scale, sharper, may_turn)
     if not len(prepared.digits):
         smoothed = _smoothed_if_grainy(gray)
-        again = _read_turning(smoothed, scale, sharper, may_turn) if smoothed is not None else None
+        # (Not re-read from a sharper decode of the picture, which is as grainy.)
+        again = _read_turning(smoothed, scale, None, may_turn) if smoothed is not None else None
         if again is not None and len(again.digits):
             again.notes["smoothed"] = GRAINY_CROP_BLUR
             return again
@@ -393,17 +396,17 @@ def _read_look(
     may_be_crop = max(gray.shape) * scale < CROP_SIDE
     ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide, enlarged)
     kept_thin_lines = False
-    if (
-        not layout.digits
-        and ink.background is not None
-        and analysis_factor / scale <= 0.5
-        and _faded_mark(analysis, ink.background)
-    ):
+    faded = (
+        _faded_side(analysis, ink.background)
+        if not layout.digits and ink.background is not None and analysis_factor / scale <= 0.5
+        else None
+    )
+    if faded is not None:
         # A drawing shrunk for analysis: averaged down, a one-pixel pencil line fades below
         # any ink level; shrunk keeping its ink's pixels instead, it stays a line. (A JPEG
         # decoded at reduced scale has averaged it already: shrink it from a sharper decode.)
         full = gray if sharper is None else sharper(_sharpest_side(gray.shape, scale))[0]
-        analysis = _shrink_keeping_ink(full, analysis.shape, ink.background)
+        analysis = _shrink_keeping_ink(full, analysis.shape, light=faded)
         ink, layout, tight = _find_number(analysis, may_be_crop, judged_from)
         kept_thin_lines = True
     notes: dict[str, object] = {
@@ -676,21 +679,26 @@ def _sharpest_side(shape: tuple[int, ...], scale: float) -> int:
     return int(min(shape) * scale / 2**halvings)
 
 
-def _faded_mark(analysis: np.ndarray, background: int) -> bool:
-    """Whether a drawing holds a mark ``FADED_LINE`` off its flat ``background``, on either
-    side of it: averaged down, a pencil line may stand too little off it to tell the ink's
-    side (a one-pixel white line on a black 1920x1080 canvas: a sixth of its brightness)."""
-    darker = (background - float(analysis.min())) / max(background, MIN_PAPER)
-    lighter = (float(analysis.max()) - background) / max(255 - background, MIN_PAPER)
-    return max(darker, lighter) >= FADED_LINE
+def _faded_side(analysis: np.ndarray, background: int) -> bool | None:
+    """Which side of its flat ``background`` a drawing's faintest lines may lie on (True:
+    lighter), when it holds a mark ``FADED_LINE`` off it (of the room on that side, when
+    there is room for a stroke: ``STROKE_OFF``); None when it holds none. Averaged down, a
+    pencil line may stand too little off the background to tell the ink's side (a one-pixel
+    white line on a black 1920x1080 canvas: a sixth of its brightness)."""
+    below = background - float(analysis.min()) if background >= STROKE_OFF else 0.0
+    above = float(analysis.max()) - background if 255 - background >= STROKE_OFF else 0.0
+    darker, lighter = below / max(background, MIN_PAPER), above / max(255 - background, MIN_PAPER)
+    if max(darker, lighter) < FADED_LINE:
+        return None
+    return above > below  # (the side the mark stands further off on, in grey levels)
 
 
-def _shrink_keeping_ink(gray: np.ndarray, shape: tuple[int, ...], background: int) -> np.ndarray:
-    """``gray`` shrunk to ``shape`` with its strokes first widened by the shrink factor (the
-    side away from the flat ``background`` is the ink's), so no stroke is thinner than a pixel."""
+def _shrink_keeping_ink(gray: np.ndarray, shape: tuple[int, ...], light: bool) -> np.ndarray:
+    """``gray`` shrunk to ``shape`` with its strokes (``light`` or dark) first widened by the
+    shrink factor, so no stroke is thinner than a pixel."""
     h, w = shape
     side = int(np.ceil(max(gray.shape[0] / h, gray.shape[1] / w)))
-    widen = cv2.erode if background >= 128 else cv2.dilate
+    widen = cv2.dilate if light else cv2.erode
     wide = widen(gray, np.ones((side, side), np.uint8))
     return np.asarray(cv2.resize(wide, (w, h), interpolation=cv2.INTER_AREA))
 
@@ -980,9 +988,10 @@ def normalise_stroke(crop: np.ndarray) -> np.ndarray:
 
 
 def _hint(ink: InkMap, layout: Layout) -> str:
-    if ink.level == 0.0 or not layout.rejected:
+    # The paper's own dots and margin line are no marks on it.
+    reasons = {reason for _, reason in layout.rejected} - {PAPER_DOT, LINE_ACROSS}
+    if ink.level == 0.0 or not reasons:
         return "I could not find any writing in this image: the page looks blank"
-    reasons = {reason for _, reason in layout.rejected}
     specks = {TOO_SMALL, MUCH_SMALLER}
     if reasons <= specks:
         return "I only found specks too small to be digits; move the camera closer to the number"
