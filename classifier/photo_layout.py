@@ -33,6 +33,8 @@ OTHER_LINE = "another line of writing"
 LINE_UNDER = "a line under the digits"
 LINE_ACROSS = "a line across the page"
 PAPER_DOT = "a dot of dotted paper"
+TALLER_ROW = 1.5  # a row of digits this many times as tall as every other is the main one,
+TALLER_ROW_WIDTH = 0.25  # ... unless all its parts are narrower than this share of their height
 DOT_SIDE = 0.03  # share of the short side: a dot of dotted paper is at most this wide and tall,
 DOT_FILL = 0.4  # ... fills at least this share of its box (no dash), ...
 DOT_GRID = 30  # ... and a page of it shows at least this many, ...
@@ -712,6 +714,14 @@ def _keep_main_row(layout: Layout) -> None:
     if len(rows) < 2:
         return
     main = max(rows.values(), key=lambda row: sum(g.area for g in row))
+    # A row written far taller than every other is the photo's subject: a number under a
+    # printed header or beside a date written small, whose many letters hold more ink.
+    # (Not a lone sliver: the edge of the page, which a "1" alone would look like too.)
+    height = {key: float(np.median([g.h for g in row])) for key, row in rows.items()}
+    tallest = max(height, key=lambda key: height[key])
+    slivers = all(g.w < TALLER_ROW_WIDTH * g.h for g in rows[tallest])
+    if not slivers and all(height[tallest] >= TALLER_ROW * h for key, h in height.items() if key != tallest):
+        main = rows[tallest]
     for g in [g for g in digits if g not in main]:
         layout.digits.remove(g)
         layout.rejected.append((g, OTHER_LINE))

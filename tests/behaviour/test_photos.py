@@ -639,6 +639,19 @@ def test_a_heavy_grid_s_lines_are_removed_in_the_region_read_closer(
     assert read(reader, (HEAVY_GRID_PHOTOS / name).read_bytes()).number == number
 
 
+OTHER_WRITING_PHOTOS = Path(__file__).resolve().parent.parent / "data" / "other_writing"
+
+
+@pytest.mark.parametrize(("name", "number"), [("header-above-32.jpg", "32"), ("date-beside-17.jpg", "17")])
+def test_the_number_written_large_is_read_not_a_header_or_a_date(
+    reader: DigitReader, name: str, number: str
+) -> None:
+    # Phone photos from an outside probe (session 24): a printed header ("Name - Answers:")
+    # above the number, a date written small in the corner. Their many letters or digits
+    # hold more ink, and won the row ("42784754885", "8649").
+    assert read(reader, (OTHER_WRITING_PHOTOS / name).read_bytes()).number == number
+
+
 @pytest.mark.parametrize("kind", ["circle", "box", "underline"])
 def test_a_circled_boxed_or_underlined_digit_is_the_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], kind: str

@@ -531,6 +531,24 @@ def test_dotted_paper_s_dots_are_left_out(mnist: tuple[np.ndarray, np.ndarray], 
     assert any(why == PAPER_DOT for _, why in layout.rejected) == dotted
 
 
+@pytest.mark.parametrize("main", ["written large", "a sliver"])
+def test_a_row_written_far_taller_is_the_main_one(mnist: tuple[np.ndarray, np.ndarray], main: str) -> None:
+    # Small writing with more ink (a header's letters, a date in the corner) above a number
+    # written twice as tall: the number is the photo's subject (session 24). A lone sliver
+    # as tall (the page's edge) is not.
+    x, _ = mnist
+    mask = np.zeros((240, 320), np.uint8)
+    for k in range(11):  # the small row: 11 digits 20 px tall, more ink than the number
+        mask[30:50, 20 + 22 * k : 40 + 22 * k][cv2.resize(x[k], (20, 20)) > 100] = 255
+    if main == "a sliver":
+        mask[120:156, 200:203] = 255
+    else:
+        for k in range(2):  # the number: 2 digits 36 px tall
+            mask[120:156, 120 + 50 * k : 156 + 50 * k][cv2.resize(x[11 + k], (36, 36)) > 100] = 255
+    layout = find_digits(mask, frame=True)
+    assert all(g.y >= 100 for g in layout.digits) == (main == "written large"), layout.digits
+
+
 def test_parts_of_one_digit_are_grouped() -> None:
     body = Part(100, 60, 60, 80, 1500, [1])  # the body of a 5 ...
     bar = Part(125, 40, 50, 12, 300, [2])  # ... and its detached bar above it
