@@ -39,7 +39,8 @@ DESK_BORDER = 10  # %: a desk shows along at least this much of the frame's bord
 STEP = 0.2  # the page's edge rises by at least this share of the page-desk difference per px (half size)
 GRAIN_FLOOR = 64.0  # grey: grain is measured for the brightness, as if no darker than this
 DARK_DESK = 0.45  # a desk whose median grey is at most this share of the page's is dark ...
-MIN_PAGE_ON_DARK = 0.3  # ... around a page covering at least this share of the frame
+MIN_PAGE_ON_DARK = 0.3  # ... around a page covering at least this share of the frame ...
+PAGE_RECTANGLE = 0.87  # ... and filling at least this share of its smallest rectangle
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,8 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     page = (labels == largest).view(np.uint8)
     outline, _ = cv2.findContours(page, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     hull = np.zeros_like(page)
-    cv2.fillConvexPoly(hull, cv2.convexHull(np.concatenate(outline)), 1)
+    corners = cv2.convexHull(np.concatenate(outline))
+    cv2.fillConvexPoly(hull, corners, 1)
     if not MIN_PAGE <= float(hull.mean()) <= MAX_PAGE:
         return None
     # (Measured with the writing's holes still open: a page with a big digit run off the
@@ -134,5 +136,9 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     filled = np.where(np.isin(gaps, at_frame[at_frame > 0]), 0, 1).astype(np.uint8) | page
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     off = np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
-    dark = desk_level <= DARK_DESK * paper and float(hull.mean()) >= MIN_PAGE_ON_DARK
+    # A page is a quadrilateral, even photographed aslant: its hull fills most of its
+    # smallest rectangle (a bright ellipse in a scene fills 0.79 of it).
+    (_, _), (rw, rh), _ = cv2.minAreaRect(corners)
+    rectangular = float(cv2.contourArea(corners)) >= PAGE_RECTANGLE * rw * rh
+    dark = desk_level <= DARK_DESK * paper and float(hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
     return Desk(off, grainy, dark)

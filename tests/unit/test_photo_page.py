@@ -42,6 +42,14 @@ def test_a_plain_desk_is_left_to_the_paper_estimate() -> None:
     assert dark is not None and dark.dark and not dark.grainy and dark.off[5, 5] and not dark.off[120, 160]
     grey = page_on_desk(_photo(np.full((240, 320), 140.0)))
     assert grey is not None and not grey.dark
+    # A bright ellipse on a dark ground (a plate on a table, in a scene) is no page: a page
+    # is a quadrilateral, however aslant.
+    plate = np.full((240, 320), 60.0)
+    cv2.ellipse(plate, (160, 120), (120, 80), 20, 0, 360, 215.0, -1)
+    rng = np.random.default_rng(2)
+    scene = np.clip(cv2.GaussianBlur(plate + rng.normal(0.0, 2.0, plate.shape), (0, 0), 0.7), 0, 255)
+    ellipse = page_on_desk(scene.astype(np.uint8))
+    assert ellipse is None or not ellipse.dark
 
 
 def test_a_shadow_light_falling_off_or_a_page_filling_the_frame_is_no_desk() -> None:
