@@ -61,8 +61,8 @@ def off_page(gray: np.ndarray) -> np.ndarray | None:
 
 
 def page_on_desk(gray: np.ndarray) -> Desk | None:
-    """The desk around the page in a photo (grey, dark ink on light paper); None when it
-    shows no desk."""
+    """The desk around the page in a photo (grey, dark ink on light paper), when it is
+    grainy or far darker than the page; None when it shows no such desk."""
     h, w = gray.shape
     # Quickly, for most photos: a desk in the frame darkens some of its border.
     strip = max(1, min(h, w) // 32)
@@ -128,6 +128,13 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
         bool(desk.any() and page_grain.size)
         and float(np.mean(desk_grain[desk] >= DESK_GRAIN * float(np.median(page_grain)))) >= DESK_ALL
     )
+    # A page is a quadrilateral, even photographed aslant: its hull fills most of its
+    # smallest rectangle (an ellipse fills 0.79 of it: a bright plate in a scene).
+    (_, _), (rw, rh), _ = cv2.minAreaRect(corners)
+    rectangular = float(cv2.contourArea(corners)) >= PAGE_RECTANGLE * rw * rh
+    dark = desk_level <= DARK_DESK * paper and float(hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
+    if not grainy and not dark:
+        return None  # a smooth desk no darker: its own paper to the paper estimate, no scene
     # The page itself, with what is written on it (the holes in it), but not the desk in a
     # bay of its outline (a page beside something else bright). (A digit within a pixel or
     # two of the page's edge joins the desk here, and is lost with it.)
@@ -136,9 +143,4 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     filled = np.where(np.isin(gaps, at_frame[at_frame > 0]), 0, 1).astype(np.uint8) | page
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     off = np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
-    # A page is a quadrilateral, even photographed aslant: its hull fills most of its
-    # smallest rectangle (a bright ellipse in a scene fills 0.79 of it).
-    (_, _), (rw, rh), _ = cv2.minAreaRect(corners)
-    rectangular = float(cv2.contourArea(corners)) >= PAGE_RECTANGLE * rw * rh
-    dark = desk_level <= DARK_DESK * paper and float(hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
     return Desk(off, grainy, dark)
