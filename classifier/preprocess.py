@@ -112,13 +112,13 @@ SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the
 # A drawing with no digit found with a mark still this much off its background (a share of
 # the room on that side of it) may hold pencil lines averaged away in the analysis image.
 FADED_LINE = 0.04
-# A crop in which nothing was found, whose frame's pixels vary by this much noise (grey
-# levels; a small photo's, averaged down: at most 2-3 mostly) is read again smoothed so (px).
 # In the region read closer, lines up to this many times as wide as those the analysis image
 # removed are removed (a heavy grid's: session 24).
 HEAVY_LINES = 1.5
+# A crop in which nothing was found, whose frame's pixels vary by this much noise (grey
+# levels; a small photo's, averaged down: at most 2-3 mostly) ...
 GRAINY_CROP = 4.0
-GRAINY_CROP_BLUR = 1.5
+GRAINY_CROP_BLUR = 1.5  # ... is read again smoothed by this much (px, sigma)
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
 OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
