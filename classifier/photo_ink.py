@@ -471,6 +471,7 @@ def find_ink(
     background: int | None = None,
     wide: bool = False,
     measure_hidden: bool = False,
+    cut_out: bool = False,
 ) -> InkMap:
     """The ink in a grey image of the given polarity (see the module's docstring).
 
@@ -478,7 +479,8 @@ def find_ink(
     image's size). ``background``: the grey level of a flat background (a drawing, a
     crop), which is then the paper everywhere, however thick the strokes on it. ``wide``:
     the paper estimated with the wide closing (``_closed``); ``measure_hidden``: set
-    ``InkMap.hidden`` (``hidden_ink``).
+    ``InkMap.hidden`` (``hidden_ink``). ``cut_out``: the image is a region cut around the
+    writing found in a larger one (see ``line_pixels``).
     """
     dark = cv2.bitwise_not(gray) if light_ink else gray
     hidden = 0.0
@@ -515,7 +517,7 @@ def find_ink(
     # the level that decides what counts as a stroke.
     thickness = line_thickness if line_thickness is not None else max(3.0, min(gray.shape) * 0.006)
     # A drawing's or crop's lines cross all of it (see ``line_pixels``).
-    lines, count = line_pixels(weak, thickness, whole=background is not None)
+    lines, count = line_pixels(weak, thickness, whole=background is not None, cut_out=cut_out)
     # The level comes from the inner part of the frame when it holds ink: strips of table
     # and dark corners along the frame would otherwise drown a pencil's faint strokes.
     # (At full resolution: a tiny digit's thin strokes may be missed by a subsample.)
@@ -546,8 +548,14 @@ def find_ink(
     low = max(floor, 0.3 * level)
     mask = _hysteresis(levels, low, high)
     if count:
-        # A ruled line is printed faint; ink lying on it is darker, and stays.
-        line_level = _percentile_of(_histogram(levels, lines), 50) / 255.0
+        # A ruled line is printed faint; ink lying on it is darker, and stays. A line or two
+        # (a form's, an underline) may be as dark as the ink and thinner than a pixel, spread
+        # over two rows whose fainter pixels would make its core pass for ink on it: their
+        # level is their core's (the darkest within a pixel). Not a ruled page's: measured so,
+        # its faint lines would reach the level of its darker margin line, which is kept
+        # whole (and then rejected as a line across the page) rather than cut into "1"s.
+        on_lines = cv2.dilate(levels, np.ones((3, 3), np.uint8)) if count <= FEW_LINES else levels
+        line_level = _percentile_of(_histogram(on_lines, lines), 50) / 255.0
         lines[levels > 255.0 * max(1.6 * line_level, line_level + 0.15)] = 0
         mask = cv2.subtract(mask, lines)
     return InkMap(mask, contrast, dark, paper, light_ink, lines, noise, level, count, low, background, hidden)
@@ -652,15 +660,19 @@ def _hysteresis(levels: np.ndarray, low: float, high: float) -> np.ndarray:
     return out
 
 
-def line_pixels(mask: np.ndarray, thickness: float, whole: bool = False) -> tuple[np.ndarray, int]:
+def line_pixels(
+    mask: np.ndarray, thickness: float, whole: bool = False, cut_out: bool = False
+) -> tuple[np.ndarray, int]:
     """The pixels of ruled and grid lines (near horizontal or vertical) in an ink mask, and
     how many lines there are. ``thickness``: the thickest line to expect, in pixels;
     ``whole``: only lines that cross nearly all of it (a drawing's or crop's, see
-    ``LONE_LINE``)."""
+    ``LONE_LINE``) or that are written on (``WRITTEN_ON``); ``cut_out``: the mask is a
+    region cut around the writing, with a margin: a line whose ink crosses it unbroken
+    goes on beyond it, where no digit's stroke does."""
     if cv2.countNonZero(mask) < 0.45 * min(mask.shape):
         return np.zeros_like(mask), 0
-    horizontal, h_band, found_h = _line_pixels(mask, thickness, False, whole)
-    vertical, v_band, found_v = _line_pixels(mask, thickness, True, whole)
+    horizontal, h_band, found_h = _line_pixels(mask, thickness, False, whole, cut_out)
+    vertical, v_band, found_v = _line_pixels(mask, thickness, True, whole, cut_out)
     lines = cv2.bitwise_or(horizontal, vertical)
     if found_h and found_v:
         # Where a squared page's lines cross, each is "thick" seen across the other: those
@@ -685,7 +697,11 @@ MAX_TILT = 14.0  # degrees: ruled lines are searched within this of horizontal a
 TILT_STEP = 1.0
 OFFSET_BIN = 2.0  # px
 MAX_VOTERS = 4000
-LONE_LINE = 0.9  # of the image's length: a line with no others like it crosses this much of it
+LONE_LINE = 0.9  # of the image's length: a line with no others like it crosses this much of it,
+WRITTEN_ON = 0.5  # ... or at least this much, when unbroken for this many times as long as
+WRITTEN_ON_TALL = 2.5  # the rest of the ink is tall: a (near-horizontal) line written on,
+CROSSES = 0.97  # ... or in a region cut around the writing, unbroken across this much of it
+FEW_LINES = 2  # lines found in an image, at most, that are no ruled page's
 RULED_LINES = 4  # a drawing's or crop's lines are a ruled page's when at least this many ...
 RULED_SPACING = 0.3  # ... lie evenly spaced (each gap within this share of their median) ...
 RULED_APART = 3  # ... and at least this many line thicknesses apart
@@ -705,8 +721,22 @@ def _evenly_spaced(offsets: np.ndarray, thickness: int) -> bool:
     return bool((np.abs(gaps - steps * typical) <= RULED_SPACING * typical).all())
 
 
+def _longest_run(pixels: np.ndarray, gap: int) -> int:
+    """The longest stretch of columns holding a (near-horizontal) line's pixels broken by no
+    gap wider than ``gap`` px."""
+    present = np.concatenate([[False], pixels.any(axis=0), [False]])
+    edges = np.flatnonzero(np.diff(present.astype(np.int8)))
+    starts, stops = edges[::2], edges[1::2]
+    if starts.size == 0:
+        return 0
+    joined = np.concatenate([[True], starts[1:] - stops[:-1] > gap])  # a stretch starts here
+    first = np.flatnonzero(joined)
+    last = np.concatenate([first[1:] - 1, [starts.size - 1]])
+    return int((stops[last] - starts[first]).max())
+
+
 def _line_pixels(
-    mask: np.ndarray, thickness: float, vertical: bool, whole: bool = False
+    mask: np.ndarray, thickness: float, vertical: bool, whole: bool = False, cut_out: bool = False
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Near-horizontal (or near-vertical) lines: their thin pixels, the band along them, and
     their count.
@@ -767,22 +797,41 @@ def _line_pixels(
     found = np.argwhere(peaks)
     if found.size == 0:
         return out, out, 0
+
     # One lone line must cross nearly everything; ruled and squared paper repeat their lines.
     # So must every line of a drawing or crop, unless they are a ruled page's, many and evenly
     # spaced (the digits' strokes crossing them take votes away): no page edge or perspective
     # cuts its lines short, and a stroke drawn straight (a 1, a 9's tail) may be found as two
     # lines, its wobbles as peaks of their own.
+    def band_of(lines: np.ndarray) -> np.ndarray:
+        band = np.zeros_like(mask)
+        ends = np.array([-1.0, length + 1.0], np.float32)
+        centres = (lines[:, 1] + 1) * OFFSET_BIN - span
+        offsets = centres[:, None] + tilts[lines[:, 0]][:, None] * ends[None, :]
+        along_ends = np.broadcast_to(ends, offsets.shape)
+        xy = np.stack([offsets, along_ends] if vertical else [along_ends, offsets], axis=-1)
+        cv2.polylines(
+            band, list(np.round(xy).astype(np.int32)), False, 255, thickness=2 * round(OFFSET_BIN) + most
+        )
+        return band
+
     if len(found) == 1 or (whole and not _evenly_spaced(found[:, 1] * OFFSET_BIN, most)):
-        found = found[votes[found[:, 0], found[:, 1]] * keep >= LONE_LINE * length]
+        reach = votes[found[:, 0], found[:, 1]] * keep
+        lone = reach >= LONE_LINE * length
+        # A line written on (a form's answer line, an underline) need not cross the whole
+        # image: unbroken for far longer than the writing on it is tall, it is no digit's
+        # stroke (nor the bars of a row of 7s, which the vote adds up). The writing on it
+        # breaks it only as a line: its ink goes on there. Across a row, never upright: a 1
+        # drawn alone, or with a flag or a base, is as long for the rest of its ink.
+        written_on = ~lone & (reach >= WRITTEN_ON * length) & (not vertical)
+        if written_on.any():
+            _, _, _, tall = cv2.boundingRect(cv2.subtract(mask, band_of(found[written_on])))
+            for i in np.flatnonzero(written_on):
+                run = _longest_run(cv2.bitwise_and(band_of(found[i : i + 1]), mask), most)
+                written_on[i] = run >= WRITTEN_ON_TALL * tall or (cut_out and run >= CROSSES * length)
+        found = found[lone | written_on]
         if found.size == 0:
             return out, out, 0
-    band = np.zeros_like(mask)
-    ends = np.array([-1.0, length + 1.0], np.float32)
-    offsets = ((found[:, 1] + 1) * OFFSET_BIN - span)[:, None] + tilts[found[:, 0]][:, None] * ends[None, :]
-    along_ends = np.broadcast_to(ends, offsets.shape)
-    xy = np.stack([offsets, along_ends] if vertical else [along_ends, offsets], axis=-1)
-    cv2.polylines(
-        band, list(np.round(xy).astype(np.int32)), False, 255, thickness=2 * round(OFFSET_BIN) + most
-    )
+    band = band_of(found)
     out = cv2.bitwise_and(band, thin)
     return out, band, len(found)

@@ -886,7 +886,9 @@ def _read_region(
     # lines the analysis image removed may be thicker (``lines_up_to`` px there): a heavy grid.
     s = zoom / factor
     thickness = max(4.0, 3.0 * zoom, lines_up_to * s)
-    ink = find_ink(region, light_ink, line_thickness=thickness, background=background, wide=wide)
+    ink = find_ink(
+        region, light_ink, line_thickness=thickness, background=background, wide=wide, cut_out=True
+    )
     # Only the row the analysis found: the region's margin may also hold a mark above or
     # below it. (A digit of the row the small analysis image broke apart is kept.)
     row = (min(g.y for g in digits) * s - y0 * zoom, max(g.y1 for g in digits) * s - y0 * zoom)

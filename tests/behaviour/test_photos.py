@@ -607,6 +607,12 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         # letters or digits held more ink and won the row: "42784754885", "8649" (session 24).
         ("other_writing", "header-above-32.jpg", "32"),
         ("other_writing", "date-beside-17.jpg", "17"),
+        # Scans of digits written on a form's answer line across 0.6-0.8 of the page: no lone
+        # line crossing nearly all of it, the line stayed, one part with the digits standing
+        # on it, and nothing shaped like a digit was found (session 25).
+        ("line_written_on", "line-under-1.jpg", "1"),
+        ("line_written_on", "line-under-3.jpg", "3"),
+        ("line_written_on", "line-under-9216.jpg", "9216"),
     ],
 )
 def test_outside_probe_photos(reader: DigitReader, folder: str, name: str, number: str) -> None:
