@@ -396,11 +396,24 @@ def _read_look(
     may_be_crop = max(gray.shape) * scale < CROP_SIDE
     ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide, enlarged)
     kept_thin_lines = False
+    shrunk = analysis_factor / scale <= 0.5
     faded = (
         _faded_side(analysis, ink.background)
-        if not layout.digits and ink.background is not None and analysis_factor / scale <= 0.5
+        if not layout.digits and ink.background is not None and shrunk
         else None
     )
+    if (
+        faded is None
+        and ink.level == 0.0
+        and not ink.lines
+        and ink.background is None
+        and shrunk
+        and not wide
+    ):
+        # A photo of a blank-looking page may hold a fine pencil's lines, a pixel wide and
+        # faint: averaged down, they fade into the paper. (Always dark ink: a photo's. Not
+        # on ruled or squared paper, whose lines, widened too, are not all removed then.)
+        faded = False
     if faded is not None:
         # A drawing shrunk for analysis: averaged down, a one-pixel pencil line fades below
         # any ink level; shrunk keeping its ink's pixels instead, it stays a line. (A JPEG
