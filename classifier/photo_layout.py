@@ -42,12 +42,26 @@ DOT_SHARE = 0.6  # ... at least this share of all its parts
 FRAME_BAND = 0.06  # share of the short side: the band along the frame where marks and table edges lie
 HAIRLINE_PX = 1.6  # ink whose strokes are this thin (mean width, px) is bridged before grouping
 CLOSE_UP = 0.4  # share of the short side: a digit cut by the frame, alone, is at least this tall
+# ... unless it is a straight upright bar (narrower than this share of its height) drawn
+# thinner than this share of its length (a close-up's 1 is a thick one), or anything without a
+# loop drawn thinner than this: the frame of a whiteboard, a printed border or its corner, a
+# line across a page (session 25: read as sure 1s and 7s on blank photos). A close-up's
+# digits measured 0.03-0.04, a steep photo's thin 1 0.019, a marker's 1 from the top of the
+# frame to its bottom 0.033 (a unit test), as thick as a whiteboard's frame can be.
+CLOSE_UP_BAR = 0.1
+CLOSE_UP_BAR_STROKE = 0.03
+CLOSE_UP_STROKE = 0.015
 SMALLER_THAN_DIGITS = 0.45  # parts less tall than this share of the tallest digit are not digits
 UNDERLINE = 5.0  # a line under a part, this many times longer than thick, is not part of it
 # A part of a photo this long (share of the frame) drawn thinner than this share of its
 # length is a line on the page, not a 1 (session 24).
 ACROSS_PAGE = 0.9
 PAGE_LINE_STROKE = 0.02
+# ... or, a straight bar (narrower than ``CLOSE_UP_BAR`` of its length), this long drawn
+# thinner than this share of it: a margin line left in pieces by the ruled lines' removal,
+# from near the top of a dim photo to near its bottom, won the row as a "1" (session 25).
+ACROSS_PAGE_BAR = 0.6
+PAGE_BAR_STROKE = 0.015
 FLAT_LINE = 3.0  # ... when its box is this many times as wide as tall (a box is thickness and slant)
 UNDERLINED_NUMBER = 1.5  # ... nor, when it reaches past the part on one side only, this many times as wide
 DRAWN_AROUND = "a ring or box drawn around the digits"
@@ -752,7 +766,7 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     if not inside:
         # Nothing lies wholly inside the photo: a part the frame cuts is a digit only in a
         # close-up of it; a smaller one is a piece of the table or a shadow at the frame.
-        for g in [g for g in layout.digits if g.h < CLOSE_UP * short]:
+        for g in [g for g in layout.digits if g.h < CLOSE_UP * short or _thin_for_a_close_up(g, layout)]:
             layout.digits.remove(g)
             layout.rejected.append((g, EDGE_MARK))
         return
@@ -768,6 +782,16 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
         if not (in_row and 0.6 * tallest <= g.h <= 1.5 * tallest and gap <= 0.6 * tallest):
             layout.digits.remove(g)
             layout.rejected.append((g, EDGE_MARK))
+
+
+def _thin_for_a_close_up(g: Part, layout: Layout) -> bool:
+    """A part cut by the frame drawn too thin for a close-up's digit (``CLOSE_UP_STROKE``)."""
+    form = shape_of(layout.mask_of(g))
+    if form.holes:
+        return False
+    length = max(g.h, g.w)
+    bar = g.w < CLOSE_UP_BAR * g.h
+    return form.stroke < (CLOSE_UP_BAR_STROKE if bar else CLOSE_UP_STROKE) * length
 
 
 STRAY_BAND = 0.15  # share of the short side: how far out towards the frame a lone dash is a mark
@@ -794,12 +818,17 @@ def _drop_lone_dash(layout: Layout, shape: tuple[int, int]) -> None:
 
 def _across_page(g: Part, layout: Layout) -> bool:
     """A photo's part from end to end of it (nearly), drawn thin for its length: a notebook's
-    margin line (red, as dark as ink in grey), alone and so not taken for ruling. A
-    close-up's 1 is far thicker for its length."""
+    margin line (red, as dark as ink in grey), alone and so not taken for ruling; or a
+    straight bar across most of it, thinner still (``ACROSS_PAGE_BAR``). A close-up's 1 is
+    far thicker for its length."""
     h, w = layout.labels.shape
-    if max(g.h / h, g.w / w) < ACROSS_PAGE:
+    span = max(g.h / h, g.w / w)
+    length = max(g.h, g.w)
+    bar = min(g.h, g.w) < CLOSE_UP_BAR * length
+    if span < ACROSS_PAGE and not (bar and span >= ACROSS_PAGE_BAR):
         return False
-    return shape_of(layout.mask_of(g)).stroke < PAGE_LINE_STROKE * max(g.h, g.w)
+    stroke = shape_of(layout.mask_of(g)).stroke
+    return stroke < (PAGE_LINE_STROKE if span >= ACROSS_PAGE else PAGE_BAR_STROKE) * length
 
 
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:

@@ -513,6 +513,36 @@ def test_a_dark_line_thinner_than_a_pixel_is_no_ink_lying_on_it() -> None:
     assert (ink.mask > 0).sum() < 30
 
 
+@pytest.mark.parametrize("border", ["board frame", "printed border's side"])
+def test_a_blank_photo_s_frame_line_is_no_close_up(border: str) -> None:
+    # Cut by the frame, alone, these passed for a close-up's digit: the aluminium strip along
+    # a whiteboard's edge and a printed border's side, too thick to be a line across the
+    # page, as sure 1s (session 25). A close-up's 1 is drawn far thicker for its length.
+    page = _photo_page()
+    if border == "board frame":
+        page[:, 40:52] = 70.0
+    else:
+        cv2.line(page, (300, 0), (303, 479), 40.0, 8)
+    assert len(prepare(_jpeg(page)).digits) == 0
+    close_up = _photo_page()
+    cv2.line(close_up, (300, 0), (310, 479), 40.0, 60)  # a close-up's 1, cut by the frame
+    assert len(prepare(_jpeg(close_up)).digits) == 1
+
+
+def test_a_thin_bar_across_most_of_the_photo_is_no_1(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # A margin line from near the top of a photo to near its bottom (0.84 of it), in pieces:
+    # it won the row as a "1", and the 2 beside it was dropped as much smaller (session 25).
+    x, y = mnist
+    two = int(np.flatnonzero(y == 2)[0])
+    page = _photo_page(480, 640)
+    cv2.line(page, (150, 50), (152, 590), 60.0, 2)
+    for gap in range(100, 590, 90):
+        page[gap : gap + 8, 140:165] = page[gap : gap + 8, 100:125]
+    _write(page, x[two], 230, 280, 70)
+    prepared = prepare(_jpeg(page))
+    assert len(prepared.boxes) == 1 and prepared.boxes[0][0] > 200
+
+
 @pytest.mark.parametrize("with_a_one", [False, True])
 def test_a_thin_line_beside_the_digits_is_no_1(
     mnist: tuple[np.ndarray, np.ndarray], with_a_one: bool
