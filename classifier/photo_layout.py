@@ -484,6 +484,39 @@ def _keep_digits_of_the_row(layout: Layout, shape: tuple[int, int], whole_photo:
             layout.rejected.append((g, MUCH_SMALLER))
 
 
+# Pieces left out as too small beside the digits read, in their row, at least this share of
+# their (median) height, one above the other over at least this share of it: a stroke broken
+# apart (glare washing out a 1's middle, a flash's hot spot), a digit that may be missing.
+LEFT_OUT_PIECE = 0.15
+LEFT_OUT_SPAN = 0.5
+
+
+def pieces_left_out(layout: Layout) -> bool:
+    """Whether parts left out as too small could be a digit of the row, broken apart (see
+    ``LEFT_OUT_PIECE``): then the answer may lack it."""
+    if not layout.digits:
+        return False
+    height = float(np.median([g.h for g in layout.digits]))
+    top, bottom = min(g.y for g in layout.digits), max(g.y1 for g in layout.digits)
+    left, right = min(g.x for g in layout.digits), max(g.x1 for g in layout.digits)
+    pieces = [
+        g
+        for g, why in layout.rejected
+        if why in (MUCH_SMALLER, TOO_SMALL)
+        and g.h >= LEFT_OUT_PIECE * height
+        and g.y < bottom
+        and g.y1 > top
+        and g.x1 > left - height
+        and g.x < right + height
+    ]
+    reach = 0.15 * height  # pieces of one stroke lie over each other, give or take a slant
+    for g in pieces:
+        column = [p for p in pieces if p.x <= g.x1 + reach and p.x1 >= g.x - reach]
+        if max(p.y1 for p in column) - min(p.y for p in column) >= LEFT_OUT_SPAN * height:
+            return True
+    return False
+
+
 def _in_row_of(g: Part, digits: list[Part]) -> bool:
     """Whether ``g`` lies in the row of ``digits`` and is about as tall as they are."""
     if not digits:

@@ -54,6 +54,7 @@ from classifier.photo_layout import (
     Layout,
     Part,
     find_digits,
+    pieces_left_out,
     row_tilt,
     shape_of,
     stroke_width,
@@ -344,6 +345,7 @@ def _other_way(prepared: Prepared, other: Prepared) -> Prepared:
     if not len(other.digits):
         return prepared
     prepared.notes["other_way_other_line_parts"] = other.notes.get("other_line_parts", 0)
+    prepared.notes["other_way_left_out"] = other.notes.get("left_out", False)
     if "region" in other.notes:
         prepared.notes["other_way_region"] = other.notes["region"]
     return replace(_with_look(prepared, other, OTHER_WAY), other_way_ink=other.ink)
@@ -469,6 +471,7 @@ def _read_look(
         _drop_edge_lines(layout)
         to_box = partial(_analysis_box, per_pixel=per_pixel)
         digits, boxes, segments, filled = _digit_rows(ink, layout, to_box, [g.filled for g in layout.digits])
+        notes["left_out"] = pieces_left_out(layout)
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
 
     if height >= READ_IN_ANALYSIS:
@@ -533,6 +536,7 @@ def _read_look(
     digits, boxes, segments, filled = _digit_rows(
         region.ink, region.layout, lambda g: _scale_box(region.to_source(g), source_scale), filled
     )
+    notes["left_out"] = pieces_left_out(region.layout)
     return Prepared(
         digits,
         boxes,

@@ -78,6 +78,9 @@ class Reading:
     look: int = 0  # of a photo read twice or turned, the look answered from (``Prepared.look``)
     # Writing on other lines was seen and not read: only the main row is (``photo_layout``).
     other_lines: bool = False
+    # Pieces beside the digits were left out as too small, though together they may be one
+    # (``photo_layout.pieces_left_out``): the answer may lack a digit.
+    left_out: bool = False
 
     def of_digits(self, per_part: np.ndarray) -> np.ndarray:
         """Of an array with one row per prepared row (``Prepared.digits``), those read."""
@@ -98,7 +101,7 @@ class Reading:
             return False
         # A blob left out of a number may have been one of its digits.
         unsure_digit = any(d.confidence < UNSURE_BELOW for d in self.digits)
-        return self.dropped > 0 or self.guessed_pieces > 0 or unsure_digit
+        return self.dropped > 0 or self.guessed_pieces > 0 or self.left_out or unsure_digit
 
     def to_json(self, file: str) -> dict[str, Any]:
         return {
@@ -131,10 +134,15 @@ def assemble(prepared: Prepared, probabilities: np.ndarray) -> Reading:
     is answered from its pieces when they read better (``_split``), "not sure" unless the
     model is sure of each piece (``Reading.guessed_pieces``)."""
     reading = _choose_look(prepared, calibrate(probabilities))
-    other_lines = "other_way_other_line_parts" if reading.look == OTHER_WAY else "other_line_parts"
-    if reading.digits and prepared.notes.get(other_lines):
-        return replace(reading, other_lines=True)
-    return reading
+    if not reading.digits:
+        return reading
+    other_way = reading.look == OTHER_WAY
+    other_lines = bool(prepared.notes.get("other_way_other_line_parts" if other_way else "other_line_parts"))
+    # (Measured on the usual look and the other way only: the wide look's parts are its own.)
+    left_out = (
+        bool(prepared.notes.get("other_way_left_out" if other_way else "left_out")) and reading.look != 1
+    )
+    return replace(reading, other_lines=other_lines, left_out=left_out)
 
 
 def _choose_look(prepared: Prepared, calibrated: np.ndarray) -> Reading:

@@ -543,6 +543,27 @@ def test_a_thin_bar_across_most_of_the_photo_is_no_1(mnist: tuple[np.ndarray, np
     assert len(prepared.boxes) == 1 and prepared.boxes[0][0] > 200
 
 
+def test_pieces_of_a_stroke_left_out_beside_the_digits_make_the_answer_unsure(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # Glare washed out a 1's middle: its two pieces were left out as much smaller than the
+    # 8 beside it, and "8" was answered for 81, sure (session 25).
+    x, y = mnist
+    eight = int(np.flatnonzero(y == 8)[0])
+    page = _photo_page()
+    _write(page, x[eight], 200, 150, 150)
+    cv2.line(page, (440, 160), (436, 300), 30.0, 9)
+    whole = prepare(_jpeg(page))
+    assert len(whole.parts_of_look(0)) == 2 and not whole.notes["left_out"]
+    page[205:250, 420:460] = page[205:250, 470:510]  # the middle of the 1 gone: plain paper
+    broken = prepare(_jpeg(page))
+    assert len(broken.parts_of_look(0)) == 1 and broken.notes["left_out"]
+    speck = _photo_page()  # a pen's dot beside a digit is no piece of one
+    _write(speck, x[eight], 200, 150, 150)
+    cv2.circle(speck, (440, 280), 5, 30.0, -1)
+    assert not prepare(_jpeg(speck)).notes["left_out"]
+
+
 @pytest.mark.parametrize("with_a_one", [False, True])
 def test_a_thin_line_beside_the_digits_is_no_1(
     mnist: tuple[np.ndarray, np.ndarray], with_a_one: bool

@@ -93,6 +93,22 @@ def test_a_blob_is_a_digit_only_when_the_model_is_sure_and_never_a_0_or_a_1() ->
     assert not assemble(_prepared([False, False]), np.stack([sure_1, sure_8])).unsure
 
 
+def test_pieces_left_out_beside_the_digits_make_the_answer_unsure() -> None:
+    # ``photo_layout.pieces_left_out``: the answer may lack a digit broken apart (glare).
+    sure_8, sure_1 = _sure_of(8, 0.99), _sure_of(1, 0.99)
+    prepared = _prepared([False, False])
+    assert not assemble(prepared, np.stack([sure_8, sure_1])).unsure
+    prepared.notes["left_out"] = True
+    reading = assemble(prepared, np.stack([sure_8, sure_1]))
+    assert reading.number == "81" and reading.left_out and reading.unsure
+    # Of the first look only: the photo answered the other way has its own.
+    prepared.look = [0, OTHER_WAY]
+    reading = assemble(prepared, np.stack([_sure_of(6, UNSURE_BELOW - 0.2), sure_1]))
+    assert reading.look == OTHER_WAY and not reading.unsure
+    prepared.notes["other_way_left_out"] = True
+    assert assemble(prepared, np.stack([_sure_of(6, UNSURE_BELOW - 0.2), sure_1])).unsure
+
+
 def _read_twice(filled: list[bool]) -> Prepared:
     """A photo read twice: part 0 from the first look, part 1 from the second."""
     prepared = _prepared(filled)
