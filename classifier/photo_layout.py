@@ -65,7 +65,11 @@ PAGE_BAR_STROKE = 0.015
 FLAT_LINE = 3.0  # ... when its box is this many times as wide as tall (a box is thickness and slant)
 UNDERLINED_NUMBER = 1.5  # ... nor, when it reaches past the part on one side only, this many times as wide
 DRAWN_AROUND = "a ring or box drawn around the digits"
-ENCLOSED_HEIGHT = 0.3  # a part inside another's box, this share of its height, is held by it
+# A part inside another's box, this share of its height, is held by it. (0.3 until session
+# 25: the digits on a screen photographed with its dark bezel and toolbars, one thick ring
+# around them, are a quarter of its height; the ring was read as a sure "0". A dotted zero's
+# dot is 0.15 of it.)
+ENCLOSED_HEIGHT = 0.2
 WIDE_DIGIT = 1.7  # width over height of the widest digit two overlapping halves make
 HALVES_OVERLAP = 0.4  # share of the wider half's width that the other lies over
 RING_OVERLAP = 0.03  # share of a ring's pixels that may lie over the middle of what it holds

@@ -795,6 +795,27 @@ def test_what_a_ring_holds_must_be_more_than_a_speck() -> None:
     assert [why for g, why in around.rejected if g.h == 149] == [DRAWN_AROUND]
 
 
+def test_a_screen_s_dark_frame_around_the_digits_is_no_0(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # A photo of a paint program on a screen: its dark bezel and toolbars are one thick ring
+    # around the white canvas, whose digits are a quarter of its height. Held by it only
+    # from 0.3 of its height, they were dropped as much smaller and the ring read as a sure
+    # "0" (session 25: a helper's screen photos, 42 of 120 right).
+    x, _ = mnist
+    page = _photo_page()
+    page[100:400, 100:540] = 50.0
+    page[130:370, 130:510] = 235.0
+    _write(page, x[1], 250, 200, 75)
+    _write(page, x[0], 330, 200, 75)
+    prepared = prepare(_jpeg(page))
+    assert len(prepared.parts_of_look(0)) == 2
+    assert all(abs(by - 200) < 10 and bh < 90 for _, by, _, bh in prepared.boxes)
+    # A dotted zero's dot, 0.15 of its height, is no digit the 0 is drawn around.
+    mask = np.zeros((200, 300), np.uint8)
+    cv2.ellipse(mask, (150, 100), (40, 70), 0, 0, 360, 255, 8)
+    cv2.ellipse(mask, (150, 100), (4, 11), 0, 0, 360, 255, -1)
+    assert [(g.x, g.h) for g in find_digits(mask).digits] == [(106, 149)]
+
+
 def test_a_line_under_a_digit_is_not_part_of_it() -> None:
     mask = np.zeros((200, 300), np.uint8)
     cv2.polylines(mask, [np.array([[120, 50], [170, 50], [135, 120]])], False, 255, 6)  # a 7
