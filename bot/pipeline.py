@@ -84,9 +84,13 @@ def render_answer(answer: Answer) -> bytes:
 def stored_reading(answer: Answer) -> Reading:
     """The reading as far as the database keeps it: enough to head "What I saw" with "(not
     sure)" as ``digitbot predict`` would (the reply said why: a shape left out, digits
-    parted at a guess, a digit the model was unsure of)."""
+    parted at a guess, a digit the model was unsure of, pieces left out beside the digits)."""
     return Reading(
-        digits=answer.digits, hint=answer.hint, dropped=answer.dropped, guessed_pieces=answer.guessed_pieces
+        digits=answer.digits,
+        hint=answer.hint,
+        dropped=answer.dropped,
+        guessed_pieces=answer.guessed_pieces,
+        left_out=answer.left_out,
     )
 
 

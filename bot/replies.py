@@ -41,6 +41,10 @@ FORMATS = "JPEG, PNG, HEIC, WebP, BMP, TIFF or GIF"
 OTHER_LINES = (
     "There is more writing on another line, which I did not read: send each number in its own photo."
 )
+PIECES_LEFT_OUT = (
+    "I'm not sure I have every digit: I left out small pieces beside them that may be one, broken"
+    " apart (glare or a faint stroke)."
+)
 
 
 START = (
@@ -146,6 +150,8 @@ def format_reading(reading: Reading) -> str:
     head = f"{reading.number} ({percent(reading.confidence)})"
     # A blob beside the digits that the model could not place may have been one of them.
     left_out = " I left out a filled shape beside it that I could not read." if reading.dropped else ""
+    if reading.left_out:
+        left_out += f" {PIECES_LEFT_OUT}"
     if reading.other_lines:
         left_out += f" {OTHER_LINES}"
     if len(reading.digits) == 1:

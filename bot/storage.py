@@ -115,6 +115,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE answers ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE answers ADD COLUMN guessed_pieces INTEGER NOT NULL DEFAULT 0",
     ),
+    # 4: pieces left out beside the digits (``Reading.left_out``), another reason for "not sure".
+    ("ALTER TABLE answers ADD COLUMN left_out INTEGER NOT NULL DEFAULT 0",),
 )
 
 
@@ -138,6 +140,7 @@ class Answer:
     hint: str | None = None
     dropped: int = 0  # as in ``Reading``: parts left out of the answer ...
     guessed_pieces: int = 0  # ... and digits read from pieces of a part cut at a guess
+    left_out: bool = False  # ... and pieces left out beside the digits
     created_at: float = 0.0
     reply_message_id: int | None = None
     id: int | None = None
@@ -300,8 +303,8 @@ def insert_answer(connection: sqlite3.Connection, answer: Answer) -> int:
             """
             INSERT INTO answers (created_at, chat_id, user_id, message_id, reply_message_id, source,
                 model_version, number, confidence, digits_json, digit_images, hint, image, image_scale,
-                dropped, guessed_pieces)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                dropped, guessed_pieces, left_out)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             (
                 answer.created_at or time.time(),
@@ -320,6 +323,7 @@ def insert_answer(connection: sqlite3.Connection, answer: Answer) -> int:
                 answer.image_scale,
                 answer.dropped,
                 answer.guessed_pieces,
+                int(answer.left_out),
             ),
         )
     row_id = cursor.lastrowid
@@ -331,7 +335,7 @@ def select_answer(connection: sqlite3.Connection, answer_id: int) -> Answer | No
     row = connection.execute(
         """
         SELECT id, created_at, chat_id, user_id, message_id, reply_message_id, source, model_version,
-            digits_json, digit_images, hint, image, image_scale, dropped, guessed_pieces
+            digits_json, digit_images, hint, image, image_scale, dropped, guessed_pieces, left_out
         FROM answers WHERE id = ?
         """,
         (answer_id,),
@@ -354,6 +358,7 @@ def select_answer(connection: sqlite3.Connection, answer_id: int) -> Answer | No
         image_scale,
         dropped,
         guessed_pieces,
+        left_out,
     ) = row
     digits = [_digit_result(d) for d in json.loads(digits_json)]
     return Answer(
@@ -372,6 +377,7 @@ def select_answer(connection: sqlite3.Connection, answer_id: int) -> Answer | No
         image_scale=float(image_scale),
         dropped=int(dropped),
         guessed_pieces=int(guessed_pieces),
+        left_out=bool(left_out),
     )
 
 

@@ -167,6 +167,7 @@ async def store_answer(svc: Services, update: Update, result: Result, source: st
         hint=result.reading.hint,
         dropped=result.reading.dropped,
         guessed_pieces=result.reading.guessed_pieces,
+        left_out=result.reading.left_out,
     )
     try:
         return await svc.storage.add_answer(answer)

@@ -153,12 +153,16 @@ async def test_why_an_answer_was_not_sure_round_trips(tmp_path: Path) -> None:
     storage = await Storage.open(tmp_path / "db.sqlite3")
     try:
         plain = await storage.add_answer(answer())
-        flagged = await storage.add_answer(dataclasses.replace(answer(), dropped=1, guessed_pieces=2))
+        flagged = await storage.add_answer(
+            dataclasses.replace(answer(), dropped=1, guessed_pieces=2, left_out=True)
+        )
         stored_plain, stored_flagged = await storage.get_answer(plain), await storage.get_answer(flagged)
     finally:
         await storage.close()
-    assert stored_plain is not None and (stored_plain.dropped, stored_plain.guessed_pieces) == (0, 0)
-    assert stored_flagged is not None and (stored_flagged.dropped, stored_flagged.guessed_pieces) == (1, 2)
+    assert stored_plain is not None
+    assert (stored_plain.dropped, stored_plain.guessed_pieces, stored_plain.left_out) == (0, 0, False)
+    assert stored_flagged is not None
+    assert (stored_flagged.dropped, stored_flagged.guessed_pieces, stored_flagged.left_out) == (1, 2, True)
 
 
 def test_answers_stored_before_schema_3_are_migrated_and_still_read(tmp_path: Path) -> None:

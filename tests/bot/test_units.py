@@ -16,7 +16,14 @@ from bot.config import MISSING_TOKEN, ConfigError, Settings, load_settings
 from bot.handlers.photos import choose_photo_size, is_image_document
 from bot.limits import Overloaded, PhotoRateLimiter, Verdict, WorkSlots
 from bot.logs import REDACTED, RedactingFilter, setup_logging
-from bot.replies import OTHER_LINES, answer_keyboard, format_reading, parse_callback, percent
+from bot.replies import (
+    OTHER_LINES,
+    PIECES_LEFT_OUT,
+    answer_keyboard,
+    format_reading,
+    parse_callback,
+    percent,
+)
 from bot.services import Services
 from classifier.reader import UNSURE_BELOW, DigitResult, Reading
 from tests.standin import TOKEN
@@ -77,6 +84,14 @@ def test_a_blob_left_out_beside_the_digits_is_mentioned() -> None:
     two = format_reading(Reading(digits=[digit(4, 0.99), digit(2, 0.98)], kept=[0, 2], dropped=1))
     assert two.splitlines()[-1].startswith("I left out a filled shape")
     assert "left out" not in format_reading(Reading(digits=[digit(4, 0.99), digit(2, 0.98)]))
+
+
+def test_pieces_left_out_beside_the_digits_make_the_reply_unsure() -> None:
+    one = format_reading(Reading(digits=[digit(8, 0.99)], left_out=True))
+    assert one == f"8 (99.0%). {PIECES_LEFT_OUT}" and "not sure" in one
+    two = format_reading(Reading(digits=[digit(4, 0.99), digit(2, 0.98)], left_out=True))
+    assert two.splitlines()[-1] == PIECES_LEFT_OUT
+    assert "not sure" not in format_reading(Reading(digits=[digit(4, 0.99), digit(2, 0.98)]))
 
 
 def test_writing_on_another_line_is_mentioned() -> None:
