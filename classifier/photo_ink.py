@@ -798,12 +798,8 @@ def _line_pixels(
     if found.size == 0:
         return out, out, 0
 
-    # One lone line must cross nearly everything; ruled and squared paper repeat their lines.
-    # So must every line of a drawing or crop, unless they are a ruled page's, many and evenly
-    # spaced (the digits' strokes crossing them take votes away): no page edge or perspective
-    # cuts its lines short, and a stroke drawn straight (a 1, a 9's tail) may be found as two
-    # lines, its wobbles as peaks of their own.
     def band_of(lines: np.ndarray) -> np.ndarray:
+        """The band along these found lines (rows of ``found``)."""
         band = np.zeros_like(mask)
         ends = np.array([-1.0, length + 1.0], np.float32)
         centres = (lines[:, 1] + 1) * OFFSET_BIN - span
@@ -815,6 +811,11 @@ def _line_pixels(
         )
         return band
 
+    # One lone line must cross nearly everything; ruled and squared paper repeat their lines.
+    # So must every line of a drawing or crop, unless they are a ruled page's, many and evenly
+    # spaced (the digits' strokes crossing them take votes away): no page edge or perspective
+    # cuts its lines short, and a stroke drawn straight (a 1, a 9's tail) may be found as two
+    # lines, its wobbles as peaks of their own.
     if len(found) == 1 or (whole and not _evenly_spaced(found[:, 1] * OFFSET_BIN, most)):
         reach = votes[found[:, 0], found[:, 1]] * keep
         lone = reach >= LONE_LINE * length
