@@ -518,6 +518,10 @@ def find_ink(
     thickness = line_thickness if line_thickness is not None else max(3.0, min(gray.shape) * 0.006)
     # A drawing's or crop's lines cross all of it (see ``line_pixels``).
     lines, count = line_pixels(weak, thickness, whole=background is not None, cut_out=cut_out)
+    if not count and line_thickness is None and background is None:
+        # A close-up of ruled paper magnifies its lines too: blurred, they may be thicker
+        # than any usual line (``MAGNIFIED_LINES``).
+        lines, count = line_pixels(weak, MAGNIFIED_LINES * thickness, magnified=True)
     # The level comes from the inner part of the frame when it holds ink: strips of table
     # and dark corners along the frame would otherwise drown a pencil's faint strokes.
     # (At full resolution: a tiny digit's thin strokes may be missed by a subsample.)
@@ -661,18 +665,20 @@ def _hysteresis(levels: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def line_pixels(
-    mask: np.ndarray, thickness: float, whole: bool = False, cut_out: bool = False
+    mask: np.ndarray, thickness: float, whole: bool = False, cut_out: bool = False, magnified: bool = False
 ) -> tuple[np.ndarray, int]:
     """The pixels of ruled and grid lines (near horizontal or vertical) in an ink mask, and
     how many lines there are. ``thickness``: the thickest line to expect, in pixels;
     ``whole``: only lines that cross nearly all of it (a drawing's or crop's, see
     ``LONE_LINE``) or that are written on (``WRITTEN_ON``); ``cut_out``: the mask is a
     region cut around the writing, with a margin: a line whose ink crosses it unbroken
-    goes on beyond it, where no digit's stroke does."""
+    goes on beyond it, where no digit's stroke does; ``magnified``: lines thicker than
+    usual, taken for a close-up's ruling only when several cross the photo
+    (``MAGNIFIED_REACH``)."""
     if cv2.countNonZero(mask) < 0.45 * min(mask.shape):
         return np.zeros_like(mask), 0
-    horizontal, h_band, found_h = _line_pixels(mask, thickness, False, whole, cut_out)
-    vertical, v_band, found_v = _line_pixels(mask, thickness, True, whole, cut_out)
+    horizontal, h_band, found_h = _line_pixels(mask, thickness, False, whole, cut_out, magnified)
+    vertical, v_band, found_v = _line_pixels(mask, thickness, True, whole, cut_out, magnified)
     lines = cv2.bitwise_or(horizontal, vertical)
     if found_h and found_v:
         # Where a squared page's lines cross, each is "thick" seen across the other: those
@@ -705,6 +711,26 @@ FEW_LINES = 2  # lines found in an image, at most, that are no ruled page's
 RULED_LINES = 4  # a drawing's or crop's lines are a ruled page's when at least this many ...
 RULED_SPACING = 0.3  # ... lie evenly spaced (each gap within this share of their median) ...
 RULED_APART = 3  # ... and at least this many line thicknesses apart
+# A row of large digits may hide so much of the ruled lines it is written across that they
+# fall short of being found (strokes hide their pixels). Peaks of the vote this strong are
+# lines too where they lie evenly among lines found, between them (``_with_hidden_lines``).
+# Session 26: a marker's 5-digit number on squared paper was read as a sure "5", its other
+# digits joined by what was left of two hidden lines and turned down as one long dash. On
+# 1,200 empty photos 3 more answered "no digit"; the helpers' 1,790 phone photos and 1,339
+# of other surfaces +3, none lost, one more answered wrong without "not sure" (a chat
+# screenshot's small digit, "not sure" before); nothing else changed on the dev and
+# calibration splits, their 4,600 shrunk photos or 9,000 more drawings, crops and photos.
+HIDDEN_LINE = 0.3
+# A close-up of ruled paper magnifies its lines too: a digit 30% of the frame tall on lines
+# 1.4 times its height apart and 4% of that thick, blurred, is thicker than any usual line.
+# A pencil as dark as those lines left them in its ink, the digit joined to them and turned
+# down: of 150 handwriting-font photos of digits sitting on such lines, pencil read 5 (black
+# ink 148). A photo with no usual lines is searched for lines up to this many times as
+# thick, taken for ruling only when at least two of them cross this share of it: 145 of
+# 150 then, and 4 more of the font probe's pencil photos on ruled paper; nothing else
+# changed on any set above (a stroke or a page's edge is not so long and straight twice).
+MAGNIFIED_LINES = 2.0
+MAGNIFIED_REACH = 0.8
 
 
 def _evenly_spaced(offsets: np.ndarray, thickness: int) -> bool:
@@ -719,6 +745,32 @@ def _evenly_spaced(offsets: np.ndarray, thickness: int) -> bool:
     # (A line the strokes crossed too much to be found leaves a gap twice as wide.)
     steps = np.maximum(np.round(gaps / typical), 1.0)
     return bool((np.abs(gaps - steps * typical) <= RULED_SPACING * typical).all())
+
+
+def _with_hidden_lines(found: np.ndarray, votes: np.ndarray, least: float, thickness: int) -> np.ndarray:
+    """``found`` lines (rows of (tilt, offset bin) indices into ``votes``) with the peaks of
+    the vote at least ``least`` strong that lie among them, evenly spaced as a ruled page's
+    lines are (``HIDDEN_LINE``); the weakest peaks are left out until the rest do."""
+    tilt = int(np.median(found[:, 0]))
+    weak = (votes >= least) & (votes >= cv2.dilate(votes, np.ones((5, 5), np.uint8)))
+    weak[: max(0, tilt - 1)] = False  # a page's lines share one tilt, or nearly
+    weak[tilt + 2 :] = False
+    # Only between the lines found, and apart from them: a page's margins have no lines,
+    # and a peak beside a line is a stroke along it.
+    apart = RULED_APART * thickness / OFFSET_BIN
+    offsets = found[:, 1]
+    candidates = [
+        (t, b)
+        for t, b in np.argwhere(weak).tolist()
+        if offsets.min() < b < offsets.max() and np.abs(offsets - b).min() >= apart
+    ]
+    candidates.sort(key=lambda p: votes[p[0], p[1]])
+    while candidates:
+        lines = np.vstack([found, np.array(candidates)])
+        if _evenly_spaced(lines[:, 1] * OFFSET_BIN, thickness):
+            return lines
+        candidates.pop(0)
+    return found
 
 
 def _longest_run(pixels: np.ndarray, gap: int) -> int:
@@ -736,7 +788,12 @@ def _longest_run(pixels: np.ndarray, gap: int) -> int:
 
 
 def _line_pixels(
-    mask: np.ndarray, thickness: float, vertical: bool, whole: bool = False, cut_out: bool = False
+    mask: np.ndarray,
+    thickness: float,
+    vertical: bool,
+    whole: bool = False,
+    cut_out: bool = False,
+    magnified: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Near-horizontal (or near-vertical) lines: their thin pixels, the band along them, and
     their count.
@@ -795,8 +852,14 @@ def _line_pixels(
     # Lines are the local peaks of the vote that a line across most of the image would cast.
     peaks = (votes >= needed) & (votes >= cv2.dilate(votes, np.ones((5, 5), np.uint8)))
     found = np.argwhere(peaks)
+    if magnified:
+        found = found[votes[found[:, 0], found[:, 1]] * keep >= MAGNIFIED_REACH * length]
+        if np.count_nonzero(np.diff(np.sort(found[:, 1])) * OFFSET_BIN >= RULED_APART * most) < 1:
+            return out, out, 0  # fewer than two such lines
     if found.size == 0:
         return out, out, 0
+    if len(found) >= 2:
+        found = _with_hidden_lines(found, votes, HIDDEN_LINE * length / keep, most)
 
     def band_of(lines: np.ndarray) -> np.ndarray:
         """The band along these found lines (rows of ``found``)."""

@@ -613,11 +613,22 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         ("line_written_on", "line-under-1.jpg", "1"),
         ("line_written_on", "line-under-3.jpg", "3"),
         ("line_written_on", "line-under-9216.jpg", "9216"),
+        # Digits in handwriting fonts (each a person's hand; session 26). A marker's number
+        # hid so much of two squared-paper lines across it that they were not found: what
+        # was left of them joined four digits into one long "dash", and only the last was
+        # read. Close-ups in pencil on ruled lines magnified to several pixels thick: too
+        # thick to be found as lines, they stayed in the ink with the digit on them, and
+        # nothing shaped like a digit (or a blank page) was the answer.
+        ("hidden_lines", "marker-70535-on-squared.jpg", "70535"),
+        ("magnified_lines", "pencil-2-on-a-line.jpg", "2"),
+        ("magnified_lines", "pencil-3-close-up.jpg", "3"),
+        ("magnified_lines", "pencil-4-close-up.jpg", "4"),
     ],
 )
 def test_outside_probe_photos(reader: DigitReader, folder: str, name: str, number: str) -> None:
     # Phone photos from outside-in probes: rendered by generators written apart from
-    # ``synth``, from dev-range MNIST test digits; each was read wrong before its fix.
+    # ``synth``, from dev-range MNIST test digits or (session 26) handwriting fonts' digits
+    # (SIL Open Font License); each was read wrong before its fix.
     assert read(reader, (PROBE_PHOTOS / folder / name).read_bytes()).number == number
 
 

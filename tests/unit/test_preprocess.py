@@ -427,6 +427,34 @@ def test_removing_lines_keeps_the_strokes_that_cross_them() -> None:
     assert cleaned[:, :130].sum() == 0 and cleaned[:, 160:].sum() == 0
 
 
+def test_lines_hidden_by_a_row_of_large_digits_are_lines_too() -> None:
+    # Four lines 30 px apart across a 400-px mask; the middle two show only along 40% of it
+    # between fat strokes (a marker's digits over them): too little to be found alone,
+    # enough where they lie evenly between the two found.
+    mask = np.zeros((130, 400), np.uint8)
+    for y in (20, 50, 80, 110):
+        mask[y : y + 2, :] = 255
+    for x0 in range(10, 400, 80):
+        mask[40:92, x0 : x0 + 48] = 255  # fat digits, 48 of every 80 px
+    cleaned, count = remove_lines(mask, 3.0)
+    assert count >= 4
+    between = [x0 + 60 for x0 in range(10, 330, 80)]  # paper between the digits
+    assert not cleaned[:, between].any()  # no piece of a line left to join them
+    assert cleaned[45:88, 20:50].all()  # the digits' bodies stay
+
+
+def test_a_close_ups_thick_ruled_lines_are_found() -> None:
+    # Ruled lines magnified in a close-up: 5 px thick, as dark as the pencil digit on one.
+    page = _page()
+    for y in range(30, page.shape[0], 90):
+        page[y : y + 5, :] = 150.0
+    cv2.line(page, (150, 110), (150, 30), 150, 5)  # a "1" standing on a line
+    ink = find_ink(page.astype(np.uint8), light_ink=False)
+    assert ink.lines >= 2
+    assert ink.mask[40:100, 145:156].any()  # the stroke stays
+    assert not ink.mask[:, 200:].any()  # the lines are gone
+
+
 def test_a_drawings_straight_strokes_are_not_ruled_lines() -> None:
     # Two straight uprights drawn with a mouse (an "11", the sides of a 4), each over half
     # the canvas tall: on a photographed page, two lines like them; a drawing's ruled
