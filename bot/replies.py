@@ -42,8 +42,8 @@ OTHER_LINES = (
     "There is more writing on another line, which I did not read: send each number in its own photo."
 )
 PIECES_LEFT_OUT = (
-    "I'm not sure I have every digit: I left out small pieces beside them that may be one, broken"
-    " apart (glare or a faint stroke)."
+    "I'm not sure I have every digit: I left out smaller marks beside them, which may be a digit"
+    " broken apart (glare or a faint stroke) or writing that is not a number."
 )
 
 

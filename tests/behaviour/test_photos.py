@@ -632,6 +632,14 @@ def test_outside_probe_photos(reader: DigitReader, folder: str, name: str, numbe
     assert read(reader, (PROBE_PHOTOS / folder / name).read_bytes()).number == number
 
 
+@pytest.mark.parametrize("name", ["anna-letters-apart.jpg", "anna-joined-up.jpg"])
+def test_a_word_is_never_a_sure_number(reader: DigitReader, name: str) -> None:
+    # "Anna" in two handwriting fonts (session 26): its capital read as a sure "4", the
+    # lowercase letters left out as much smaller than it (apart) or as a dash (joined up).
+    reading = read(reader, (PROBE_PHOTOS / "words" / name).read_bytes())
+    assert reading.number == "" or reading.unsure
+
+
 @pytest.mark.parametrize("kind", ["circle", "box", "underline"])
 def test_a_circled_boxed_or_underlined_digit_is_the_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], kind: str

@@ -29,15 +29,18 @@ from classifier.photo_ink import (
     without_frame_line,
 )
 from classifier.photo_layout import (
+    DASH,
     DRAWN_AROUND,
     LINE_ACROSS,
     LINE_UNDER,
+    MUCH_SMALLER,
     OTHER_LINE,
     PAPER_DOT,
     Layout,
     Part,
     find_digits,
     group_parts,
+    pieces_left_out,
     pinched_waist,
     row_tilt,
 )
@@ -1471,3 +1474,25 @@ def test_a_hairline_broken_into_pieces_is_read_as_one_digit(
     assert len(prepared.parts_of_look(0)) == 1
     _, _, _, box_h = prepared.boxes[0]
     assert box_h >= 0.8 * h  # the whole digit, not one of its pieces
+
+
+def test_smaller_writing_beside_the_digits_is_left_out_but_said() -> None:
+    # A capital read as a digit and lowercase letters after it ("Anna" as a sure "4"): left
+    # out as much smaller than the digit, or as a dash when joined up, they make the answer
+    # "not sure" when they are a fair share of its height and wide enough to be writing.
+    a = Part(10, 10, 40, 80, 900, [1])
+    labels = np.zeros((120, 300), np.int32)
+
+    def with_rejected(*rejected: tuple[Part, str]) -> Layout:
+        return Layout(digits=[a], labels=labels, rejected=list(rejected))
+
+    nna = Part(55, 55, 120, 32, 700, [2])
+    assert pieces_left_out(with_rejected((nna, DASH)))
+    letters = [(Part(55 + 35 * i, 55, 30, 34, 200, [2 + i]), MUCH_SMALLER) for i in range(3)]
+    assert pieces_left_out(with_rejected(*letters))
+    assert not pieces_left_out(with_rejected())
+    # A dash between digits, a dot, a letter far off the row or beyond it: not writing.
+    assert not pieces_left_out(with_rejected((Part(55, 50, 30, 6, 150, [2]), DASH)))
+    assert not pieces_left_out(with_rejected((Part(55, 80, 8, 8, 50, [2]), MUCH_SMALLER)))
+    assert not pieces_left_out(with_rejected((Part(55, 100, 120, 19, 600, [2]), DASH)))
+    assert not pieces_left_out(with_rejected((Part(180, 55, 120, 32, 700, [2]), DASH)))
