@@ -355,14 +355,16 @@ def test_a_page_without_writing_gives_no_digit(reader: DigitReader, page: dict[s
     assert reading.digits == [] and reading.hint
 
 
-@pytest.mark.parametrize(("index", "looked_closer"), [(46, True), (96, True), (75, False), (181, False)])
+@pytest.mark.parametrize(("index", "looked_closer"), [(46, True), (96, False), (75, False), (181, False)])
 def test_a_faint_mark_on_an_empty_page_is_no_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], index: int, looked_closer: bool
 ) -> None:
     # Empty pages of the calibration split.
     # - 46, 96: the analysis image shows a faint speck a few pixels tall, too small to judge
     #   by its shape there; the sharper region finds no ink at all. The speck used to be
-    #   read from the analysis image (as a 4 or a 1).
+    #   read from the analysis image (as a 4 or a 1). Since session 26, more of 96's grid
+    #   is found under the shadow across it (``photo_ink.HIDDEN_LINE``), and with no other
+    #   part left beside it the speck is a mark near the frame: nothing to look at closer.
     # - 75, 181: marks with under 85% of their surroundings clearly brighter, trimmed to
     #   their pixels darker than both sides in the analysis image (photo_layout.VALLEY_BELOW),
     #   leave nothing to look at closer. Before session 17, 75's was looked at closer (and
