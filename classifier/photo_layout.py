@@ -498,9 +498,9 @@ LEFT_OUT_SPAN = 0.5
 # their height tall and together at least this share of it wide: lowercase letters after a
 # capital ("Anna" read as a sure "4", its "nna" a flat dash or three small parts), or the
 # digits of a number written smaller than a mark read beside them. Session 26, a helper's
-# handwriting-font words: 8 of 22 answered wrong without "not sure" are now "not sure"; its
-# phone photos and photos of other surfaces, 5 more (a sure "1" of a margin line or a
-# sticky note's edge beside the number left out); no answer else changed on any set.
+# handwriting-font words: 8 of 22 answered wrong without "not sure" are now "not sure"; the
+# helpers' phone photos and photos of other surfaces, 5 more (a sure "1" of a margin line or
+# a sticky note's edge beside the number left out); no other answer changed on any set.
 WRITING_PIECE = 0.3
 WRITING_WIDTH = 0.5
 
