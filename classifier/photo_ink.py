@@ -733,11 +733,18 @@ MAGNIFIED_LINES = 2.0
 MAGNIFIED_REACH = 0.8
 
 
+def _distinct_lines(offsets: np.ndarray, thickness: int) -> np.ndarray:
+    """Lines at these offsets (px), in order, the peaks of one line (at neighbouring tilts,
+    or its two edges) counted once."""
+    lines = np.sort(offsets)
+    if not lines.size:
+        return lines
+    return np.asarray(lines[np.concatenate([[True], np.diff(lines) >= RULED_APART * thickness])])
+
+
 def _evenly_spaced(offsets: np.ndarray, thickness: int) -> bool:
     """Whether lines at these offsets (px) are a ruled page's (``RULED_LINES``)."""
-    lines = np.sort(offsets)
-    # Peaks of one line (at neighbouring tilts, or its two edges) count once.
-    lines = lines[np.concatenate([[True], np.diff(lines) >= RULED_APART * thickness])]
+    lines = _distinct_lines(offsets, thickness)
     if len(lines) < RULED_LINES:
         return False
     gaps = np.diff(lines)
@@ -854,8 +861,8 @@ def _line_pixels(
     found = np.argwhere(peaks)
     if magnified:
         found = found[votes[found[:, 0], found[:, 1]] * keep >= MAGNIFIED_REACH * length]
-        if np.count_nonzero(np.diff(np.sort(found[:, 1])) * OFFSET_BIN >= RULED_APART * most) < 1:
-            return out, out, 0  # fewer than two such lines
+        if len(_distinct_lines(found[:, 1] * OFFSET_BIN, most)) < 2:
+            return out, out, 0
     if found.size == 0:
         return out, out, 0
     if len(found) >= 2:
