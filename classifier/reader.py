@@ -78,8 +78,8 @@ class Reading:
     look: int = 0  # of a photo read twice or turned, the look answered from (``Prepared.look``)
     # Writing on other lines was seen and not read: only the main row is (``photo_layout``).
     other_lines: bool = False
-    # Pieces beside the digits were left out as too small, though together they may be one
-    # (``photo_layout.pieces_left_out``): the answer may lack a digit.
+    # Parts beside the digits were left out as too small, though together they may be one,
+    # or as smaller writing (``photo_layout.pieces_left_out``): the answer may lack a digit.
     left_out: bool = False
 
     def of_digits(self, per_part: np.ndarray) -> np.ndarray:
