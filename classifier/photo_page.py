@@ -11,9 +11,11 @@ The page is the largest bright region (Otsu's threshold on the photo at half siz
 slightly smoothed) with its holes, the writing on it, filled in; nearly convex, as a page
 is. It is taken as a page on a desk only when the rest of the frame is clearly darker, the
 step between them is sharp (a page's edge; light falling off across a page is gradual, and
-so is a soft shadow's edge) and the rest is grainy all over (a hard shadow on the page is
-as smooth as the page: its writing stays). A plain desk is left alone: the paper estimate
-takes it for its own paper already. But its blotches may still be "ink" over much of the
+so is a soft shadow's edge) and the rest is grainy all over. A hard shadow on the page (a
+phone's, a hand's) is as smooth as the page, and its writing stays: too dark for the bright
+region, the page's part in it is found as a smooth bay in that region or a smooth region
+beside it (session 27). A plain desk is left alone: the paper estimate takes it for its own
+paper already. But its blotches may still be "ink" over much of the
 frame, which would make the photo a scene: ``page_on_desk`` reports a smooth desk far darker
 than the page too, on which the photo is judged a scene or not by its page alone.
 """
@@ -41,6 +43,16 @@ GRAIN_FLOOR = 64.0  # grey: grain is measured for the brightness, as if no darke
 DARK_DESK = 0.45  # a desk whose median grey is at most this share of the page's is dark ...
 MIN_PAGE_ON_DARK = 0.3  # ... around a page covering at least this share of the frame ...
 PAGE_RECTANGLE = 0.87  # ... and filling at least this share of its smallest rectangle
+# The page's part in a hard shadow (a phone's, a hand's) is too dark for its bright region,
+# and far smoother than a grainy desk: its grain blocks' at most this share of the desk's
+# typical grain (more than the page's own: a camera's noise is larger on darker paper).
+SHADOW_SMOOTH = 0.25
+# It is a bay in the bright region, or a smooth region beside it covering this share of the
+# frame at least (no larger than the page, not reaching the frame: a wall or a dark room
+# around a screen is smooth too) ...
+SHADOWED = 0.03
+SHADOW_EDGE = 3  # ... within this many grain blocks of it (the shadow's soft edge between) ...
+SHADE = 0.35  # ... and at least this share of the paper's brightness (a room around a screen is darker)
 
 
 @dataclass(frozen=True)
@@ -88,10 +100,43 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     cv2.fillConvexPoly(hull, corners, 1)
     if not MIN_PAGE <= float(hull.mean()) <= MAX_PAGE:
         return None
+    # The grain, at full size: stripes and blotches a few pixels wide (a band of scales: a
+    # camera's pixel noise is not), for the brightness there, as if no darker than
+    # GRAIN_FLOOR (that noise is large for the brightness of a deep shadow or a marker's
+    # stroke, which are smooth).
+    fine = gray.astype(np.float32)
+    detail = cv2.GaussianBlur(fine, (0, 0), 1.0)
+    broad = cv2.GaussianBlur(fine, (0, 0), 3.0)
+    grain = np.abs(detail - broad) / np.maximum(broad, GRAIN_FLOOR)
+    near = np.ones((5, 5), np.uint8)
+    full_hull = cv2.resize(hull, (w, h), interpolation=cv2.INTER_NEAREST)
+    inside = cv2.erode(full_hull, near) > 0  # clear of the page's edge, whose step is no grain
+    # (The page's typical grain: its writing and a rim of its edge are no part of it.)
+    page_grain = grain[::2, ::2][inside[::2, ::2]]
+    if not page_grain.size:
+        return None
+    grainy_above = DESK_GRAIN * float(np.median(page_grain))
+    blocks = (max(1, w // GRAIN_SIDE), max(1, h // GRAIN_SIDE))
+    outside = (cv2.dilate(full_hull, near) == 0).astype(np.float32)
+    if not outside.any():
+        return None
+    share, desk_grain = _in_blocks(grain, outside, blocks)
+    desk = share >= 0.5
+    # The desk's typical grain: a hard shadow on the page is far smoother, though the
+    # camera's noise is larger for its darker paper (SHADOW_SMOOTH).
+    desk_typical = float(np.median(desk_grain[desk])) if desk.any() else 0.0
     # (Measured with the writing's holes still open: a page with a big digit run off the
     # frame is left alone, whose digit would otherwise count as desk, lying at the frame.)
     if cv2.countNonZero(page) < SOLID * cv2.countNonZero(hull):
-        return None
+        # A bay in the bright region is a desk beside the page, or the page in a hard shadow:
+        # far smoother than the desk, though its soft edges and its writing are not.
+        bay = cv2.resize(hull - page, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+        bay_share, bay_grain = _in_blocks(grain, bay, blocks)
+        covered = bay_share >= 0.5
+        if not covered.any() or float(np.median(bay_grain[covered])) >= SHADOW_SMOOTH * desk_typical:
+            return None
+        page = hull.copy()
+        outline, _ = cv2.findContours(page, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     paper, desk_level = percentile(half[hull > 0], 50), percentile(half[hull == 0], 50)
     if desk_level > DARKER * paper:
         return None
@@ -104,35 +149,25 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     rim = points[inner]
     if not len(rim) or float(np.median(steepest[rim[:, 1], rim[:, 0]])) < STEP * (paper - desk_level):
         return None
-    # The grain, at full size: stripes and blotches a few pixels wide (a band of scales: a
-    # camera's pixel noise is not), for the brightness there, as if no darker than
-    # GRAIN_FLOOR (that noise is large for the brightness of a deep shadow or a marker's
-    # stroke, which are smooth).
-    fine = gray.astype(np.float32)
-    detail = cv2.GaussianBlur(fine, (0, 0), 1.0)
-    broad = cv2.GaussianBlur(fine, (0, 0), 3.0)
-    grain = np.abs(detail - broad) / np.maximum(broad, GRAIN_FLOOR)
-    hull = cv2.resize(hull, (w, h), interpolation=cv2.INTER_NEAREST)
-    near = np.ones((5, 5), np.uint8)
-    inside = cv2.erode(hull, near) > 0  # clear of the page's edge, whose step is no grain
-    outside = (cv2.dilate(hull, near) == 0).astype(np.float32)
-    if not inside.any() or not outside.any():
-        return None
-    blocks = (max(1, w // GRAIN_SIDE), max(1, h // GRAIN_SIDE))
-    share = cv2.resize(outside, blocks, interpolation=cv2.INTER_AREA)
-    desk_grain = cv2.resize(grain * outside, blocks, interpolation=cv2.INTER_AREA) / np.maximum(share, 1e-6)
-    desk = share >= 0.5
-    # (The page's typical grain: its writing and a rim of its edge are no part of it.)
-    page_grain = grain[::2, ::2][inside[::2, ::2]]
-    grainy = (
-        bool(desk.any() and page_grain.size)
-        and float(np.mean(desk_grain[desk] >= DESK_GRAIN * float(np.median(page_grain)))) >= DESK_ALL
-    )
+    smooth = desk & (desk_grain < grainy_above)
+    grainy = float(np.mean(~smooth[desk])) >= DESK_ALL if desk.any() else False
+    shadow_smooth = desk & (desk_grain < SHADOW_SMOOTH * desk_typical)
+    with_shadow, shadowed = _with_shadowed_part(page, shadow_smooth, half, paper)
+    rest = desk & ~shadowed
+    if (
+        shadowed.any()
+        and np.count_nonzero(shadowed) * GRAIN_SIDE**2 <= np.count_nonzero(full_hull)
+        and rest.any()
+        and float(np.mean(~smooth[rest])) >= DESK_ALL
+    ):
+        # The desk is grainy but for a smooth region joined to the page and smaller than it:
+        # the page's part in shadow.
+        page, grainy = with_shadow, True
     # A page is a quadrilateral, even photographed aslant: its hull fills most of its
     # smallest rectangle (an ellipse fills 0.79 of it: a bright plate in a scene).
     (_, _), (rw, rh), _ = cv2.minAreaRect(corners)
     rectangular = float(cv2.contourArea(corners)) >= PAGE_RECTANGLE * rw * rh
-    dark = desk_level <= DARK_DESK * paper and float(hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
+    dark = desk_level <= DARK_DESK * paper and float(full_hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
     if not grainy and not dark:
         return None  # a smooth desk no darker: its own paper to the paper estimate, no scene
     # The page itself, with what is written on it (the holes in it), but not the desk in a
@@ -144,3 +179,50 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     off = np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
     return Desk(off, grainy, dark)
+
+
+def _with_shadowed_part(
+    page: np.ndarray, smooth: np.ndarray, half: np.ndarray, paper: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The page (its bright region: uint8, at half size) with its part in a hard shadow, and
+    that part's grain blocks (bool). The part is too dark for the bright region, but far
+    smoother than the desk (``smooth``: the grain blocks outside the bright region that
+    are; ``SHADOW_SMOOTH``), and not as dark as a room (``SHADE`` of the ``paper``'s grey
+    in ``half``, the photo at half size). The shadow's soft edge is no smoother than a
+    desk, so the shadow is joined to the page across it."""
+    none = np.zeros(smooth.shape, bool)
+    if not smooth.any():
+        return page, none
+    regions = cv2.resize(smooth.view(np.uint8), page.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(regions, connectivity=8)
+    edge = 2 * round(SHADOW_EDGE * GRAIN_SIDE / 2) + 1
+    near = cv2.dilate(page, np.ones((edge, edge), np.uint8))
+    large = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= SHADOWED * page.size)
+    # (Not a region reaching the frame: a wall or a room around a screen, as smooth.)
+    at_frame = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    shadowed = [
+        i
+        for i in large.tolist()
+        if i
+        and i not in at_frame
+        and near[labels == i].any()
+        and percentile(half[labels == i], 50) >= SHADE * paper
+    ]
+    if not shadowed:
+        return page, none
+    part = np.isin(labels, shadowed).view(np.uint8)
+    # Across the edge between them, and nowhere else (a wedge of desk along the page stays).
+    square = np.ones((edge, edge), np.uint8)
+    both = cv2.bitwise_or(page, part)
+    joined = cv2.bitwise_or(
+        both, cv2.bitwise_and(cv2.morphologyEx(both, cv2.MORPH_CLOSE, square), cv2.dilate(part, square))
+    )
+    blocks = np.asarray(cv2.resize(part, smooth.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0)
+    return np.asarray(joined), blocks & smooth
+
+
+def _in_blocks(grain: np.ndarray, region: np.ndarray, blocks: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """For each grain block: the share of it in ``region`` (float32 0/1), and the mean grain
+    of its pixels there."""
+    share = cv2.resize(region, blocks, interpolation=cv2.INTER_AREA)
+    return share, cv2.resize(grain * region, blocks, interpolation=cv2.INTER_AREA) / np.maximum(share, 1e-6)

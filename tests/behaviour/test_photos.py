@@ -625,6 +625,11 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         ("magnified_lines", "pencil-2-on-a-line.jpg", "2"),
         ("magnified_lines", "pencil-3-close-up.jpg", "3"),
         ("magnified_lines", "pencil-4-close-up.jpg", "4"),
+        # A page on a wooden desk under a phone's hard shadow (session 27): the shadowed part
+        # of the page, too dark for its bright region, was taken for desk, and its digits
+        # were wiped with the desk's grain: "nothing found", or a sure "1" (the page's edge).
+        ("phone_shadow", "shadow-across-9866.jpg", "9866"),
+        ("phone_shadow", "shadow-over-edge-585.jpg", "585"),
     ],
 )
 def test_outside_probe_photos(reader: DigitReader, folder: str, name: str, number: str) -> None:

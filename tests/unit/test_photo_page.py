@@ -1,4 +1,5 @@
-"""The page on a desk (``photo_page.off_page``): the desk is found, a shadow is not."""
+"""The page on a desk (``photo_page.off_page``): the desk is found, a shadow is not, and the
+page's part in a hard shadow is no desk."""
 
 from __future__ import annotations
 
@@ -9,14 +10,21 @@ import pytest
 from classifier.photo_page import off_page, page_on_desk
 
 
-def _photo(desk: np.ndarray, seed: int = 0) -> np.ndarray:
-    """A 320x240 photo: a page (grey 215, with grain) tilted a little on ``desk``."""
+def _photo(desk: np.ndarray, seed: int = 0, shadow: np.ndarray | None = None, at: int = 150) -> np.ndarray:
+    """A 320x240 photo: a page (grey 215, with grain) tilted a little on ``desk``, with a
+    stroke of writing from (``at``, 100) to (``at`` + 10, 160); ``shadow``: a polygon of
+    hard shadow."""
     rng = np.random.default_rng(seed)
     page = np.zeros((240, 320), np.uint8)
     corners = np.array([[70, 40], [262, 52], [250, 210], [58, 198]], np.int32)
     cv2.fillConvexPoly(page, corners, 1)
-    image = np.where(page > 0, 215.0, desk) + rng.normal(0.0, 2.0, page.shape)
-    cv2.line(image, (150, 100), (160, 160), 40.0, 3)  # a stroke of writing on it
+    image = np.where(page > 0, 215.0, desk)
+    cv2.line(image, (at, 100), (at + 10, 160), 40.0, 3)  # a stroke of writing on it
+    if shadow is not None:
+        shade = np.ones((240, 320))
+        cv2.fillConvexPoly(shade, shadow, 0.45)
+        image *= cv2.GaussianBlur(shade, (0, 0), 4.0)  # a phone's shadow: its edge soft
+    image += rng.normal(0.0, 2.0, page.shape)
     return np.clip(cv2.GaussianBlur(image, (0, 0), 0.7), 0, 255).astype(np.uint8)
 
 
@@ -60,3 +68,20 @@ def test_a_shadow_light_falling_off_or_a_page_filling_the_frame_is_no_desk() -> 
     for page in (shaded, falling, np.full((240, 320), 215.0)):
         photo = cv2.GaussianBlur(page + rng.normal(0.0, 3.0, page.shape), (0, 0), 0.7)
         assert off_page(np.clip(photo, 0, 255).astype(np.uint8)) is None
+
+
+@pytest.mark.parametrize(
+    ("shadow", "at"),
+    [
+        ([[0, 0], [125, 0], [125, 240], [0, 240]], 90),  # the page's left third and the desk beside it
+        ([[130, 80], [320, 70], [320, 170], [140, 180]], 200),  # a bay in the bright page, over its edge
+    ],
+)
+def test_the_page_in_a_hard_shadow_is_no_desk(shadow: list[list[int]], at: int) -> None:
+    # Too dark for the page's bright region, the shadowed part was taken for desk, and its
+    # writing was wiped with the desk's grain (session 27).
+    off = off_page(_photo(_stripes(), shadow=np.array(shadow, np.int32), at=at))
+    assert off is not None
+    assert off[5, 5] and off[235, 315]  # the desk
+    assert not off[120, at + 5] and not off[130, at + 5]  # the writing, in the shadow
+    assert not off[150, 100] and not off[150, 200]  # the page, in shadow and not
