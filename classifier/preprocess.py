@@ -120,6 +120,11 @@ HEAVY_LINES = 1.5
 # levels; a small photo's, averaged down: at most 2-3 mostly) ...
 GRAINY_CROP = 4.0
 GRAINY_CROP_BLUR = 1.5  # ... is read again smoothed by this much (px, sigma)
+# A photo in which nothing was found, whose paper's noise (``InkMap.noise``, in contrast
+# units) is at least this (a dim photo's high ISO: 0.06-0.13; the dev photos measure at most
+# 0.047, their empty pages 0.066) ...
+NOISY_PHOTO = 0.05
+NOISY_PHOTO_BLUR = 1.0  # ... is read again smoothed by this much (analysis px, sigma)
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
 OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
@@ -397,6 +402,13 @@ def _read_look(
     judged_from = float("inf") if enlarged else shapeless
     may_be_crop = max(gray.shape) * scale < CROP_SIDE
     ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide, enlarged)
+    if not layout.digits and ink.background is None and ink.noise >= NOISY_PHOTO and not wide:
+        # Noise so far off the paper that the thresholds set from it leave no stroke (the
+        # answer was "the page looks blank"). Smoothed, the strokes stand out of it.
+        smoothed = cv2.GaussianBlur(analysis, (0, 0), NOISY_PHOTO_BLUR)
+        again = _find_number(smoothed, may_be_crop, judged_from, enlarged=enlarged)
+        if again[1].digits:
+            analysis, (ink, layout, tight) = smoothed, again
     kept_thin_lines = False
     shrunk = analysis_factor / scale <= 0.5
     faded = (
