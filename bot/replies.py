@@ -39,11 +39,13 @@ IMAGE_EXTENSIONS = (
 FORMATS = "JPEG, PNG, HEIC, WebP, BMP, TIFF or GIF"
 # Only the main row of writing is read (the one with the most ink).
 OTHER_LINES = (
-    "There is more writing on another line, which I did not read: send each number in its own photo."
+    "There is more writing, on another line or farther along this one, which I did not read:"
+    " send each number in its own photo."
 )
 PIECES_LEFT_OUT = (
-    "I'm not sure I have every digit: I left out smaller marks beside them, which may be a digit"
-    " broken apart (glare or a faint stroke) or writing that is not a number."
+    "I'm not sure I have every digit: I left out marks beside them, which may be a digit broken"
+    " apart (glare or a faint stroke), digits written farther apart (as in a form's boxes) or"
+    " writing that is not a number."
 )
 
 

@@ -431,10 +431,13 @@ def find_digits(
         for dot in dots:
             parts.remove(dot)
             layout.rejected.append((dot, PAPER_DOT))
-    for ring in _drawn_around(parts, labels):
+    rings = _drawn_around(parts, labels)
+    for ring in rings + [box for box in _printed_boxes(parts, labels) if box not in rings]:
+        held = _held_by(ring, labels, count, speck)
+        if ring not in rings and not held and not _empty(ring, labels):
+            continue  # a digit filling its box, as tall as its inside: read with the box
         parts.remove(ring)
         layout.rejected.append((ring, DRAWN_AROUND))
-        held = _held_by(ring, labels, count, speck)
         parts += held
         count += len(held)
     for part in [p for p in parts if p.w >= p.h >= MIN_LINE_DIGIT and len(parts) <= MAX_PARTS]:
@@ -531,6 +534,13 @@ def pieces_left_out(layout: Layout) -> bool:
     return False
 
 
+def row_left_out(layout: Layout) -> bool:
+    """Whether parts as tall as the digits, on their own line, were left out as another line
+    of writing (``_keep_main_row``): farther off than a digit's height, as digits in a form's
+    separate boxes are. The answer may lack digits of the number."""
+    return any(why == OTHER_LINE and _in_row_of(g, layout.digits) for g, why in layout.rejected)
+
+
 def _in_row_of(g: Part, digits: list[Part]) -> bool:
     """Whether ``g`` lies in the row of ``digits`` and is about as tall as they are."""
     if not digits:
@@ -588,8 +598,58 @@ def _drawn_around(parts: list[Part], labels: np.ndarray) -> list[Part]:
     return rings
 
 
+# A printed box (a form's field) is a closed outline with straight sides and sharp corners:
+# it fills at least this share of its smallest rectangle (an ellipse fills 0.79, a 0 drawn
+# squarish by hand less than a box), ...
+BOX_FILL = 0.93
+BOX_INK = 0.5  # ... with ink over at most this share of it (an outline, not a bar)
+BOX_SIDE = 8  # px: and is at least this wide and tall, ...
+BOX_ASPECT = 1.6  # ... and at most this many times as wide as tall or as tall as wide (one digit's box)
+
+
+def _printed_boxes(parts: list[Part], labels: np.ndarray) -> list[Part]:
+    """Parts that are a printed box, empty or with a digit written touching it: alone, a
+    box is read as a 0, and with the digit as one part, as anything. Like a ring drawn
+    around the digits, it is no digit (what it holds may be: ``_held_by``)."""
+    boxes: list[Part] = []
+    if len(parts) > MAX_PARTS:
+        return boxes
+    for part in parts:
+        if min(part.w, part.h) < BOX_SIDE or max(part.w, part.h) > BOX_ASPECT * min(part.w, part.h):
+            continue
+        if part.x == 0 or part.y == 0 or part.x1 == labels.shape[1] or part.y1 == labels.shape[0]:
+            continue  # the frame of a crop, or a digit filling it
+        own = (labels[part.y : part.y1, part.x : part.x1] == part.labels[0]).view(np.uint8)
+        outline, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        largest = max(outline, key=cv2.contourArea)
+        (_, _), (rw, rh), _ = cv2.minAreaRect(largest)
+        rectangle = rw * rh
+        outlined = part.area <= BOX_INK * rectangle
+        if rectangle and outlined and cv2.contourArea(largest) >= BOX_FILL * rectangle:
+            boxes.append(part)
+    return boxes
+
+
 PEEL_DEPTH = 2.0  # ring's stroke widths in from its outline: what lies deeper is held by it, ...
 ACROSS_RING = 0.9  # ... unless it reaches this share of the way across the ring's inside
+
+
+def _peeled(ring: Part, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A ring's pixels in its box (uint8), and the inside of its outline deeper than
+    ``PEEL_DEPTH`` of its strokes (uint8)."""
+    own = (labels[ring.y : ring.y1, ring.x : ring.x1] == ring.labels[0]).view(np.uint8)
+    inside = np.zeros_like(own)
+    # The hull bridges the gap a hand leaves in a ring; a ring is about convex.
+    cv2.fillConvexPoly(inside, cv2.convexHull(cv2.findNonZero(own)), 1)
+    depth = max(1, round(PEEL_DEPTH * stroke_width(own)))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * depth + 1, 2 * depth + 1))
+    return own, cv2.erode(inside, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _empty(ring: Part, labels: np.ndarray) -> bool:
+    """Whether none of a ring's pixels lie well inside its outline (``_peeled``)."""
+    own, core = _peeled(ring, labels)
+    return not cv2.countNonZero(cv2.bitwise_and(own, core))
 
 
 def _held_by(ring: Part, labels: np.ndarray, first_label: int, speck: int) -> list[Part]:
@@ -597,13 +657,7 @@ def _held_by(ring: Part, labels: np.ndarray, first_label: int, speck: int) -> li
     drawn touching the ring around the number, which is one part with it. They are given
     labels of their own from ``first_label`` on (in ``labels``) and returned as parts."""
     box = labels[ring.y : ring.y1, ring.x : ring.x1]
-    own = (box == ring.labels[0]).view(np.uint8)
-    inside = np.zeros_like(own)
-    # The hull bridges the gap a hand leaves in a ring; a ring is about convex.
-    cv2.fillConvexPoly(inside, cv2.convexHull(cv2.findNonZero(own)), 1)
-    depth = max(1, round(PEEL_DEPTH * stroke_width(own)))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * depth + 1, 2 * depth + 1))
-    core = cv2.erode(inside, disc, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    own, core = _peeled(ring, labels)
     held = cv2.bitwise_and(own, core)
     if not held.any() or first_label + ring.area >= np.iinfo(labels.dtype).max:
         return []

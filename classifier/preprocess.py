@@ -55,6 +55,7 @@ from classifier.photo_layout import (
     Part,
     find_digits,
     pieces_left_out,
+    row_left_out,
     row_tilt,
     shape_of,
     stroke_width,
@@ -483,7 +484,7 @@ def _read_look(
         _drop_edge_lines(layout)
         to_box = partial(_analysis_box, per_pixel=per_pixel)
         digits, boxes, segments, filled = _digit_rows(ink, layout, to_box, [g.filled for g in layout.digits])
-        notes["left_out"] = pieces_left_out(layout)
+        notes["left_out"] = pieces_left_out(layout) or row_left_out(layout)
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
 
     if height >= READ_IN_ANALYSIS:
@@ -548,7 +549,7 @@ def _read_look(
     digits, boxes, segments, filled = _digit_rows(
         region.ink, region.layout, lambda g: _scale_box(region.to_source(g), source_scale), filled
     )
-    notes["left_out"] = pieces_left_out(region.layout)
+    notes["left_out"] = pieces_left_out(region.layout) or row_left_out(layout)
     return Prepared(
         digits,
         boxes,
