@@ -619,15 +619,33 @@ def _printed_boxes(parts: list[Part], labels: np.ndarray) -> list[Part]:
             continue
         if part.x == 0 or part.y == 0 or part.x1 == labels.shape[1] or part.y1 == labels.shape[0]:
             continue  # the frame of a crop, or a digit filling it
-        own = (labels[part.y : part.y1, part.x : part.x1] == part.labels[0]).view(np.uint8)
-        outline, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        largest = max(outline, key=cv2.contourArea)
-        (_, _), (rw, rh), _ = cv2.minAreaRect(largest)
-        rectangle = rw * rh
-        outlined = part.area <= BOX_INK * rectangle
-        if rectangle and outlined and cv2.contourArea(largest) >= BOX_FILL * rectangle:
+        if _rectangular(part, labels):
             boxes.append(part)
     return boxes
+
+
+def _rectangular(part: Part, labels: np.ndarray) -> bool:
+    """Whether a part is a closed outline with straight sides and sharp corners, inked over
+    little of it (``BOX_FILL``, ``BOX_INK``): a printed box, or a row of them."""
+    own = (labels[part.y : part.y1, part.x : part.x1] == part.labels[0]).view(np.uint8)
+    outline, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    largest = max(outline, key=cv2.contourArea)
+    (_, _), (rw, rh), _ = cv2.minAreaRect(largest)
+    rectangle = rw * rh
+    return (
+        bool(rectangle)
+        and part.area <= BOX_INK * rectangle
+        and cv2.contourArea(largest) >= BOX_FILL * rectangle
+    )
+
+
+def _heights(inside: np.ndarray) -> np.ndarray:
+    """How far each column of a mask (h, w) reaches, from its first pixel to its last."""
+    rows = inside > 0
+    filled = rows.any(axis=0)
+    top = np.argmax(rows, axis=0)
+    bottom = rows.shape[0] - np.argmax(rows[::-1], axis=0)
+    return np.where(filled, bottom - top, 0)
 
 
 PEEL_DEPTH = 2.0  # ring's stroke widths in from its outline: what lies deeper is held by it, ...
@@ -663,12 +681,17 @@ def _held_by(ring: Part, labels: np.ndarray, first_label: int, speck: int) -> li
         return []
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(held, connectivity=8)
     _, _, core_w, core_h = cv2.boundingRect(core)
+    # A printed row of boxes may lie aslant: its dividers reach across its inside where
+    # they stand, less far than across its box (a hand's ring is no such row: a digit run
+    # into its narrow end would reach across it there).
+    inside_height = _heights(core) if _rectangular(ring, labels) else None
     parts: list[Part] = []
     for k in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[k])
         # A piece reaching across the inside is the ring's own: a second turn round the
         # digits, or the dividers of a form's row of boxes.
-        if area >= speck and w < ACROSS_RING * core_w and h < ACROSS_RING * core_h:
+        divider = inside_height is not None and w < h and h >= ACROSS_RING * inside_height[x + w // 2]
+        if area >= speck and w < ACROSS_RING * core_w and h < ACROSS_RING * core_h and not divider:
             box[pieces == k] = first_label + len(parts)
             parts.append(Part(ring.x + x, ring.y + y, w, h, area, [first_label + len(parts)]))
     return parts

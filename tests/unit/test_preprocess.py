@@ -1104,6 +1104,23 @@ def test_a_printed_box_is_no_digit_and_what_runs_into_it_is() -> None:
     assert len(find_digits(filling).digits) == 1
 
 
+def test_a_row_of_boxes_aslant_has_no_dividers_read_as_1s() -> None:
+    # A form's row of boxes photographed aslant, with a digit in each: a ring around them,
+    # whose dividers reached across its inside where they stood but less far than across
+    # its box, and were read as 1s: "0181811143" for 088143 (session 27).
+    mask = np.zeros((240, 480), np.uint8)
+    cv2.rectangle(mask, (40, 70), (440, 170), 255, 3)
+    for x in (140, 240, 340):
+        cv2.line(mask, (x, 70), (x, 170), 255, 3)
+    for x in (90, 190, 290, 390):  # a 0 in each box, clear of its sides
+        cv2.ellipse(mask, (x, 120), (18, 30), 0, 0, 360, 255, 4)
+    turn = cv2.getRotationMatrix2D((240, 120), 6, 1.0)
+    aslant = (cv2.warpAffine(mask, turn, (480, 240)) > 127).astype(np.uint8) * 255
+    for image in (mask, aslant):
+        layout = find_digits(image)
+        assert len(layout.digits) == 4 and all(g.w > 0.4 * g.h for g in layout.digits)
+
+
 def test_digits_left_out_on_the_number_s_own_line_make_it_unsure() -> None:
     # Digits in a form's separate boxes lie farther apart than a digit's height: the row
     # came apart, the group with most ink was read and the rest left out as "another line"
