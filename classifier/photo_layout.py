@@ -671,8 +671,9 @@ def _empty(ring: Part, labels: np.ndarray) -> bool:
 
 
 def _held_by(ring: Part, labels: np.ndarray, first_label: int, speck: int) -> list[Part]:
-    """The pixels of a ring (``_drawn_around``) that lie well inside its outline: a digit
-    drawn touching the ring around the number, which is one part with it. They are given
+    """The pixels of a ring (``_drawn_around``) or a printed box (``_printed_boxes``) that lie
+    well inside its outline: a digit drawn touching the ring around the number, or written
+    touching its box, which is one part with it. They are given
     labels of their own from ``first_label`` on (in ``labels``) and returned as parts."""
     box = labels[ring.y : ring.y1, ring.x : ring.x1]
     own, core = _peeled(ring, labels)

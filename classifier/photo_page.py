@@ -44,8 +44,9 @@ DARK_DESK = 0.45  # a desk whose median grey is at most this share of the page's
 MIN_PAGE_ON_DARK = 0.3  # ... around a page covering at least this share of the frame ...
 PAGE_RECTANGLE = 0.87  # ... and filling at least this share of its smallest rectangle
 # The page's part in a hard shadow (a phone's, a hand's) is too dark for its bright region,
-# and far smoother than a grainy desk: its grain blocks' at most this share of the desk's
-# typical grain (more than the page's own: a camera's noise is larger on darker paper).
+# and far smoother than a grainy desk: its grain (each 8-px block's, or a bay's median) at
+# most this share of the desk's typical (median) grain. (Not compared with the page's own:
+# a camera's noise is larger on darker paper.)
 SHADOW_SMOOTH = 0.25
 # It is a bay in the bright region, or a smooth region beside it covering this share of the
 # frame at least (no larger than the page, not reaching the frame: a wall or a dark room

@@ -407,9 +407,11 @@ def _read_look(
         # Noise so far off the paper that the thresholds set from it leave no stroke (the
         # answer was "the page looks blank"). Smoothed, the strokes stand out of it.
         smoothed = cv2.GaussianBlur(analysis, (0, 0), NOISY_PHOTO_BLUR)
-        again = _find_number(smoothed, may_be_crop, judged_from, enlarged=enlarged)
-        if again[1].digits:
-            analysis, (ink, layout, tight) = smoothed, again
+        smoothed_ink, smoothed_layout, smoothed_tight = _find_number(
+            smoothed, may_be_crop, judged_from, enlarged=enlarged
+        )
+        if smoothed_layout.digits:
+            analysis, ink, layout, tight = smoothed, smoothed_ink, smoothed_layout, smoothed_tight
     kept_thin_lines = False
     shrunk = analysis_factor / scale <= 0.5
     faded = (
