@@ -79,7 +79,8 @@ class Reading:
     # Writing on other lines was seen and not read: only the main row is (``photo_layout``).
     other_lines: bool = False
     # Parts beside the digits were left out as too small, though together they may be one,
-    # or as smaller writing (``photo_layout.pieces_left_out``): the answer may lack a digit.
+    # or as smaller writing (``photo_layout.pieces_left_out``), or digits as tall farther
+    # along their line (``photo_layout.row_left_out``): the answer may lack a digit.
     left_out: bool = False
 
     def of_digits(self, per_part: np.ndarray) -> np.ndarray:
