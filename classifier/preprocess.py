@@ -43,6 +43,7 @@ from classifier.photo_ink import (
     without_frame_line,
 )
 from classifier.photo_layout import (
+    ALONG_FRAME,
     DRAWN_AROUND,
     EDGE_MARK,
     LINE_ACROSS,
@@ -126,6 +127,12 @@ GRAINY_CROP_BLUR = 1.5  # ... is read again smoothed by this much (px, sigma)
 # 0.047, their empty pages 0.066) ...
 NOISY_PHOTO = 0.05
 NOISY_PHOTO_BLUR = 1.0  # ... is read again smoothed by this much (analysis px, sigma)
+# A photo whose median grey is at most this is a dark surface (a chalkboard, a screen in dark
+# mode, black paper), and is read again as light writing ...
+DARK_SURFACE = 100
+# ... whose digits are strokes no wider than MNIST's widest (``STROKE_RANGE``) for their
+# height, and at most this share of the photo's short side tall.
+LIGHT_WRITING_HEIGHT = 0.5
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
 OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
@@ -289,9 +296,33 @@ def prepare_gray(
     or a shadow, which the wide one takes for ink) is read a second time with the wide one.
     Both looks' parts are passed on (``Prepared.look``): which is right, only the model can
     tell (``reader.assemble``).
+
+    A photo is read as dark ink (see ``ink_is_lighter``). One that is mostly dark
+    (``DARK_SURFACE``) is read again as light writing (chalk on a board, a screen in dark
+    mode), and that reading is the answer when it finds digits around everything the first
+    found but blobs (``notes["read_again"]``).
     """
     if max(gray.shape) * scale >= CROP_SIDE:
-        return _read_turning(gray, scale, sharper, may_turn)
+        prepared = _read_turning(gray, scale, sharper, may_turn)
+        if _dark_surface(gray, prepared):
+            # Light writing on a dark surface, which a photo is not taken for (see
+            # ``ink_is_lighter``): read as dark ink, only its digits' holes and the gaps
+            # between its strokes are found. Read again so, the answer when it finds digits
+            # around all of those.
+            light = _read_turning(gray, scale, sharper, may_turn, light=True)
+            # (A drawing's flat background told its ink's side already: read the same again.)
+            read_so = light.notes.get("polarity") == "light-on-dark"
+            if (
+                read_so
+                and len(light.digits)
+                and all(
+                    prepared.filled[k] or any(_within(box, around) for around in light.boxes)
+                    for k, box in enumerate(prepared.boxes)
+                )
+            ):
+                light.notes["read_again"] = "as light writing on a dark surface"
+                return light
+        return prepared
     gray = without_frame_line(gray)  # a crop's (where the line is sharpest)
     prepared = _read_turning(gray, scale, sharper, may_turn)
     if not len(prepared.digits):
@@ -321,15 +352,20 @@ def _smoothed_if_grainy(crop: np.ndarray) -> np.ndarray | None:
 
 
 def _read_turning(
-    gray: np.ndarray, scale: float, sharper: Callable[[int], tuple[np.ndarray, float]] | None, may_turn: bool
+    gray: np.ndarray,
+    scale: float,
+    sharper: Callable[[int], tuple[np.ndarray, float]] | None,
+    may_turn: bool,
+    light: bool = False,
 ) -> Prepared:
-    """``prepare_gray``'s reading of ``gray`` as it lies and, when its row slopes, turned."""
-    first = _read_look(gray, scale, sharper, wide=False)
+    """``prepare_gray``'s reading of ``gray`` as it lies and, when its row slopes, turned
+    (``light``: a photo read as light writing, see ``_find_number``)."""
+    first = _read_look(gray, scale, sharper, wide=False, light=light)
     tilt = first.notes.get("row_tilt")
     if may_turn and isinstance(tilt, float):
         turn = _Turn(tilt, gray.shape)
         turned, turned_sharper = turn.of(gray), turn.sharper(sharper)
-        straightened = _read_look(turned, scale, turned_sharper, wide=False)
+        straightened = _read_look(turned, scale, turned_sharper, wide=False, light=light)
         # Turned level, the row is one row of single digits: as many parts at least, and no
         # longer sloping (a whole frame of ruled lines turned aslant was read as one digit).
         found = len(straightened.parts_of_look(0)) >= len(first.parts_of_look(0))
@@ -338,11 +374,11 @@ def _read_turning(
                 # Read whole as it lay: that reading stands, unless the model is sure only
                 # of the turned one (a tilted 7 leans into a 2; handwriting that climbs, its
                 # digits upright, would lean turned).
-                as_it_lay = _with_second_look(gray, scale, sharper, first)
+                as_it_lay = _with_second_look(gray, scale, sharper, first, light)
                 return _other_way(as_it_lay, turn.placed_back(straightened, first, scale))
-            read = _with_second_look(turned, scale, turned_sharper, straightened)
+            read = _with_second_look(turned, scale, turned_sharper, straightened, light)
             return _other_way(turn.placed_back(read, first, scale), first)
-    return _with_second_look(gray, scale, sharper, first)
+    return _with_second_look(gray, scale, sharper, first, light)
 
 
 def _other_way(prepared: Prepared, other: Prepared) -> Prepared:
@@ -358,13 +394,17 @@ def _other_way(prepared: Prepared, other: Prepared) -> Prepared:
 
 
 def _with_second_look(
-    gray: np.ndarray, scale: float, sharper: Callable[[int], tuple[np.ndarray, float]] | None, first: Prepared
+    gray: np.ndarray,
+    scale: float,
+    sharper: Callable[[int], tuple[np.ndarray, float]] | None,
+    first: Prepared,
+    light: bool = False,
 ) -> Prepared:
     """``first``, the usual look, and the wide look's parts when it is wanted and finds any."""
     hidden = first.notes.get("hidden_ink")  # photos only
     if not isinstance(hidden, float) or hidden < SECOND_LOOK:
         return first
-    second = _read_look(gray, scale, sharper, wide=True)
+    second = _read_look(gray, scale, sharper, wide=True, light=light)
     first.notes["second_look_parts"] = len(second.parts_of_look(0))
     if not len(second.digits):
         return first
@@ -390,9 +430,14 @@ def _with_look(prepared: Prepared, other: Prepared, look: int) -> Prepared:
 
 
 def _read_look(
-    gray: np.ndarray, scale: float, sharper: Callable[[int], tuple[np.ndarray, float]] | None, wide: bool
+    gray: np.ndarray,
+    scale: float,
+    sharper: Callable[[int], tuple[np.ndarray, float]] | None,
+    wide: bool,
+    light: bool = False,
 ) -> Prepared:
-    """``prepare_gray``'s work, with the paper estimated by the usual or the wide closing."""
+    """``prepare_gray``'s work, with the paper estimated by the usual or the wide closing
+    (``light``: see ``_find_number``)."""
     analysis, analysis_factor = _analysis_image(gray)
     factor = analysis_factor  # analysis pixels per pixel of the image the digits are read from
     shapeless = LOOK_CLOSER * max(1.0, analysis_factor)  # analysis px
@@ -402,13 +447,13 @@ def _read_look(
     enlarged = analysis_factor > 1.0
     judged_from = float("inf") if enlarged else shapeless
     may_be_crop = max(gray.shape) * scale < CROP_SIDE
-    ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide, enlarged)
+    ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, wide, enlarged, light)
     if not layout.digits and ink.background is None and ink.noise >= NOISY_PHOTO and not wide:
         # Noise so far off the paper that the thresholds set from it leave no stroke (the
         # answer was "the page looks blank"). Smoothed, the strokes stand out of it.
         smoothed = cv2.GaussianBlur(analysis, (0, 0), NOISY_PHOTO_BLUR)
         smoothed_ink, smoothed_layout, smoothed_tight = _find_number(
-            smoothed, may_be_crop, judged_from, enlarged=enlarged
+            smoothed, may_be_crop, judged_from, enlarged=enlarged, light=light
         )
         if smoothed_layout.digits:
             analysis, ink, layout, tight = smoothed, smoothed_ink, smoothed_layout, smoothed_tight
@@ -437,7 +482,7 @@ def _read_look(
         # decoded at reduced scale has averaged it already: shrink it from a sharper decode.)
         full = gray if sharper is None else sharper(_sharpest_side(gray.shape, scale))[0]
         analysis = _shrink_keeping_ink(full, analysis.shape, light=faded)
-        ink, layout, tight = _find_number(analysis, may_be_crop, judged_from)
+        ink, layout, tight = _find_number(analysis, may_be_crop, judged_from, light=light)
         kept_thin_lines = True
     notes: dict[str, object] = {
         "polarity": "light-on-dark" if ink.light_ink else "dark-on-light",
@@ -665,14 +710,16 @@ def _find_number(
     shapeless_below: float,
     wide: bool = False,
     enlarged: bool = False,
+    light: bool = False,
 ) -> tuple[InkMap, Layout, bool]:
     """Ink and digits in the analysis image, and whether it is a tight crop (see
     ``flat_background``, also for ``enlarged``; ``shapeless_below``: see ``find_digits``;
-    ``wide``: ``find_ink``)."""
+    ``wide``: ``find_ink``). ``light``: a photo (no flat background) is read as light
+    writing on a dark surface, and its digits must then be strokes (``_light_writing``)."""
     # A drawing or a crop has one flat background, which is its paper everywhere, and no
     # table or marks along its frame (a digit may touch it).
     background, tight = flat_background(analysis, may_be_crop, enlarged)
-    light_ink = ink_is_lighter(analysis, background, tight)
+    light_ink = ink_is_lighter(analysis, background, tight) or (light and background is None)
     ink = find_ink(analysis, light_ink=light_ink, background=background, wide=wide, measure_hidden=not wide)
     # A photo's page on a grainy desk: the grain is no ink (``photo_page``).
     desk = page_on_desk(analysis) if background is None and not light_ink else None
@@ -690,7 +737,47 @@ def _find_number(
         layout.off_page = desk.off
     elif desk is not None and desk.dark:
         layout.smooth_desk = desk.off
+    if light and background is None:
+        _light_writing(layout)
     return ink, layout, tight
+
+
+def _light_writing(layout: Layout) -> None:
+    """A dark surface's layout read as light writing: no digits unless all are strokes
+    (``STROKE_RANGE``) no taller than ``LIGHT_WRITING_HEIGHT``; and its soft light patches
+    (erased chalk's haze, glare: parts rejected as shadows or along the frame) are no
+    scene's texture.
+
+    A scene's bright things (a lamp, a window, a white box) are patches, and a phone's
+    light outline on a dark desk is as tall as the photo; chalk and a screen's digits are
+    strokes. The haze is wide and light like the strokes, and would make a board look like
+    a scene (``looks_like_scene``)."""
+    tallest = LIGHT_WRITING_HEIGHT * min(layout.labels.shape)
+    if not all(
+        g.h <= tallest and stroke_width(layout.mask_of(g)) <= STROKE_RANGE[1] * g.h for g in layout.digits
+    ):
+        layout.digits = []
+    haze = [label for g, why in layout.rejected if why in (SHADOW, ALONG_FRAME) for label in g.labels]
+    if haze:
+        layout.smooth_desk = cv2.dilate(
+            np.isin(layout.labels, haze).view(np.uint8), np.ones((5, 5), np.uint8)
+        ).view(bool)
+
+
+def _within(box: Box, around: Box) -> bool:
+    """Whether ``box`` lies inside ``around`` (x, y, w, h), give or take a tenth of its size."""
+    x, y, w, h = box
+    ax, ay, aw, ah = around
+    mx, my = 0.1 * aw, 0.1 * ah
+    return x >= ax - mx and y >= ay - my and x + w <= ax + aw + mx and y + h <= ay + ah + my
+
+
+def _dark_surface(gray: np.ndarray, read: Prepared) -> bool:
+    """Whether a photo read as dark ink (``read``) is mostly darker than ``DARK_SURFACE``."""
+    if read.notes.get("polarity") != "dark-on-light":
+        return False
+    step = max(1, round(np.sqrt(gray.size / 4_000)))  # a sparse sample: 10 us, where 20,000 take 120
+    return float(np.median(gray[::step, ::step])) <= DARK_SURFACE
 
 
 def _analysis_image(gray: np.ndarray) -> tuple[np.ndarray, float]:

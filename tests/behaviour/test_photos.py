@@ -634,6 +634,12 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         # thresholds so high that no stroke cleared them, "the page looks blank" (session 27).
         ("dim_noisy", "dim-noisy-5450.jpg", "5450"),
         ("dim_noisy", "dim-noisy-5.jpg", "5"),
+        # Light writing on a dark surface (session 28): chalk on a board, a marker on black
+        # paper, a phone's dark-mode drawing app. Read as dark ink, as every photo was, the
+        # answer was nothing found or a scene.
+        ("light_writing", "chalkboard-9860.jpg", "9860"),
+        ("light_writing", "black-paper-654.jpg", "654"),
+        ("light_writing", "dark-screen-5793.jpg", "5793"),
     ],
 )
 def test_outside_probe_photos(reader: DigitReader, folder: str, name: str, number: str) -> None:
@@ -651,6 +657,33 @@ def test_a_dim_noisy_blank_page_is_no_digit(reader: DigitReader, seed: int) -> N
     page = rng.normal(20 + 7 * seed, 6 + 2 * seed, (960, 1280, 3))
     image = cv2.GaussianBlur(np.clip(page, 0, 255).astype(np.uint8), (0, 0), 0.6)
     data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 40])[1].tobytes()
+    assert read(reader, data).number == ""
+
+
+def test_light_writing_on_a_dark_surface_is_read(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # The plain photo's negative: light strokes on a dark, grainy, unevenly lit surface, as
+    # chalk on a board is. Read as dark ink only, 0 of these 40 were read (session 28).
+    x, y = digits
+    picks = range(440, 480)
+    right = 0
+    for i in picks:
+        negative = 255 - synth.render_photo(np.random.default_rng(i), [x[i]], BASE)
+        right += read(reader, synth.encode(negative, "jpg", BASE.quality)).number == str(y[i])
+    assert right >= 36, f"{right}/40"
+
+
+def test_a_phone_on_a_dark_desk_is_no_digit(reader: DigitReader) -> None:
+    # A photo read again as light writing (nothing found as dark ink, mostly dark) must not
+    # take a light thing's outline for one: a phone's edge on a dark desk, read as a sure "0"
+    # when light writing could be as tall as the photo.
+    rng = np.random.default_rng(5)
+    desk = np.clip(rng.normal(40, 5, (960, 1280)), 0, 255).astype(np.uint8)
+    cv2.rectangle(desk, (470, 130), (810, 830), 170, 22)
+    lit = desk * np.linspace(0.6, 1.4, 1280)[None, :]  # light falling off: no flat background
+    image = cv2.GaussianBlur(lit.clip(0, 255).astype(np.uint8), (0, 0), 1.2)
+    data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])[1].tobytes()
     assert read(reader, data).number == ""
 
 
