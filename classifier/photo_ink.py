@@ -186,7 +186,7 @@ def _pieces(mask: np.ndarray, least: int) -> int:
 
 def _far_off(gray: np.ndarray, level: int) -> float:
     """The share of the picture far off ``level`` (strokes, or a page on a desk)."""
-    step = _stats_step(gray)
+    step = stats_step(gray)
     return float(np.mean(np.abs(gray[::step, ::step].astype(np.int16) - level) > 80))
 
 
@@ -268,14 +268,14 @@ def _contrast(gray: np.ndarray, level: int) -> float:
 
 def _extremes(gray: np.ndarray) -> tuple[float, float]:
     """The picture's darkest and lightest grey levels, leaving out a few stray pixels."""
-    step = _stats_step(gray)
+    step = stats_step(gray)
     low, high = np.percentile(gray[::step, ::step], [0.5, 99.5])
     return float(low), float(high)
 
 
-def _stats_step(gray: np.ndarray) -> int:
-    """The stride that samples about ``STATS_PIXELS`` of an image's pixels."""
-    return max(1, round(float(np.sqrt(gray.size / STATS_PIXELS))))
+def stats_step(gray: np.ndarray, pixels: int = STATS_PIXELS) -> int:
+    """The stride that samples about ``pixels`` of an image's pixels."""
+    return max(1, round(float(np.sqrt(gray.size / pixels))))
 
 
 def detect_light_ink(gray: np.ndarray, may_be_crop: bool = False) -> bool:
@@ -295,7 +295,7 @@ def ink_is_lighter(gray: np.ndarray, level: int | None, tight: bool) -> bool:
     """
     if level is None:
         return False
-    step = _stats_step(gray)
+    step = stats_step(gray)
     sample = gray[::step, ::step].astype(np.int16) - level
     # Strokes stand far off a drawing's background; a photo's light falloff does not.
     far = FAR_OFF
@@ -500,7 +500,7 @@ def find_ink(
     h, w = levels.shape
 
     # Statistics on a subsample of pixels.
-    step = _stats_step(gray)
+    step = stats_step(gray)
     # The paper's noise from the image's fine grain (a high-pass, which strokes touch only at
     # their edges): the 25th percentile of the grain's size (0.32 sigma for Gaussian
     # noise), so ruled lines and strokes covering a quarter of the page do not inflate it.

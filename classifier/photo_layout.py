@@ -112,7 +112,8 @@ class Layout:
     rejected: list[tuple[Part, str]]  # groups that were not taken as digits, and why
     off_page: np.ndarray | None = None  # bool (h, w): a photo's grainy desk around its page (``photo_page``)
     # bool (h, w): a photo's smooth, dark desk around its page (or a deep shadow across the
-    # page: its ink stays), which makes it no scene (``photo_page``)
+    # page: its ink stays), which makes it no scene (``photo_page``); of a dark surface read
+    # as light writing, its soft light patches (``preprocess._light_writing``)
     smooth_desk: np.ndarray | None = None
 
     @property

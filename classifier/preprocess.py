@@ -5,7 +5,8 @@
 1. decode (``imageio``): any common format, EXIF-upright, transparency flattened, grey;
    a screenshot of a paint program, or a plot of a digit, is cut to its canvas (``canvas``);
 2. find the number (a 320-pixel analysis image): the polarity is decided (a photo is dark
-   ink; a drawing or crop, with its flat background, either), then the ink is found
+   ink, and a mostly dark one is read again as light writing; a drawing or crop, with its
+   flat background, either), then the ink is found
    (``photo_ink``) and grouped into digits (``photo_layout``); a drawing in which that finds
    no digit is looked at again shrunk keeping its ink, for pencil lines a pixel wide;
 3. read the number: digits large in the analysis image are read there; smaller ones from
@@ -40,6 +41,7 @@ from classifier.photo_ink import (
     frame_noise,
     ink_is_lighter,
     no_finer_than_tiny,
+    stats_step,
     without_frame_line,
 )
 from classifier.photo_layout import (
@@ -130,8 +132,8 @@ NOISY_PHOTO_BLUR = 1.0  # ... is read again smoothed by this much (analysis px, 
 # A photo whose median grey is at most this is a dark surface (a chalkboard, a screen in dark
 # mode, black paper), and is read again as light writing ...
 DARK_SURFACE = 100
-# ... whose digits are strokes no wider than MNIST's widest (``STROKE_RANGE``) for their
-# height, and at most this share of the photo's short side tall.
+# ... whose digits are strokes no wider for their height than MNIST's 95th percentile
+# (``STROKE_RANGE``), and at most this share of the photo's short side tall.
 LIGHT_WRITING_HEIGHT = 0.5
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
 OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
@@ -310,15 +312,9 @@ def prepare_gray(
             # between its strokes are found. Read again so, the answer when it finds digits
             # around all of those.
             light = _read_turning(gray, scale, sharper, may_turn, light=True)
-            # (A drawing's flat background told its ink's side already: read the same again.)
-            read_so = light.notes.get("polarity") == "light-on-dark"
-            if (
-                read_so
-                and len(light.digits)
-                and all(
-                    prepared.filled[k] or any(_within(box, around) for around in light.boxes)
-                    for k, box in enumerate(prepared.boxes)
-                )
+            if len(light.digits) and all(
+                prepared.filled[k] or any(_within(box, around) for around in light.boxes)
+                for k, box in enumerate(prepared.boxes)
             ):
                 light.notes["read_again"] = "as light writing on a dark surface"
                 return light
@@ -473,9 +469,10 @@ def _read_look(
         and not wide
     ):
         # A photo of a blank-looking page may hold a fine pencil's lines, a pixel wide and
-        # faint: averaged down, they fade into the paper. (Always dark ink: a photo's. Not
-        # on ruled or squared paper, whose lines, widened too, are not all removed then.)
-        faded = False
+        # faint: averaged down, they fade into the paper. (Dark ink, unless read as light
+        # writing. Not on ruled or squared paper, whose lines, widened too, are not all
+        # removed then.)
+        faded = light
     if faded is not None:
         # A drawing shrunk for analysis: averaged down, a one-pixel pencil line fades below
         # any ink level; shrunk keeping its ink's pixels instead, it stays a line. (A JPEG
@@ -765,7 +762,8 @@ def _light_writing(layout: Layout) -> None:
 
 
 def _within(box: Box, around: Box) -> bool:
-    """Whether ``box`` lies inside ``around`` (x, y, w, h), give or take a tenth of its size."""
+    """Whether ``box`` lies inside ``around`` (x, y, w, h), give or take a tenth of
+    ``around``'s size."""
     x, y, w, h = box
     ax, ay, aw, ah = around
     mx, my = 0.1 * aw, 0.1 * ah
@@ -773,10 +771,11 @@ def _within(box: Box, around: Box) -> bool:
 
 
 def _dark_surface(gray: np.ndarray, read: Prepared) -> bool:
-    """Whether a photo read as dark ink (``read``) is mostly darker than ``DARK_SURFACE``."""
-    if read.notes.get("polarity") != "dark-on-light":
+    """Whether a photo read as dark ink (``read``) is mostly darker than ``DARK_SURFACE``.
+    Not a picture whose flat background told its ink's side (it has no ``hidden_ink``)."""
+    if read.notes.get("polarity") != "dark-on-light" or "hidden_ink" not in read.notes:
         return False
-    step = max(1, round(np.sqrt(gray.size / 4_000)))  # a sparse sample: 10 us, where 20,000 take 120
+    step = stats_step(gray, 4_000)  # a sparse sample: 10 us, where 20,000 pixels take 120
     return float(np.median(gray[::step, ::step])) <= DARK_SURFACE
 
 
@@ -828,9 +827,10 @@ def looks_like_scene(ink: InkMap, desk: np.ndarray | None = None) -> bool:
 
     Writing on paper, even a digit filling the frame, leaves a background that flattens to
     nothing but noise; furniture, faces and landscapes do not. A page found on a ``desk``
-    (bool mask, ``photo_page``) is judged on its own: a dark desk's blotches are no scene.
+    (bool mask, ``photo_page``) is judged on its own: a dark desk's blotches are no scene
+    (nor, read as light writing, a dark surface's soft light patches: ``_light_writing``).
     """
-    step = max(1, round(np.sqrt(ink.mask.size / 20_000)))
+    step = stats_step(ink.mask, 20_000)
     mask = ink.mask[::step, ::step]
     on_page = np.ones(mask.shape, bool) if desk is None else ~desk[::step, ::step]
     inked = np.count_nonzero(mask[on_page]) / max(1, int(np.count_nonzero(on_page)))
