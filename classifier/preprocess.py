@@ -135,6 +135,7 @@ DARK_SURFACE = 100
 # ... whose digits are strokes no wider for their height than MNIST's 95th percentile
 # (``STROKE_RANGE``), and at most this share of the photo's short side tall.
 LIGHT_WRITING_HEIGHT = 0.5
+LIGHT_WRITING_INK = 0.2  # ... and their ink, its soft patches aside, at most this share of it
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
 OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
@@ -735,30 +736,33 @@ def _find_number(
     elif desk is not None and desk.dark:
         layout.smooth_desk = desk.off
     if light and background is None:
-        _light_writing(layout)
+        _light_writing(ink, layout)
     return ink, layout, tight
 
 
-def _light_writing(layout: Layout) -> None:
+def _light_writing(ink: InkMap, layout: Layout) -> None:
     """A dark surface's layout read as light writing: no digits unless all are strokes
-    (``STROKE_RANGE``) no taller than ``LIGHT_WRITING_HEIGHT``; and its soft light patches
-    (erased chalk's haze, glare: parts rejected as shadows or along the frame) are no
-    scene's texture.
+    (``STROKE_RANGE``) no taller than ``LIGHT_WRITING_HEIGHT``, and the ink, its soft light
+    patches aside, covers at most ``LIGHT_WRITING_INK`` of the photo; those patches (erased
+    chalk's haze, glare: parts rejected as shadows or along the frame) are no scene's
+    texture.
 
     A scene's bright things (a lamp, a window, a white box) are patches, and a phone's
     light outline on a dark desk is as tall as the photo; chalk and a screen's digits are
-    strokes. The haze is wide and light like the strokes, and would make a board look like
-    a scene (``looks_like_scene``)."""
-    tallest = LIGHT_WRITING_HEIGHT * min(layout.labels.shape)
-    if not all(
-        g.h <= tallest and stroke_width(layout.mask_of(g)) <= STROKE_RANGE[1] * g.h for g in layout.digits
-    ):
-        layout.digits = []
+    strokes. A white screen photographed in a dark room is light all over, not writing (the
+    edge of its light was read as a sure "1"). The haze is wide and light like the strokes,
+    and would make a board look like a scene (``looks_like_scene``)."""
     haze = [label for g, why in layout.rejected if why in (SHADOW, ALONG_FRAME) for label in g.labels]
     if haze:
         layout.smooth_desk = cv2.dilate(
             np.isin(layout.labels, haze).view(np.uint8), np.ones((5, 5), np.uint8)
         ).view(bool)
+    inked = ink.mask > 0 if layout.smooth_desk is None else (ink.mask > 0) & ~layout.smooth_desk
+    tallest = LIGHT_WRITING_HEIGHT * min(layout.labels.shape)
+    if np.count_nonzero(inked) > LIGHT_WRITING_INK * inked.size or not all(
+        g.h <= tallest and stroke_width(layout.mask_of(g)) <= STROKE_RANGE[1] * g.h for g in layout.digits
+    ):
+        layout.digits = []
 
 
 def _within(box: Box, around: Box) -> bool:

@@ -695,6 +695,17 @@ def test_a_dim_page_with_a_glint_is_read_as_dark_ink(
     assert right >= 16, f"{right}/20"
 
 
+def test_a_white_screen_in_a_dark_room_is_not_light_writing(reader: DigitReader) -> None:
+    # A phone photo of a drawing app's white screen, with moiré, in a dark room (a helper's
+    # camera probe, session 28; a handwriting font's 3): mostly dark, it is read again as
+    # light writing, where the edge of the screen's light was a sure "1". Light all over, it
+    # is no writing (``LIGHT_WRITING_INK``).
+    reading = read(
+        reader, (PROBE_PHOTOS / "light_writing" / "white-screen-in-a-dark-room-3.jpg").read_bytes()
+    )
+    assert reading.number in ("", "3") or reading.unsure
+
+
 def test_a_phone_on_a_dark_desk_is_no_digit(reader: DigitReader) -> None:
     # A mostly dark photo, read again as light writing, must not take a light thing's
     # outline for it: a phone's edge on a dark desk was read as a sure "0" while light
