@@ -85,17 +85,20 @@ def find_canvas(gray: np.ndarray, inner_only: bool = False) -> Box | None:
         if inner_only and not saved:
             return None  # only a canvas inside a saved picture was asked for: this is none
     # A workspace holds the canvas: of nested boxes the inner one; else the largest.
-    inner = [f for f in found if not any(g is not f and _holds(f[1], g[1]) for g in found)]
+    inner = [f for f in found if not any(g is not f and holds(f[1], g[1]) for g in found)]
     if not inner:
         return None
     _, (x, y, bw, bh), level = max(inner)
     return _refined(gray, level, (x * step, y * step, min(w, (x + bw) * step), min(h, (y + bh) * step)))
 
 
-def _holds(outer: Box, inner: Box) -> bool:
+def holds(outer: Box, inner: Box, slack: float = 0.0) -> bool:
+    """Whether box ``inner`` lies inside box ``outer`` (x, y, w, h), give or take ``slack``
+    of ``outer``'s size."""
     x, y, w, h = outer
     ix, iy, iw, ih = inner
-    return x <= ix and y <= iy and ix + iw <= x + w and iy + ih <= y + h
+    mx, my = slack * w, slack * h
+    return ix >= x - mx and iy >= y - my and ix + iw <= x + w + mx and iy + ih <= y + h + my
 
 
 def _flat_rectangle(small: np.ndarray, level: int, drawn_on: bool) -> Box | None:

@@ -26,7 +26,7 @@ from statistics import median
 import cv2
 import numpy as np
 
-from classifier.canvas import find_canvas
+from classifier.canvas import find_canvas, holds
 from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, Decoded, ImageError, decode
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import (
@@ -314,7 +314,7 @@ def prepare_gray(
             # around all of those.
             light = _read_turning(gray, scale, sharper, may_turn, light=True)
             if len(light.digits) and all(
-                prepared.filled[k] or any(_within(box, around) for around in light.boxes)
+                prepared.filled[k] or any(holds(around, box, slack=0.1) for around in light.boxes)
                 for k, box in enumerate(prepared.boxes)
             ):
                 light.notes["read_again"] = "as light writing on a dark surface"
@@ -763,15 +763,6 @@ def _light_writing(ink: InkMap, layout: Layout) -> None:
         g.h <= tallest and stroke_width(layout.mask_of(g)) <= STROKE_RANGE[1] * g.h for g in layout.digits
     ):
         layout.digits = []
-
-
-def _within(box: Box, around: Box) -> bool:
-    """Whether ``box`` lies inside ``around`` (x, y, w, h), give or take a tenth of
-    ``around``'s size."""
-    x, y, w, h = box
-    ax, ay, aw, ah = around
-    mx, my = 0.1 * aw, 0.1 * ah
-    return x >= ax - mx and y >= ay - my and x + w <= ax + aw + mx and y + h <= ay + ah + my
 
 
 def _dark_surface(gray: np.ndarray, read: Prepared) -> bool:
