@@ -348,6 +348,7 @@ def find_digits(
     row: tuple[float, float] | None = None,
     bridge: bool = True,
     shapeless_below: float = 0.0,
+    off_page: np.ndarray | None = None,
 ) -> Layout:
     """The digits in an ink mask.
 
@@ -361,11 +362,12 @@ def find_digits(
     the pieces of one digit stay one part; unless that leaves no digit at all (a digit a few
     pixels tall becomes a blob). ``shapeless_below``: parts shorter than this (px) hold
     too few pixels to be judged by their shape (a small digit's loops blur shut); they are
-    kept, for a closer look at a sharper image when there is one.
+    kept, for a closer look at a sharper image when there is one. ``off_page`` (bool): a
+    photo's desk around its page (``photo_page``), whose edge cuts parts as the frame does.
     """
     if bridge and mask.any() and stroke_width(mask) < HAIRLINE_PX:
         bridged = np.asarray(cv2.dilate(mask, np.ones((3, 3), np.uint8)))
-        layout = find_digits(bridged, surroundings, frame, row, bridge=False, shapeless_below=shapeless_below)
+        layout = find_digits(bridged, surroundings, frame, row, False, shapeless_below, off_page)
         if layout.digits:
             return layout
     h, w = mask.shape
@@ -403,7 +405,7 @@ def find_digits(
                 ]
             )
             near_frame = np.bincount(along, minlength=count)
-    layout = Layout([], labels, [])
+    layout = Layout([], labels, [], off_page)
     parts: list[Part] = []
     for i in range(1, count):
         x, y, pw, ph, area = (int(v) for v in stats[i])
@@ -881,14 +883,23 @@ def _near_frame(g: Part, shape: tuple[int, int], margin: float) -> bool:
 def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     """Small marks close to the frame are not what was photographed; parts cut by the frame
     are marks when the digits are not, unless they look like one more digit of the same
-    row (a number running off the photo)."""
+    row (a number running off the photo). So are parts cut by the page's edge on a desk:
+    writing stays on its page, a pen or a finger's shading lying across the edge does not."""
     short = min(shape)
     margin = 0.08 * short
+    off = layout.off_page
+    desk = None if off is None else cv2.dilate(off.view(np.uint8), np.ones((3, 3), np.uint8))
+
+    def cut(g: Part) -> bool:
+        return _touches_border(g, shape) or (
+            desk is not None and bool(desk[g.y : g.y1, g.x : g.x1][layout.mask_of(g)].any())
+        )
+
     for g in list(layout.digits):
         if _near_frame(g, shape, margin) and g.h < 0.1 * short:
             layout.digits.remove(g)
             layout.rejected.append((g, EDGE_MARK))
-    inside = [g for g in layout.digits if not _touches_border(g, shape)]
+    inside = [g for g in layout.digits if not cut(g)]
     if not inside:
         # Nothing lies wholly inside the photo: a part the frame cuts is a digit only in a
         # close-up of it; a smaller one is a piece of the table or a shadow at the frame.
@@ -901,7 +912,7 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     inside = [g for g in inside if g.h >= SMALLER_THAN_DIGITS * tallest]
     top = min(g.y for g in inside)
     bottom = max(g.y1 for g in inside)
-    for g in [g for g in layout.digits if _touches_border(g, shape)]:
+    for g in [g for g in layout.digits if cut(g)]:
         in_row = min(g.y1, bottom) - max(g.y, top) >= 0.6 * min(g.h, bottom - top)
         # A number runs off the photo next to its other digits, not across bare paper.
         gap = min(max(g.x, d.x) - min(g.x1, d.x1) for d in inside)

@@ -14,7 +14,11 @@ step between them is sharp (a page's edge; light falling off across a page is gr
 so is a soft shadow's edge) and the rest is grainy all over. A hard shadow on the page (a
 phone's, a hand's) is as smooth as the page, and its writing stays: too dark for the bright
 region, the page's part in it is found as a smooth bay in that region or a smooth region
-beside it (session 27). A plain desk is left alone: the paper estimate takes it for its own
+beside it (session 27). A finger or a pen lying across the page's edge is bright too and
+joins the region, and the desk between it and the page makes bays in it: on a grainy desk,
+each bay is told by its grain, and the desk's are left out of the page while the smooth
+ones (the page in a shadow, the finger) and the far grainier ones (writing) stay (session
+29). A plain desk is left alone: the paper estimate takes it for its own
 paper already. But its blotches may still be "ink" over much of the
 frame, which would make the photo a scene: ``page_on_desk`` reports a smooth desk far darker
 than the page too, on which the photo is judged a scene or not by its page alone.
@@ -54,6 +58,12 @@ SHADOW_SMOOTH = 0.25
 SHADOWED = 0.03
 SHADOW_EDGE = 3  # ... within this many grain blocks of it (the shadow's soft edge between) ...
 SHADE = 0.35  # ... and at least this share of the paper's brightness (a room around a screen is darker)
+# A bay in the page on a grainy desk is desk when a quarter of its grain blocks at least are
+# no smoother than SHADOW_SMOOTH of the desk's typical grain, and its median block no
+# grainier than DESK_LIKE times it (a stroke's edges are, several times over) ...
+DESK_LIKE = 2.0
+BAY_CORE = 3  # ... judged opened by a disk of this radius (px at half size): strokes joined to it go
+BAY_BLOCKS = 2  # ... and once at least this many grain blocks large
 
 
 @dataclass(frozen=True)
@@ -129,14 +139,19 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     # (Measured with the writing's holes still open: a page with a big digit run off the
     # frame is left alone, whose digit would otherwise count as desk, lying at the frame.)
     if cv2.countNonZero(page) < SOLID * cv2.countNonZero(hull):
-        # A bay in the bright region is a desk beside the page, or the page in a hard shadow:
-        # far smoother than the desk, though its soft edges and its writing are not.
-        bay = cv2.resize(hull - page, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
-        bay_share, bay_grain = _in_blocks(grain, bay, blocks)
-        covered = bay_share >= 0.5
-        if not covered.any() or float(np.median(bay_grain[covered])) >= SHADOW_SMOOTH * desk_typical:
-            return None
-        page = hull.copy()
+        # A bay in the bright region is a desk beside the page (between it and a finger), or
+        # the page in a hard shadow: far smoother than the desk, though its soft edges and its
+        # writing are not. On a grainy desk each bay is told by its grain; beside a smooth
+        # "desk" (a scene's bright and dark things), only smooth bays make a page.
+        if desk_typical >= grainy_above:
+            page = _without_desk_bays(page, hull, grain, blocks, desk_typical)
+        else:
+            bay = cv2.resize(hull - page, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+            bay_share, bay_grain = _in_blocks(grain, bay, blocks)
+            covered = bay_share >= 0.5
+            if not covered.any() or float(np.median(bay_grain[covered])) >= SHADOW_SMOOTH * desk_typical:
+                return None
+            page = hull.copy()
         outline, _ = cv2.findContours(page, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     paper, desk_level = percentile(half[hull > 0], 50), percentile(half[hull == 0], 50)
     if desk_level > DARKER * paper:
@@ -227,3 +242,34 @@ def _in_blocks(grain: np.ndarray, region: np.ndarray, blocks: tuple[int, int]) -
     of its pixels there."""
     share = cv2.resize(region, blocks, interpolation=cv2.INTER_AREA)
     return share, cv2.resize(grain * region, blocks, interpolation=cv2.INTER_AREA) / np.maximum(share, 1e-6)
+
+
+def _without_desk_bays(
+    page: np.ndarray, hull: np.ndarray, grain: np.ndarray, blocks: tuple[int, int], desk_grain: float
+) -> np.ndarray:
+    """The page's hull (uint8, half size) without the bays of its bright region (``page``)
+    that are grainy as the desk (``desk_grain``: its typical grain) is, all over (``DESK_LIKE``).
+
+    A smoother bay is the page in a hard shadow or a finger on it, a far grainier one is
+    writing: both stay. Strokes joined to a bay are opened away first (their edges are
+    grainy), and a bay is desk only where it reaches the hull's rim: a loop's inside is not."""
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BAY_CORE + 1, 2 * BAY_CORE + 1))
+    bays = cv2.morphologyEx(cv2.subtract(hull, page), cv2.MORPH_OPEN, disk)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bays, connectivity=8)
+    rim = cv2.subtract(hull, cv2.erode(hull, np.ones((5, 5), np.uint8)))
+    at_rim = set(np.unique(labels[rim > 0]).tolist())
+    h, w = grain.shape
+    least = BAY_BLOCKS * (GRAIN_SIDE // 2) ** 2  # px at half size
+    kept = hull.copy()
+    for i in range(1, count):
+        if stats[i, cv2.CC_STAT_AREA] < least or i not in at_rim:
+            continue
+        bay = cv2.resize((labels == i).view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        share, bay_grain = _in_blocks(grain, bay.astype(np.float32), blocks)
+        covered = share >= 0.5
+        if not covered.any():
+            continue
+        low, typical = np.percentile(bay_grain[covered], [25, 50])
+        if SHADOW_SMOOTH * desk_grain <= low and typical <= DESK_LIKE * desk_grain:
+            kept[labels == i] = 0
+    return kept

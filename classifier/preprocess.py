@@ -730,10 +730,9 @@ def _find_number(
         (ink.dark, ink.paper),
         frame=background is None,
         shapeless_below=shapeless_below if background is None else float("inf"),
+        off_page=desk.off if desk is not None and desk.grainy else None,
     )
-    if desk is not None and desk.grainy:
-        layout.off_page = desk.off
-    elif desk is not None and desk.dark:
+    if desk is not None and not desk.grainy and desk.dark:
         layout.smooth_desk = desk.off
     if light and background is None:
         _light_writing(ink, layout)

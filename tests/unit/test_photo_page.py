@@ -1,5 +1,5 @@
-"""The page on a desk (``photo_page.off_page``): the desk is found, a shadow is not, and the
-page's part in a hard shadow is no desk."""
+"""The page on a desk (``photo_page.off_page``): the desk is found, a shadow is not, the
+page's part in a hard shadow is no desk, and the desk beside a finger on the page is."""
 
 from __future__ import annotations
 
@@ -85,3 +85,18 @@ def test_the_page_in_a_hard_shadow_is_no_desk(shadow: list[list[int]], at: int) 
     assert off[5, 5] and off[235, 315]  # the desk
     assert not off[120, at + 5] and not off[130, at + 5]  # the writing, in the shadow
     assert not off[150, 100] and not off[150, 200]  # the page, in shadow and not
+
+
+def test_the_desk_beside_a_finger_across_the_page_s_edge_is_off_the_page() -> None:
+    # A finger from the frame's top onto the page (bright, so one region with the page): the
+    # desk between it and the page's corners made bays of the region's hull, grainy, and no
+    # desk was found (session 29); its grain was read as writing, or the photo as a scene.
+    photo = _photo(_stripes()).astype(np.float64)
+    finger = np.zeros(photo.shape, np.uint8)
+    cv2.line(finger, (215, -20), (205, 95), 1, 28)
+    photo = np.where(finger > 0, 200.0, photo)  # up to the frame, across the page's edge
+    off = off_page(np.clip(cv2.GaussianBlur(photo, (0, 0), 0.7), 0, 255).astype(np.uint8))
+    assert off is not None
+    assert off[10, 120] and off[235, 315]  # the desk
+    assert off[25, 150] and off[30, 240]  # ... and beside the finger, inside the region's hull
+    assert not off[120, 160] and not off[130, 155] and not off[80, 207]  # the page, writing, fingertip

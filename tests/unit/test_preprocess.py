@@ -633,6 +633,26 @@ def test_a_hairline_from_end_to_end_of_a_photo_is_no_digit(mnist: tuple[np.ndarr
     assert len(prepare(_jpeg(close_up)).boxes) == 1
 
 
+def test_a_part_cut_by_the_page_s_edge_is_no_digit(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # A pen lying across a blank page's edge on a grainy desk (the desk wiped from the ink,
+    # off the page): what was left of it on the page was read as a sure "1" (session 29).
+    # Writing stays on its page; a digit of the row that touches the edge is one more digit.
+    x, _ = mnist
+    off_page = np.zeros((240, 320), bool)
+    off_page[:, 250:] = True  # the desk, right of the page's edge
+    mask = np.zeros((240, 320), np.uint8)
+    cv2.line(mask, (200, 150), (249, 170), 255, 6)  # the pen, up to the desk
+    assert len(find_digits(mask, frame=True).digits) == 1
+    layout = find_digits(mask, frame=True, off_page=off_page)
+    assert not layout.digits and layout.off_page is off_page
+    mask[:] = 0
+    for k, left in enumerate((150, 180, 216)):  # a 7, a 2 and a 0 touching the edge
+        mask[80:120, left : left + 40][cv2.resize(x[k if k < 2 else 3], (40, 40)) > 100] = 255
+    mask[off_page] = 0
+    digits = find_digits(mask, frame=True, off_page=off_page).digits
+    assert len(digits) == 3 and digits[-1].x1 == 249, digits  # up to the desk
+
+
 # --------------------------------------------------------------------------- digits
 
 
