@@ -34,14 +34,15 @@ import numpy as np
 from classifier.photo_ink import percentile
 
 SMOOTH = 0.75  # px at half size: the blur before the threshold, so the page is one region despite its grain
-MIN_PAGE, MAX_PAGE = 0.2, 0.97  # the page's hull covers this share of the frame, at least and at most
+MIN_PAGE, MAX_PAGE = 0.04, 0.97  # the page's hull covers this share of the frame, at least and at most
 SOLID = 0.9  # the bright region fills at least this share of its hull: a page, not a blob
 DARKER = 0.8  # the desk's median grey is at most this share of the page's
 GRAIN_SIDE = 8  # px: the desk's texture is judged in blocks this wide ...
 DESK_GRAIN = 2.5  # ... each at least this many times as grainy as the page's inside ...
 DESK_ALL = 0.8  # ... over at least this share of the blocks outside the page
 MARGIN = 2  # px: the page's edge, eroded by this much, is off the page too (its rim of desk)
-DESK_BORDER = 10  # %: a desk shows along at least this much of the frame's border
+DESK_BORDER = 10  # %: a desk shows along at least this much of the frame's border ...
+PAGE_IN_MIDDLE = 90  # ... darker than this percentile of the frame's middle (a small card's paper)
 STEP = 0.2  # the page's edge rises by at least this share of the page-desk difference per px (half size)
 GRAIN_FLOOR = 64.0  # grey: grain is measured for the brightness, as if no darker than this
 DARK_DESK = 0.45  # a desk whose median grey is at most this share of the page's is dark ...
@@ -91,7 +92,7 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     strip = max(1, min(h, w) // 32)
     border = np.concatenate([gray[:strip], gray[-strip:], gray[:, :strip].T, gray[:, -strip:].T], axis=None)
     middle = gray[h // 4 : h - h // 4 : 2, w // 4 : w - w // 4 : 2]
-    if percentile(border, DESK_BORDER) > DARKER * percentile(middle, 50):
+    if percentile(border, DESK_BORDER) > DARKER * percentile(middle, PAGE_IN_MIDDLE):
         return None
     # The page's outline needs no fine detail: found at half size.
     half = cv2.GaussianBlur(
