@@ -472,8 +472,10 @@ def find_digits(
         _keep_digits_of_the_row(layout, (h, w), whole_photo)
     # Beside digits, a blob has no say in which row they are or how tall: a dark thing on the
     # page would win the row. It joins them only within their row and at about their height.
+    edge = _page_edge(layout) if blobs else None
     for g in blobs:
-        if _in_row_of(g, layout.digits) and not (whole_photo and _touches_border(g, (h, w))):
+        cut = _touches_border(g, (h, w)) or _at_page_edge(g, layout, edge)
+        if _in_row_of(g, layout.digits) and not (whole_photo and cut):
             layout.digits.append(g)
         else:
             layout.rejected.append((g, FILLED_SHAPE))
@@ -874,6 +876,18 @@ def _touches_border(g: Part, shape: tuple[int, int]) -> bool:
     return g.x <= 1 or g.y <= 1 or g.x1 >= w - 1 or g.y1 >= h - 1
 
 
+def _page_edge(layout: Layout) -> np.ndarray | None:
+    """Where parts cut by the page's edge end: the desk off a photo's page, widened by a
+    pixel (uint8); None without one."""
+    off = layout.off_page
+    return None if off is None else cv2.dilate(off.view(np.uint8), np.ones((3, 3), np.uint8))
+
+
+def _at_page_edge(g: Part, layout: Layout, edge: np.ndarray | None) -> bool:
+    """The part is cut by the page's edge (``edge``: ``_page_edge``): writing stays on its page."""
+    return edge is not None and bool(edge[g.y : g.y1, g.x : g.x1][layout.mask_of(g)].any())
+
+
 def _near_frame(g: Part, shape: tuple[int, int], margin: float) -> bool:
     """The part comes closer than ``margin`` px to the frame on some side."""
     h, w = shape
@@ -887,13 +901,10 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     writing stays on its page, a pen or a finger's shading lying across the edge does not."""
     short = min(shape)
     margin = 0.08 * short
-    off = layout.off_page
-    desk = None if off is None else cv2.dilate(off.view(np.uint8), np.ones((3, 3), np.uint8))
+    edge = _page_edge(layout)
 
     def cut(g: Part) -> bool:
-        return _touches_border(g, shape) or (
-            desk is not None and bool(desk[g.y : g.y1, g.x : g.x1][layout.mask_of(g)].any())
-        )
+        return _touches_border(g, shape) or _at_page_edge(g, layout, edge)
 
     for g in list(layout.digits):
         if _near_frame(g, shape, margin) and g.h < 0.1 * short:
@@ -902,8 +913,16 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     inside = [g for g in layout.digits if not cut(g)]
     if not inside:
         # Nothing lies wholly inside the photo: a part the frame cuts is a digit only in a
-        # close-up of it; a smaller one is a piece of the table or a shadow at the frame.
-        for g in [g for g in layout.digits if g.h < CLOSE_UP * short or _thin_for_a_close_up(g, layout)]:
+        # close-up of it; a smaller one is a piece of the table or a shadow at the frame. (A
+        # close-up shows no desk around its page: a part its page's edge cuts is a pen.)
+        close_ups = [
+            g
+            for g in layout.digits
+            if g.h >= CLOSE_UP * short
+            and not _thin_for_a_close_up(g, layout)
+            and not _at_page_edge(g, layout, edge)
+        ]
+        for g in [g for g in layout.digits if g not in close_ups]:
             layout.digits.remove(g)
             layout.rejected.append((g, EDGE_MARK))
         return

@@ -9,9 +9,10 @@ read as a "1".
 
 The page is the largest bright region (Otsu's threshold on the photo at half size,
 slightly smoothed) with its holes, the writing on it, filled in; nearly convex, as a page
-is. It is taken as a page on a desk only when the rest of the frame is clearly darker, the
-step between them is sharp (a page's edge; light falling off across a page is gradual, and
-so is a soft shadow's edge) and the rest is grainy all over. A hard shadow on the page (a
+is (on a grainy desk, once the desk in its bays is set aside: see below). It is taken as a
+page on a desk only when the rest of the frame is clearly darker, the step between them
+is sharp (a page's edge; light falling off across a page is gradual, and so is a soft
+shadow's edge) and the rest is grainy all over. A hard shadow on the page (a
 phone's, a hand's) is as smooth as the page, and its writing stays: too dark for the bright
 region, the page's part in it is found as a smooth bay in that region or a smooth region
 beside it (session 27). A finger or a pen lying across the page's edge is bright too and
@@ -35,7 +36,7 @@ from classifier.photo_ink import percentile
 
 SMOOTH = 0.75  # px at half size: the blur before the threshold, so the page is one region despite its grain
 MIN_PAGE, MAX_PAGE = 0.04, 0.97  # the page's hull covers this share of the frame, at least and at most
-SOLID = 0.9  # the bright region fills at least this share of its hull: a page, not a blob
+SOLID = 0.9  # the bright region fills at least this share of its hull, or its bays are told apart (below)
 DARKER = 0.8  # the desk's median grey is at most this share of the page's
 GRAIN_SIDE = 8  # px: the desk's texture is judged in blocks this wide ...
 DESK_GRAIN = 2.5  # ... each at least this many times as grainy as the page's inside ...
@@ -59,8 +60,8 @@ SHADOW_SMOOTH = 0.25
 SHADOWED = 0.03
 SHADOW_EDGE = 3  # ... within this many grain blocks of it (the shadow's soft edge between) ...
 SHADE = 0.35  # ... and at least this share of the paper's brightness (a room around a screen is darker)
-# A bay in the page on a grainy desk is desk when a quarter of its grain blocks at least are
-# no smoother than SHADOW_SMOOTH of the desk's typical grain, and its median block no
+# A bay in the page on a grainy desk is desk when three quarters of its grain blocks at least
+# are no smoother than SHADOW_SMOOTH of the desk's typical grain, and its median block no
 # grainier than DESK_LIKE times it (a stroke's edges are, several times over) ...
 DESK_LIKE = 2.0
 BAY_CORE = 3  # ... judged opened by a disk of this radius (px at half size): strokes joined to it go
@@ -137,14 +138,15 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     # The desk's typical grain: a hard shadow on the page is far smoother, though the
     # camera's noise is larger for its darker paper (SHADOW_SMOOTH).
     desk_typical = float(np.median(desk_grain[desk])) if desk.any() else 0.0
-    # (Measured with the writing's holes still open: a page with a big digit run off the
-    # frame is left alone, whose digit would otherwise count as desk, lying at the frame.)
+    # (Measured with the writing's holes still open: beside a smooth desk, a page with a big
+    # digit run off the frame is left alone, whose digit would otherwise count as desk, lying
+    # at the frame; on a grainy desk, such a digit is a bay far grainier than the desk.)
     if cv2.countNonZero(page) < SOLID * cv2.countNonZero(hull):
         # A bay in the bright region is a desk beside the page (between it and a finger), or
         # the page in a hard shadow: far smoother than the desk, though its soft edges and its
         # writing are not. On a grainy desk each bay is told by its grain; beside a smooth
         # "desk" (a scene's bright and dark things), only smooth bays make a page.
-        if desk_typical >= grainy_above:
+        if 0 < grainy_above <= desk_typical:
             page = _without_desk_bays(page, hull, grain, blocks, desk_typical)
         else:
             bay = cv2.resize(hull - page, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
@@ -253,11 +255,14 @@ def _without_desk_bays(
 
     A smoother bay is the page in a hard shadow or a finger on it, a far grainier one is
     writing: both stay. Strokes joined to a bay are opened away first (their edges are
-    grainy), and a bay is desk only where it reaches the hull's rim: a loop's inside is not."""
+    grainy), and only a bay reaching the hull's rim or the frame can be desk: a loop's inside
+    cannot."""
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BAY_CORE + 1, 2 * BAY_CORE + 1))
     bays = cv2.morphologyEx(cv2.subtract(hull, page), cv2.MORPH_OPEN, disk)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(bays, connectivity=8)
-    rim = cv2.subtract(hull, cv2.erode(hull, np.ones((5, 5), np.uint8)))
+    # (The hull's side along the frame is rim too: a bay the frame closes off is open to the desk.)
+    inner = cv2.erode(hull, np.ones((5, 5), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    rim = cv2.subtract(hull, inner)
     at_rim = set(np.unique(labels[rim > 0]).tolist())
     h, w = grain.shape
     least = BAY_BLOCKS * (GRAIN_SIDE // 2) ** 2  # px at half size

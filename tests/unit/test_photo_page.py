@@ -100,3 +100,21 @@ def test_the_desk_beside_a_finger_across_the_page_s_edge_is_off_the_page() -> No
     assert off[10, 120] and off[235, 315]  # the desk
     assert off[25, 150] and off[30, 240]  # ... and beside the finger, inside the region's hull
     assert not off[120, 160] and not off[130, 155] and not off[80, 207]  # the page, writing, fingertip
+
+
+def test_the_desk_closed_off_by_the_frame_beside_a_finger_is_off_the_page() -> None:
+    # The page's corner runs off the frame's top and a finger comes from it: the desk between
+    # them is a bay closed off by the frame, not by the hull's outline, and stayed on the page
+    # with its grain (review of session 29).
+    rng = np.random.default_rng(3)
+    page = np.zeros((240, 320), np.uint8)
+    cv2.fillConvexPoly(page, np.array([[10, -10], [300, 110], [280, 235], [20, 230]], np.int32), 1)
+    image = np.where(page > 0, 215.0, _stripes())
+    cv2.line(image, (150, 100), (160, 160), 40.0, 3)  # writing
+    finger = np.zeros((240, 320), np.uint8)
+    cv2.line(finger, (285, -20), (280, 130), 1, 28)
+    image = np.where(finger > 0, 200.0, image) + rng.normal(0.0, 2.0, image.shape)
+    off = off_page(np.clip(cv2.GaussianBlur(image, (0, 0), 0.7), 0, 255).astype(np.uint8))
+    assert off is not None
+    assert off[10, 150] and off[30, 200] and off[60, 250]  # the desk between page and finger
+    assert not off[120, 155] and not off[150, 100]  # the writing and the page
