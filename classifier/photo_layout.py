@@ -755,6 +755,8 @@ def _line_under(
         last = int(c)
         if last - stretch_start > best_stop - best_start:
             best_start, best_stop = stretch_start, last
+    if best_start < 0:
+        return None  # no two columns in a row along it: dots, not a line
     length = best_stop - best_start + 1
     span = slice(best_start, best_stop + 1)
     # The tallest thing above it (digits stand on a line that slants with the page).

@@ -36,6 +36,7 @@ from classifier.photo_ink import percentile
 
 SMOOTH = 0.75  # px at half size: the blur before the threshold, so the page is one region despite its grain
 MIN_PAGE, MAX_PAGE = 0.04, 0.97  # the page's hull covers this share of the frame, at least and at most
+SMALL_PAGE = 0.2  # ... and one covering less is a quadrilateral (PAGE_RECTANGLE): a card, not a plate
 SOLID = 0.9  # the bright region fills at least this share of its hull, or its bays are told apart (below)
 DARKER = 0.8  # the desk's median grey is at most this share of the page's
 GRAIN_SIDE = 8  # px: the desk's texture is judged in blocks this wide ...
@@ -146,7 +147,7 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
         # the page in a hard shadow: far smoother than the desk, though its soft edges and its
         # writing are not. On a grainy desk each bay is told by its grain; beside a smooth
         # "desk" (a scene's bright and dark things), only smooth bays make a page.
-        if 0 < grainy_above <= desk_typical:
+        if 0 < grainy_above <= desk_typical:  # (paper clipped white has no grain to compare)
             page = _without_desk_bays(page, hull, grain, blocks, desk_typical)
         else:
             bay = cv2.resize(hull - page, (w, h), interpolation=cv2.INTER_NEAREST).astype(np.float32)
@@ -187,6 +188,8 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     (_, _), (rw, rh), _ = cv2.minAreaRect(corners)
     rectangular = float(cv2.contourArea(corners)) >= PAGE_RECTANGLE * rw * rh
     dark = desk_level <= DARK_DESK * paper and float(full_hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
+    if not rectangular and float(full_hull.mean()) < SMALL_PAGE:
+        return None  # a small bright thing that is no quadrilateral: a plate, a mug, a lamp
     if not grainy and not dark:
         return None  # a smooth desk no darker: its own paper to the paper estimate, no scene
     # The page itself, with what is written on it (the holes in it), but not the desk in a

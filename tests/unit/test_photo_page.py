@@ -118,3 +118,13 @@ def test_the_desk_closed_off_by_the_frame_beside_a_finger_is_off_the_page() -> N
     assert off is not None
     assert off[10, 150] and off[30, 200] and off[60, 250]  # the desk between page and finger
     assert not off[120, 155] and not off[150, 100]  # the writing and the page
+
+
+def test_a_small_plate_on_a_grainy_desk_is_no_page() -> None:
+    # A small bright thing that is no quadrilateral (a plate, a mug) on a grainy desk was a
+    # page, and marks on it were read as digits (review of session 29).
+    rng = np.random.default_rng(4)
+    plate = np.zeros((240, 320), np.uint8)
+    cv2.ellipse(plate, (160, 120), (55, 38), 0, 0, 360, 1, -1)  # a tenth of the frame
+    image = np.where(plate > 0, 215.0, _stripes()) + rng.normal(0.0, 2.0, (240, 320))
+    assert page_on_desk(np.clip(cv2.GaussianBlur(image, (0, 0), 0.7), 0, 255).astype(np.uint8)) is None

@@ -38,6 +38,7 @@ from classifier.photo_layout import (
     PAPER_DOT,
     Layout,
     Part,
+    _line_under,
     find_digits,
     group_parts,
     pieces_left_out,
@@ -631,6 +632,17 @@ def test_a_hairline_from_end_to_end_of_a_photo_is_no_digit(mnist: tuple[np.ndarr
     close_up = _photo_page()
     cv2.line(close_up, (320, -5), (335, 485), 30.0, 16)
     assert len(prepare(_jpeg(close_up)).boxes) == 1
+
+
+def test_dots_in_a_row_along_a_part_s_bottom_are_no_line_under_it() -> None:
+    # A part whose lowest pixels are dots a few columns apart along one row: no two columns in
+    # a row along the "line", and taking the tallest thing above none of them raised
+    # ValueError on an empty array (review of session 29).
+    labels = np.zeros((30, 40), np.int32)
+    for c in range(0, 40, 5):
+        labels[0:6, c] = 1  # strokes above ...
+        labels[29, c] = 1  # ... and a dot under each, on the bottom row
+    assert _line_under(Part(0, 0, 40, 30, int((labels == 1).sum()), [1]), [], labels, 2, 3) is None
 
 
 def test_a_part_cut_by_the_page_s_edge_is_no_digit(mnist: tuple[np.ndarray, np.ndarray]) -> None:
