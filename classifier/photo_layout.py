@@ -474,8 +474,7 @@ def find_digits(
     # page would win the row. It joins them only within their row and at about their height.
     edge = _page_edge(layout) if blobs else None
     for g in blobs:
-        cut = _touches_border(g, (h, w)) or _at_page_edge(g, layout, edge)
-        if _in_row_of(g, layout.digits) and not (whole_photo and cut):
+        if _in_row_of(g, layout.digits) and not (whole_photo and _cut(g, layout, (h, w), edge)):
             layout.digits.append(g)
         else:
             layout.rejected.append((g, FILLED_SHAPE))
@@ -890,6 +889,11 @@ def _at_page_edge(g: Part, layout: Layout, edge: np.ndarray | None) -> bool:
     return edge is not None and bool(edge[g.y : g.y1, g.x : g.x1][layout.mask_of(g)].any())
 
 
+def _cut(g: Part, layout: Layout, shape: tuple[int, int], edge: np.ndarray | None) -> bool:
+    """The part is cut by the frame, or by the page's edge (``edge``: ``_page_edge``)."""
+    return _touches_border(g, shape) or _at_page_edge(g, layout, edge)
+
+
 def _near_frame(g: Part, shape: tuple[int, int], margin: float) -> bool:
     """The part comes closer than ``margin`` px to the frame on some side."""
     h, w = shape
@@ -904,15 +908,11 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     short = min(shape)
     margin = 0.08 * short
     edge = _page_edge(layout)
-
-    def cut(g: Part) -> bool:
-        return _touches_border(g, shape) or _at_page_edge(g, layout, edge)
-
     for g in list(layout.digits):
         if _near_frame(g, shape, margin) and g.h < 0.1 * short:
             layout.digits.remove(g)
             layout.rejected.append((g, EDGE_MARK))
-    inside = [g for g in layout.digits if not cut(g)]
+    inside = [g for g in layout.digits if not _cut(g, layout, shape, edge)]
     if not inside:
         # Nothing lies wholly inside the photo: a part the frame cuts is a digit only in a
         # close-up of it; a smaller one is a piece of the table or a shadow at the frame. (A
@@ -933,7 +933,7 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     inside = [g for g in inside if g.h >= SMALLER_THAN_DIGITS * tallest]
     top = min(g.y for g in inside)
     bottom = max(g.y1 for g in inside)
-    for g in [g for g in layout.digits if cut(g)]:
+    for g in [g for g in layout.digits if _cut(g, layout, shape, edge)]:
         in_row = min(g.y1, bottom) - max(g.y, top) >= 0.6 * min(g.h, bottom - top)
         # A number runs off the photo next to its other digits, not across bare paper.
         gap = min(max(g.x, d.x) - min(g.x1, d.x1) for d in inside)

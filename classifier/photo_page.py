@@ -273,12 +273,13 @@ def _without_desk_bays(
     for i in range(1, count):
         if stats[i, cv2.CC_STAT_AREA] < least or i not in at_rim:
             continue
-        bay = cv2.resize((labels == i).view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
+        own = labels == i
+        bay = cv2.resize(own.view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         share, bay_grain = _in_blocks(grain, bay.astype(np.float32), blocks)
         covered = share >= 0.5
         if not covered.any():
             continue
         low, typical = np.percentile(bay_grain[covered], [25, 50])
         if SHADOW_SMOOTH * desk_grain <= low and typical <= DESK_LIKE * desk_grain:
-            kept[labels == i] = 0
+            kept[own] = 0
     return kept

@@ -721,8 +721,9 @@ def _find_number(
     ink = find_ink(analysis, light_ink=light_ink, background=background, wide=wide, measure_hidden=not wide)
     # A photo's page on a grainy desk: the grain is no ink (``photo_page``).
     desk = page_on_desk(analysis) if background is None and not light_ink else None
-    if desk is not None and desk.grainy:
-        ink.mask[desk.off] = 0
+    off_page = desk.off if desk is not None and desk.grainy else None
+    if off_page is not None:
+        ink.mask[off_page] = 0
     # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small
     # digit drawn with a fat brush fills its loops in (in a photo, a blob is a shadow or a thing).
     layout = find_digits(
@@ -730,9 +731,9 @@ def _find_number(
         (ink.dark, ink.paper),
         frame=background is None,
         shapeless_below=shapeless_below if background is None else float("inf"),
-        off_page=desk.off if desk is not None and desk.grainy else None,
+        off_page=off_page,
     )
-    if desk is not None and not desk.grainy and desk.dark:
+    if desk is not None and off_page is None and desk.dark:
         layout.smooth_desk = desk.off
     if light and background is None:
         _light_writing(ink, layout)
