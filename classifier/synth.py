@@ -7,8 +7,9 @@ depends only on (style, split, index), never on what was generated before it.
 
 A phone photo is rendered in paper space (paper tone and grain, ruled or squared lines,
 text showing through from the back, the digits in ink, stray marks), then photographed:
-perspective and rotation, a table around the page, light gradient, vignette and shadow,
-dim exposure, blur, sensor noise and JPEG compression.
+perspective and rotation, a table around the page, light gradient, vignette and a cast
+shadow (a hand's or a phone's; a hand's with its fingers across the middle), dim exposure,
+blur, sensor noise and JPEG compression.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ class Look:
     gradient: float = 0.25  # light falloff across the page, 0..1
     shadow: float = 0.0  # darkening inside the shadow, 0..1
     shadow_soft: float = 8.0  # blur of the shadow's edge, px
+    fingers: int = 0  # the shadow is a hand's with this many fingers reaching over the middle
     exposure: float = 1.0  # < 1 for dim photos
     blur: float = 0.6  # gaussian sigma, px
     noise: float = 3.0  # sensor noise sigma, grey levels
@@ -396,7 +398,8 @@ def _photograph(rng: np.random.Generator, paper: np.ndarray, look: Look) -> np.n
     light = (1.0 - look.gradient * np.clip(ramp, 0, 1)) * (1.0 - 0.3 * (xx**2 + yy**2))
     light = cv2.resize(light, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
     if look.shadow > 0:
-        light *= 1.0 - look.shadow * _shadow_mask(rng, (out_h, out_w), look.shadow_soft)
+        shape = _hand_shadow if look.fingers else _shadow_mask
+        light *= 1.0 - look.shadow * shape(rng, (out_h, out_w), look.shadow_soft, look.fingers)
     photo *= (light * look.exposure)[..., None]
     if look.blur > 0:
         photo = cv2.GaussianBlur(photo, (0, 0), look.blur)
@@ -407,7 +410,9 @@ def _photograph(rng: np.random.Generator, paper: np.ndarray, look: Look) -> np.n
     return np.asarray(np.clip(photo + 0.5, 0, 255), np.uint8)
 
 
-def _shadow_mask(rng: np.random.Generator, shape: tuple[int, int], soft: float) -> np.ndarray:
+def _shadow_mask(
+    rng: np.random.Generator, shape: tuple[int, int], soft: float, _fingers: int = 0
+) -> np.ndarray:
     """1 inside a cast shadow, 0 outside: the rounded shape of a hand or a phone held over
     the page, entering from one side and covering 20-60% of the frame."""
     h, w = shape
@@ -446,6 +451,32 @@ def _shadow_mask(rng: np.random.Generator, shape: tuple[int, int], soft: float) 
         box = cv2.boxPoints((middle, extent, angle))
         cv2.fillPoly(mask, [np.round(box).astype(np.int32)], 255)
     return np.asarray(cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(soft, 0.5)), np.float32)
+
+
+def _hand_shadow(rng: np.random.Generator, shape: tuple[int, int], soft: float, fingers: int) -> np.ndarray:
+    """1 inside a cast shadow, 0 outside: a hand held over the page, its palm off one side of
+    the frame and its fingers (bars a few strokes wide, rounded at the tip, with gaps
+    between them) reaching across the middle, where the digits are."""
+    h, w = shape
+    short = min(h, w)
+    mask = np.zeros((short, short), np.uint8)  # drawn reaching in from the left, then turned
+    width = rng.uniform(0.06, 0.15) * short
+    gap = rng.uniform(0.3, 0.6) * width
+    reach = rng.uniform(0.6, 0.8) * short  # the longest finger's tip, from the left
+    top = short / 2 - (fingers * width + (fingers - 1) * gap) / 2 + rng.uniform(-0.1, 0.1) * short
+    for finger in range(fingers):
+        y = round(top + finger * (width + gap) + width / 2)
+        tip = round(reach - abs(finger - (fingers - 1) / 2) * rng.uniform(0.02, 0.08) * short)
+        cv2.line(mask, (-round(width), y), (tip, y), 255, max(1, round(width)))
+        cv2.circle(mask, (tip, y), round(width / 2), 255, -1)
+    palm = (round(-0.1 * short), round(short / 2)), (round(0.3 * short), round(0.35 * short))
+    cv2.ellipse(mask, palm[0], palm[1], 0, 0, 360, 255, -1)
+    turn = cv2.getRotationMatrix2D(
+        (short / 2, short / 2), float(rng.choice([0, 90, 180, 270])) + rng.uniform(-20, 20), 1.0
+    )
+    turn[:, 2] += np.array([(w - short) / 2, (h - short) / 2])
+    turned = cv2.warpAffine(mask, turn, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return np.asarray(cv2.GaussianBlur(turned.astype(np.float32) / 255.0, (0, 0), max(soft, 0.5)), np.float32)
 
 
 def render_photo(rng: np.random.Generator, digits: list[np.ndarray], look: Look) -> np.ndarray:
