@@ -57,6 +57,12 @@ COARSE_DETAIL = 0.06
 # detail: at most 0.024 for the UCI digits smoothly enlarged 8 and 16 times, whose blurred
 # edges look like texture; at least 0.040 for blurred scenes shrunk to 120 px in a white border.
 BLURRED_DRAWING_DETAIL = 0.03
+# In a shadow, a pixel at least this share of the strongest strokes' contrast is ink however
+# wide (a fat marker's stroke, wider than strokes are taken to be: ``in_shadows``) ...
+AS_DARK_AS_INK = 0.9
+# ... and darker than a cast shadow makes the paper: a hand's indoors takes 30-60% of its
+# light (on a blank page, the shadow itself is the strongest "stroke").
+SHADOW_AT_MOST = 0.6
 FRAME_LINE_DEPTH = 32  # a line drawn around a crop: up to 1/32 of its short side thick, 3 px at least
 
 
@@ -74,6 +80,7 @@ class InkMap:
     low: float = 0.0  # the contrast where ink begins
     background: int | None = None  # the flat background's grey level, when it has one
     hidden: float = 0.0  # ``hidden_ink``, when measured
+    high: float = 0.0  # the contrast that seeds a stroke (grown down to ``low``)
 
     @property
     def line_width(self) -> float:
@@ -562,7 +569,42 @@ def find_ink(
         line_level = _percentile_of(_histogram(on_lines, lines), 50) / 255.0
         lines[levels > 255.0 * max(1.6 * line_level, line_level + 0.15)] = 0
         mask = cv2.subtract(mask, lines)
-    return InkMap(mask, contrast, dark, paper, light_ink, lines, noise, level, count, low, background, hidden)
+    return InkMap(
+        mask, contrast, dark, paper, light_ink, lines, noise, level, count, low, background, hidden, high
+    )
+
+
+@dataclass
+class InShadows:
+    """A photo's paper followed into the shadows cast on it (``in_shadows``)."""
+
+    paper: np.ndarray  # float32 (h, w): the paper's brightness, in the shadows too
+    contrast: np.ndarray  # float32 (h, w): share by which each pixel is darker than that
+    ink: np.ndarray  # bool (h, w): strokes against that paper, or as dark as the strongest anywhere
+
+
+def in_shadows(ink: InkMap, width: int) -> InShadows:
+    """The paper under the shadows cast on a photo's page wider than ``width`` px (a hand's,
+    its fingers', a phone's), and the ink darker than it.
+
+    The paper's estimate (``_closed``) follows only shadows wider than a third of the
+    frame: a narrower one is "ink" as dark as the shadow is, and a digit in it is one part
+    with it. A closing just wider than strokes follows it (a fat marker's stroke wider than
+    that is kept by its darkness: ``AS_DARK_AS_INK`` of the strongest strokes' contrast, and
+    more than ``SHADOW_AT_MOST``).
+    """
+    closed = cv2.morphologyEx(
+        ink.dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
+    )
+    paper = np.minimum(ink.paper, closed.astype(np.float32))
+    contrast = cv2.divide(
+        cv2.subtract(paper, ink.dark.astype(np.float32)), np.maximum(paper, np.float32(MIN_PAPER))
+    )
+    np.clip(contrast, 0.0, 1.0, out=contrast)
+    strokes = _hysteresis(cv2.convertScaleAbs(contrast, alpha=255.0), ink.low, ink.high) > 0
+    return InShadows(
+        paper, contrast, strokes | (ink.contrast >= max(AS_DARK_AS_INK * ink.level, SHADOW_AT_MOST))
+    )
 
 
 def _histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

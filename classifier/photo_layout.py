@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from classifier.photo_ink import components, ink_box
+from classifier.photo_ink import InkMap, InShadows, components, in_shadows, ink_box
 
 MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter are not ink
 # Parts with less than this are first trimmed to their pixels that lie in valleys. A digit
@@ -23,6 +23,39 @@ MIN_EDGE_SUPPORT = 0.7  # parts with less of their surroundings clearly brighter
 # of its ring brighter in the dev photos looked at, most of them below this (a clean digit
 # has all of it, one filling the frame 0.92-0.96; trimming those lost some).
 VALLEY_BELOW = 0.85
+# A cast shadow (a hand's, its fingers', a phone's) narrower than the paper's estimate
+# follows is "ink" as dark as the shadow is (``photo_ink.in_shadows``), and a digit in it is
+# one part with it. Two kinds of part are cut into the ink against the paper followed into
+# shadows wider than this share of the short side (a marker's strokes are narrower, a
+# finger's shadow 0.06-0.1 of a photo of a digit wide), and the shadow around it, which is
+# no ink (session 30):
+SHADOW_WIDTH = 0.045
+# (1) a part that fades into its surroundings (``MIN_EDGE_SUPPORT``): what stays ink is a
+# digit only when ``IN_SHADOW`` of its surroundings lies in a shadow darker than the paper
+# by ``SHADOW_DEPTH`` and covering ``CAST_SHADOW`` of the frame (not a tablecloth's checks),
+# when it is clearly darker than that shadow all around (``MIN_EDGE_SUPPORT`` against it),
+# as dark against it on average as a stroke's seed (``InkMap.high``: a shadow's own darker
+# core is not), and no line (narrower than ``SHADOW_LINE`` of its height: a page's edge or a
+# notebook's fold in the shadow; a 1 in a shadow is lost with them);
+SHADOW_DEPTH = 0.1
+CAST_SHADOW = 0.02
+IN_SHADOW = 0.8
+SHADOW_LINE = 0.3
+# (2) a part at least ``SHADOW_TALL`` of the short side tall that looks like a shadow's: its
+# median darker than the page's paper (the paper estimate's 90th percentile: a close-up's fat
+# strokes drag the estimate itself down) by at most ``FAINT_SHADOW`` (a hand's shadow indoors
+# takes 30-60% of the light), its edges soft (their median slope at most ``SOFT_EDGE`` of its
+# depth per px: strokes measured 0.34-0.42, fingers' shadows 0.11-0.30), reaching the page's
+# edge or a wider shadow the paper's estimate follows (the paper around it varies by
+# ``SHADOW_DEPTH``, 5th against 95th percentile: around a blurred photo's fat digit on plain
+# paper it does not), and ``WIDE_SHARE`` of it wider than strokes: a hand's fingers, apart
+# (read as 1s) or with the digit on them. What stays ink is judged as any part, when it is
+# as dark against the paper followed into the shadow as a stroke's seed, or as a digit in a
+# shadow (1).
+SHADOW_TALL = 0.1
+SOFT_EDGE = 0.3
+FAINT_SHADOW = 0.5
+WIDE_SHARE = 0.5
 SHADOW = "a shadow or the edge of the page"
 ALONG_FRAME = "along the edge of the photo"
 EDGE_MARK = "a mark at the edge"
@@ -308,6 +341,52 @@ def valleys(dark: np.ndarray, paper: np.ndarray, radius: int) -> np.ndarray:
     return np.asarray(rim - dark >= 0.4 * np.maximum(depth, 1.0))
 
 
+@dataclass
+class _Rings:
+    """The pixels 2-3 px around each part, inside ``box``: each belongs to the (largest)
+    label within reach (``owner``)."""
+
+    box: tuple[slice, slice]
+    ring: np.ndarray  # bool, in the box
+    owner: np.ndarray  # intp, per ring pixel
+    count: int
+
+    @classmethod
+    def around(cls, labels: np.ndarray, count: int) -> _Rings | None:
+        inside = (labels > 0).view(np.uint8)
+        box = ink_box(inside, margin=3)  # the ring reaches 3 px out
+        if box is None:
+            return None
+        mask = inside[box]
+        ring = (
+            cv2.subtract(
+                cv2.dilate(mask, np.ones((7, 7), np.uint8)), cv2.dilate(mask, np.ones((3, 3), np.uint8))
+            )
+            > 0
+        )
+        owner = cv2.dilate(
+            labels[box].astype(np.uint16 if count < 65536 else np.float32, copy=False),
+            np.ones((7, 7), np.uint8),
+        )
+        return cls(box, ring, owner[ring].astype(np.intp), count)
+
+    def share(self, flag: np.ndarray) -> np.ndarray:
+        """Per part, the share of its ring pixels whose ``flag`` (per ring pixel) is set."""
+        total = np.maximum(np.bincount(self.owner, minlength=self.count), 1)
+        return np.asarray(np.bincount(self.owner, weights=flag, minlength=self.count) / total, np.float32)
+
+    def brighter(self, labels: np.ndarray, dark: np.ndarray, paper: np.ndarray) -> np.ndarray:
+        """``edge_support`` against ``paper``."""
+        labels, dark, paper = labels[self.box], dark[self.box], paper[self.box]
+        inside = labels > 0
+        members = labels[inside]
+        area = np.maximum(np.bincount(members, minlength=self.count), 1)
+        ink = np.bincount(members, weights=dark[inside], minlength=self.count) / area
+        # Halfway from the part's ink to the paper where the ring pixel is (a digit crossing
+        # a shadow's edge has bright paper on one side and shaded paper on the other).
+        return self.share(dark[self.ring] >= 0.5 * (ink[self.owner] + paper[self.ring]))
+
+
 def edge_support(labels: np.ndarray, count: int, dark: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """Per component: the share of the pixels just around it that are clearly brighter.
 
@@ -317,33 +396,112 @@ def edge_support(labels: np.ndarray, count: int, dark: np.ndarray, paper: np.nda
     dark as itself on at least one side. Looking 2-3 pixels outside the part, rather than
     at the slope of its edge, keeps this true for blurred photos and hairlines.
     """
-    inside = labels > 0
-    box = ink_box(inside.view(np.uint8), margin=3)  # the ring reaches 3 px out
-    if box is None:
-        return np.zeros(count, np.float32)
-    labels, dark, paper, inside = labels[box], dark[box], paper[box], inside[box]
-    mask = inside.view(np.uint8)
-    near = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-    around = cv2.dilate(mask, np.ones((7, 7), np.uint8))
-    ring = cv2.subtract(around, near) > 0
-    # Whose ring a pixel is in: the (largest) label within reach.
-    owner = cv2.dilate(
-        labels.astype(np.uint16 if count < 65536 else np.float32, copy=False), np.ones((7, 7), np.uint8)
+    rings = _Rings.around(labels, count)
+    return np.zeros(count, np.float32) if rings is None else rings.brighter(labels, dark, paper)
+
+
+def _faint_and_soft(
+    labels: np.ndarray, stats: np.ndarray, ink: InkMap, among: np.ndarray, off_page: np.ndarray | None
+) -> np.ndarray:
+    """Of the parts ``among`` (bool per part), those that look like a cast shadow's: faint,
+    soft-edged, and reaching the page's edge or a wider shadow the paper's estimate follows
+    (see ``SHADOW_TALL``)."""
+    faint = np.zeros(len(among), bool)
+    h, w = labels.shape
+    page = float(np.max(ink.paper[::4, ::4]))
+    for i in np.flatnonzero(among):
+        x, y, pw, ph = (int(v) for v in stats[i, :4])
+        box = (slice(max(0, y - 4), min(h, y + ph + 4)), slice(max(0, x - 4), min(w, x + pw + 4)))
+        part = (labels[box] == i).view(np.uint8)
+        darkness = np.cumsum(cv2.calcHist([ink.dark[box]], [0], part, [256], [0, 256]).ravel())
+        if np.searchsorted(darkness, darkness[-1] / 2) < (1.0 - FAINT_SHADOW) * page:
+            continue  # its median as dark as ink (most parts: a digit in dark ink)
+        dark = ink.dark[box].astype(np.float32)
+        grown = cv2.dilate(part, np.ones((3, 3), np.uint8)) > 0
+        edge = grown & (cv2.erode(part, np.ones((3, 3), np.uint8)) == 0)
+        slope = cv2.magnitude(cv2.Sobel(dark, cv2.CV_32F, 1, 0), cv2.Sobel(dark, cv2.CV_32F, 0, 1)) / 8.0
+        depth = float(np.mean(ink.paper[box][part > 0] - dark[part > 0]))
+        if float(np.median(slope[edge])) > SOFT_EDGE * max(depth, 1.0):
+            continue  # sharp-edged: strokes
+        around = ink.paper[box][(cv2.dilate(part, np.ones((9, 9), np.uint8)) > 0) & (part == 0)]
+        faint[i] = (off_page is not None and bool(off_page[box][grown].any())) or float(
+            np.percentile(around, 5)
+        ) <= (1.0 - SHADOW_DEPTH) * float(np.percentile(around, 95))
+    return faint
+
+
+def _inside_shadows(
+    mask: np.ndarray, labels: np.ndarray, shaded: np.ndarray, faint: np.ndarray, ink: InkMap, widened: bool
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The parts ``shaded`` (fading into their surroundings) and ``faint`` (a shadow's, see
+    ``SHADOW_TALL``; bool per part) cut into the ink in them against the paper followed into
+    cast shadows, and the shadow around it, which becomes parts of its own, with no support
+    (see ``SHADOW_WIDTH``): the new count, labels, stats and edge support."""
+    h, w = mask.shape
+    shadows = in_shadows(ink, max(5, int(SHADOW_WIDTH * min(h, w)) // 2 * 2 + 1))
+    strokes = shadows.ink
+    if widened:  # a hairline's mask, widened by a pixel to bridge its gaps (``find_digits``)
+        strokes = cv2.dilate(strokes.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    wide = (mask > 0) & ~strokes
+    if faint.any():
+        area = np.maximum(np.bincount(labels.ravel(), minlength=len(faint)), 1)
+        faint = faint & (np.bincount(labels[wide], minlength=len(faint)) >= WIDE_SHARE * area)
+    shadow = (shaded | faint)[labels] & wide
+    kept = np.where(shadow, np.uint8(0), mask)
+    count, labels_kept, stats = components(kept)
+    rings = _Rings.around(labels_kept, count)
+    support = (
+        np.zeros(count, np.float32) if rings is None else rings.brighter(labels_kept, ink.dark, ink.paper)
     )
-    owner = owner[ring].astype(np.intp)
-    members = labels[inside]
-    area = np.maximum(np.bincount(members, minlength=count), 1)
-    ink = np.bincount(members, weights=dark[inside], minlength=count) / area
-    # Halfway from the part's ink to the paper where the ring pixel is (a digit crossing
-    # a shadow's edge has bright paper on one side and shaded paper on the other).
-    brighter = dark[ring] >= 0.5 * (ink[owner] + paper[ring])
-    total = np.maximum(np.bincount(owner, minlength=count), 1)
-    return np.asarray(np.bincount(owner, weights=brighter, minlength=count) / total, np.float32)
+    if rings is not None:
+        of_shaded, of_faint = (_pieces_of(parts[labels], labels_kept, count) for parts in (shaded, faint))
+        if of_shaded.any() or of_faint.any():
+            inside = labels_kept > 0
+            area = np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+            darker = (
+                np.bincount(labels_kept[inside], weights=shadows.contrast[inside], minlength=count) / area
+            )
+            seeded = darker >= ink.high
+            in_shadow = _in_cast_shadow(labels_kept, stats, rings, shadows, ink, seeded)
+            support = np.where(of_shaded, in_shadow, support)
+            support = np.where(of_faint, np.where(seeded, np.maximum(support, in_shadow), 0.0), support)
+            support = support.astype(np.float32)
+    # The shadow itself: parts of its own, no ink.
+    n, shadow_labels, shadow_stats = components(shadow.view(np.uint8) * np.uint8(255))
+    labels_all = np.where(shadow, shadow_labels.astype(np.int32) + (count - 1), labels_kept.astype(np.int32))
+    stats = np.vstack([stats, shadow_stats[1:]])
+    return count + n - 1, labels_all, stats, np.concatenate([support, np.zeros(n - 1, np.float32)])
+
+
+def _pieces_of(was: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
+    """Per part of ``labels``, whether it lies where ``was`` (bool per pixel) is set."""
+    pieces = np.zeros(count, bool)
+    pieces[labels[was & (labels > 0)]] = True
+    return pieces
+
+
+def _in_cast_shadow(
+    labels: np.ndarray, stats: np.ndarray, rings: _Rings, shadows: InShadows, ink: InkMap, seeded: np.ndarray
+) -> np.ndarray:
+    """Per part, its edge support against the paper in cast shadows when it is a digit in
+    one (see ``SHADOW_DEPTH``; ``seeded``: as dark against that paper as a stroke's seed),
+    else 0."""
+    h, w = labels.shape
+    deep = (shadows.paper < (1.0 - SHADOW_DEPTH) * ink.paper).view(np.uint8)
+    _, regions, sizes = components(deep * np.uint8(255))
+    large = sizes[:, cv2.CC_STAT_AREA] >= CAST_SHADOW * h * w
+    large[0] = False
+    digit = (
+        seeded
+        & (rings.share(large[regions][rings.box][rings.ring]) >= IN_SHADOW)
+        & (stats[:, cv2.CC_STAT_WIDTH] >= SHADOW_LINE * stats[:, cv2.CC_STAT_HEIGHT])
+    )
+    return np.where(digit, rings.brighter(labels, ink.dark, shadows.paper), 0.0).astype(np.float32)
 
 
 def find_digits(
     mask: np.ndarray,
-    surroundings: tuple[np.ndarray, np.ndarray] | None = None,
+    surroundings: InkMap | None = None,
     frame: bool = False,
     row: tuple[float, float] | None = None,
     bridge: bool = True,
@@ -352,7 +510,8 @@ def find_digits(
 ) -> Layout:
     """The digits in an ink mask.
 
-    ``surroundings`` (the image with dark ink, and its paper's brightness): parts not
+    ``surroundings`` (the ink map the mask is from: the image with dark ink, and its
+    paper's brightness): parts not
     darker than what is around them are dropped (see ``edge_support``). ``frame``: the
     mask's border is a photo's frame, so things lying along it (a table's edge) and small
     marks near it are not digits, and only the main row of digits is kept. ``row`` (top,
@@ -375,17 +534,31 @@ def find_digits(
     count, labels, stats = components(mask)
     speck = max(3, round((0.005 * short) ** 2))
     whole_photo = frame
-    support = edge_support(labels, count, *surroundings) if surroundings is not None else None
-    if support is not None and surroundings is not None:
+    support = None
+    if surroundings is not None:
+        dark, paper = surroundings.dark, surroundings.paper
+        support = edge_support(labels, count, dark, paper)
         # A digit touching a shadow's edge is one part with the strip of "ink" along the
         # edge: keep only its pixels that lie in a valley, darker than both sides.
         doubtful = (support < VALLEY_BELOW) & (stats[:, cv2.CC_STAT_AREA] >= speck)
         doubtful[0] = False
         if doubtful.any():
-            keep = valleys(*surroundings, radius=max(3, round(0.06 * short)))
+            keep = valleys(dark, paper, radius=max(3, round(0.06 * short)))
             mask = np.where(doubtful[labels] & ~keep, np.uint8(0), mask)
             count, labels, stats = components(mask)
-            support = edge_support(labels, count, *surroundings)
+            support = edge_support(labels, count, dark, paper)
+        if frame and not surroundings.light_ink:
+            # A digit in a cast shadow, and a shadow's fingers (see ``SHADOW_WIDTH``; light
+            # writing on a dark surface has none, and its scenes' bright things are no shadows).
+            big = stats[:, cv2.CC_STAT_AREA] >= speck
+            big[0] = False
+            shaded = big & (support < MIN_EDGE_SUPPORT)
+            tall = big & ~shaded & (stats[:, cv2.CC_STAT_HEIGHT] >= SHADOW_TALL * short)
+            faint = _faint_and_soft(labels, stats, surroundings, tall, off_page) if tall.any() else tall
+            if shaded.any() or faint.any():
+                count, labels, stats, support = _inside_shadows(
+                    mask, labels, shaded, faint, surroundings, widened=not bridge
+                )
     if whole_photo:
         # How many of each part's pixels lie in a band along the frame.
         band = max(2, round(FRAME_BAND * short))

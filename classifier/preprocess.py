@@ -728,7 +728,7 @@ def _find_number(
     # digit drawn with a fat brush fills its loops in (in a photo, a blob is a shadow or a thing).
     layout = find_digits(
         ink.mask,
-        (ink.dark, ink.paper),
+        ink,
         frame=background is None,
         shapeless_below=shapeless_below if background is None else float("inf"),
         off_page=off_page,

@@ -600,6 +600,32 @@ def test_a_small_card_on_a_wooden_desk_is_read(
     assert sum(right) >= 16, right
 
 
+def test_a_hand_s_shadow_over_the_page_is_no_writing(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # A hand held over the page casts its palm's shadow from the frame and its fingers'
+    # across the middle: each finger, narrower than the paper's estimate follows, was read
+    # as a 1, or the digit on them was one part with them (session 30: 11 of these 20 read
+    # before, and 3 of the blank pages answered "no digit").
+    x, y = digits
+    right, blank = [], []
+    for i in range(20):
+        rng = np.random.default_rng(700 + i)
+        look = replace(
+            BASE,
+            shadow=rng.uniform(0.3, 0.5),
+            shadow_soft=rng.uniform(4.0, 16.0),
+            fingers=int(rng.integers(2, 5)),
+            gradient=0.2,
+        )
+        right.append(
+            read(reader, synth.encode(synth.render_photo(rng, [x[500 + i]], look), "jpg", 88)).number
+            == str(y[500 + i])
+        )
+        blank.append(read(reader, synth.encode(synth.render_photo(rng, [], look), "jpg", 88)).number == "")
+    assert sum(right) >= 17 and sum(blank) >= 18, (right, blank)
+
+
 PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -671,6 +697,12 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         ("things_on_the_desk", "gingham-5793.jpg", "5793"),
         ("things_on_the_desk", "floral-529.jpg", "529"),
         ("things_on_the_desk", "laptop-and-mug-3.jpg", "3"),
+        # A hand's shadow over the page (session 30): its fingers, narrower than the paper's
+        # estimate follows, were "ink" as dark as the shadow, one part with the digit on them
+        # ("nothing shaped like a digit"), or a "1" beside the 2 of a 20.
+        ("hand_shadow", "fingers-on-ruled-9.jpg", "9"),
+        ("hand_shadow", "fingers-over-blue-7.jpg", "7"),
+        ("hand_shadow", "fingers-beside-20.jpg", "20"),
     ],
 )
 def test_outside_probe_photos(reader: DigitReader, folder: str, name: str, number: str) -> None:

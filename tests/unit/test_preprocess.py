@@ -676,6 +676,39 @@ def test_a_part_cut_by_the_page_s_edge_is_no_digit(mnist: tuple[np.ndarray, np.n
 # --------------------------------------------------------------------------- digits
 
 
+def _hand_s_shadow(left: int, soft: float) -> np.ndarray:
+    """1 in a hand's shadow reaching into a 320x240 (portrait) photo from its top: a palm wider
+    than the paper's estimate follows, and three fingers 20 px wide 8 px apart."""
+    shadow = np.zeros((320, 240), np.float32)
+    for finger in range(3):
+        x = left + finger * 28 + 10
+        tip = 190 - abs(finger - 1) * 15
+        cv2.line(shadow, (x, -10), (x, tip), 1.0, 20)
+        cv2.circle(shadow, (x, tip), 10, 1.0, -1)
+    cv2.ellipse(shadow, (left + 40, 0), (120, 70), 0, 0, 360, 1.0, -1)
+    return np.asarray(cv2.GaussianBlur(shadow, (0, 0), soft), np.float32)
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_a_hand_s_shadow_s_fingers_are_no_digits(mnist: tuple[np.ndarray, np.ndarray], index: int) -> None:
+    # Fingers narrower than the paper's estimate follows are "ink" as dark as their shadow:
+    # apart, each was read as a 1, or the digit on them was one part with them (session 30).
+    # Faint, soft-edged and wider than strokes, they are a shadow; the digit is still ink.
+    x, _ = mnist
+    page = np.full((320, 240), 200.0, np.float32)
+    _write(page, x[index], 80, 110, 60)
+    blank = np.full((320, 240), 200.0, np.float32)
+    noise = np.random.default_rng(index).normal(0, 1.5, page.shape)
+    for paper, digits in ((page, 1), (blank, 0)):
+        photo = np.clip(paper * (1 - 0.45 * _hand_s_shadow(70 + index * 6, 2.0)) + noise, 0, 255)
+        ink = find_ink(photo.astype(np.uint8), light_ink=False)
+        layout = find_digits(ink.mask, ink, frame=True)
+        assert len(layout.digits) == digits, [(g.x, g.y, g.w, g.h) for g in layout.digits]
+        if digits:
+            (g,) = layout.digits
+            assert abs(g.x - 80) <= 3 and abs(g.y - 110) <= 3 and g.y1 <= 175, (g.x, g.y, g.w, g.h)
+
+
 @pytest.mark.parametrize("dotted", [True, False])
 def test_dotted_paper_s_dots_are_left_out(mnist: tuple[np.ndarray, np.ndarray], dotted: bool) -> None:
     # A 3 on dotted paper (dots 15 px apart, 3 px wide, in a 320x240 photo's ink): grouped,
