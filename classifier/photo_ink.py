@@ -60,8 +60,8 @@ BLURRED_DRAWING_DETAIL = 0.03
 # In a shadow, a pixel at least this share of the strongest strokes' contrast is ink however
 # wide (a fat marker's stroke, wider than strokes are taken to be: ``in_shadows``) ...
 AS_DARK_AS_INK = 0.9
-# ... and darker than a cast shadow makes the paper: a hand's indoors takes 30-60% of its
-# light (on a blank page, the shadow itself is the strongest "stroke").
+# ... and at least this contrast, more than a cast shadow takes of the light (a hand's indoors
+# 30-50%; on a blank page the shadow itself is the strongest "stroke").
 SHADOW_AT_MOST = 0.6
 FRAME_LINE_DEPTH = 32  # a line drawn around a crop: up to 1/32 of its short side thick, 3 px at least
 
@@ -500,8 +500,7 @@ def find_ink(
         if measure_hidden:
             hidden = hidden_ink(thumb, closed)
     fine = dark.astype(np.float32)
-    contrast = cv2.divide(cv2.subtract(paper, fine), np.maximum(paper, np.float32(MIN_PAPER)))
-    np.clip(contrast, 0.0, 1.0, out=contrast)
+    contrast = _darker_than(fine, paper)
     # Statistics on contrast quantised to 1/255: histograms instead of sorting.
     levels = cv2.convertScaleAbs(contrast, alpha=255.0)
     h, w = levels.shape
@@ -574,6 +573,12 @@ def find_ink(
     )
 
 
+def _darker_than(dark: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """float32 in [0, 1]: the share by which each pixel of ``dark`` is darker than ``paper``."""
+    contrast = cv2.divide(cv2.subtract(paper, dark), np.maximum(paper, np.float32(MIN_PAPER)))
+    return np.asarray(np.clip(contrast, 0.0, 1.0, out=contrast), np.float32)
+
+
 @dataclass
 class InShadows:
     """A photo's paper followed into the shadows cast on it (``in_shadows``)."""
@@ -591,16 +596,13 @@ def in_shadows(ink: InkMap, width: int) -> InShadows:
     frame: a narrower one is "ink" as dark as the shadow is, and a digit in it is one part
     with it. A closing just wider than strokes follows it (a fat marker's stroke wider than
     that is kept by its darkness: ``AS_DARK_AS_INK`` of the strongest strokes' contrast, and
-    more than ``SHADOW_AT_MOST``).
+    at least ``SHADOW_AT_MOST``).
     """
     closed = cv2.morphologyEx(
         ink.dark, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (width, width))
     )
     paper = np.minimum(ink.paper, closed.astype(np.float32))
-    contrast = cv2.divide(
-        cv2.subtract(paper, ink.dark.astype(np.float32)), np.maximum(paper, np.float32(MIN_PAPER))
-    )
-    np.clip(contrast, 0.0, 1.0, out=contrast)
+    contrast = _darker_than(ink.dark.astype(np.float32), paper)
     strokes = _hysteresis(cv2.convertScaleAbs(contrast, alpha=255.0), ink.low, ink.high) > 0
     return InShadows(
         paper, contrast, strokes | (ink.contrast >= max(AS_DARK_AS_INK * ink.level, SHADOW_AT_MOST))

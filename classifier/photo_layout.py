@@ -42,16 +42,18 @@ CAST_SHADOW = 0.02
 IN_SHADOW = 0.8
 SHADOW_LINE = 0.3
 # (2) a part at least ``SHADOW_TALL`` of the short side tall that looks like a shadow's: its
-# median darker than the page's paper (the paper estimate's 90th percentile: a close-up's fat
-# strokes drag the estimate itself down) by at most ``FAINT_SHADOW`` (a hand's shadow indoors
-# takes 30-60% of the light), its edges soft (their median slope at most ``SOFT_EDGE`` of its
+# median darker than the page's brightest paper (the paper estimate's maximum: a close-up's
+# fat strokes drag the estimate itself down; a glare spot raises it, and fewer parts are cut)
+# by at most ``FAINT_SHADOW`` (a hand's shadow indoors takes 30-50% of the light; a deeper
+# one is left as it was), its edges soft (their median slope at most ``SOFT_EDGE`` of its
 # depth per px: strokes measured 0.34-0.42, fingers' shadows 0.11-0.30), reaching the page's
-# edge or a wider shadow the paper's estimate follows (the paper around it varies by
-# ``SHADOW_DEPTH``, 5th against 95th percentile: around a blurred photo's fat digit on plain
-# paper it does not), and ``WIDE_SHARE`` of it wider than strokes: a hand's fingers, apart
-# (read as 1s) or with the digit on them. What stays ink is judged as any part, when it is
-# as dark against the paper followed into the shadow as a stroke's seed, or as a digit in a
-# shadow (1).
+# edge on a grainy desk (``photo_page``) or a wider shadow the paper's estimate follows (the
+# paper around it varies by ``SHADOW_DEPTH``, 5th against 95th percentile: around a blurred
+# photo's fat digit on plain paper it does not), and ``WIDE_SHARE`` of it wider than
+# strokes: a hand's fingers, apart (read as 1s) or with the digit on them. What stays ink is
+# judged as any part when it is as dark against the paper followed into the shadow as a
+# stroke's seed, or as a digit in a shadow (1). Not on a dark surface read as light writing:
+# it casts no such shadows, and a dark scene's soft bright things were cut into digits.
 SHADOW_TALL = 0.1
 SOFT_EDGE = 0.3
 FAINT_SHADOW = 0.5
@@ -431,7 +433,13 @@ def _faint_and_soft(
 
 
 def _inside_shadows(
-    mask: np.ndarray, labels: np.ndarray, shaded: np.ndarray, faint: np.ndarray, ink: InkMap, widened: bool
+    mask: np.ndarray,
+    labels: np.ndarray,
+    stats: np.ndarray,
+    shaded: np.ndarray,
+    faint: np.ndarray,
+    ink: InkMap,
+    widened: bool,
 ) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
     """The parts ``shaded`` (fading into their surroundings) and ``faint`` (a shadow's, see
     ``SHADOW_TALL``; bool per part) cut into the ink in them against the paper followed into
@@ -444,8 +452,8 @@ def _inside_shadows(
         strokes = cv2.dilate(strokes.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     wide = (mask > 0) & ~strokes
     if faint.any():
-        area = np.maximum(np.bincount(labels.ravel(), minlength=len(faint)), 1)
-        faint = faint & (np.bincount(labels[wide], minlength=len(faint)) >= WIDE_SHARE * area)
+        wide_area = np.bincount(labels[wide], minlength=len(faint))
+        faint = faint & (wide_area >= WIDE_SHARE * stats[:, cv2.CC_STAT_AREA])
     shadow = (shaded | faint)[labels] & wide
     kept = np.where(shadow, np.uint8(0), mask)
     count, labels_kept, stats = components(kept)
@@ -454,9 +462,13 @@ def _inside_shadows(
         np.zeros(count, np.float32) if rings is None else rings.brighter(labels_kept, ink.dark, ink.paper)
     )
     if rings is not None:
-        of_shaded, of_faint = (_pieces_of(parts[labels], labels_kept, count) for parts in (shaded, faint))
+        # Each piece lies inside one part it was cut from.
+        inside = labels_kept > 0
+        was = np.zeros(count, np.intp)
+        was[labels_kept[inside]] = labels[inside]
+        of_shaded, of_faint = shaded[was], faint[was]
+        of_shaded[0] = of_faint[0] = False
         if of_shaded.any() or of_faint.any():
-            inside = labels_kept > 0
             area = np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
             darker = (
                 np.bincount(labels_kept[inside], weights=shadows.contrast[inside], minlength=count) / area
@@ -473,13 +485,6 @@ def _inside_shadows(
     return count + n - 1, labels_all, stats, np.concatenate([support, np.zeros(n - 1, np.float32)])
 
 
-def _pieces_of(was: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
-    """Per part of ``labels``, whether it lies where ``was`` (bool per pixel) is set."""
-    pieces = np.zeros(count, bool)
-    pieces[labels[was & (labels > 0)]] = True
-    return pieces
-
-
 def _in_cast_shadow(
     labels: np.ndarray, stats: np.ndarray, rings: _Rings, shadows: InShadows, ink: InkMap, seeded: np.ndarray
 ) -> np.ndarray:
@@ -493,7 +498,7 @@ def _in_cast_shadow(
     large[0] = False
     digit = (
         seeded
-        & (rings.share(large[regions][rings.box][rings.ring]) >= IN_SHADOW)
+        & (rings.share(large[regions[rings.box][rings.ring]]) >= IN_SHADOW)
         & (stats[:, cv2.CC_STAT_WIDTH] >= SHADOW_LINE * stats[:, cv2.CC_STAT_HEIGHT])
     )
     return np.where(digit, rings.brighter(labels, ink.dark, shadows.paper), 0.0).astype(np.float32)
@@ -556,8 +561,9 @@ def find_digits(
             tall = big & ~shaded & (stats[:, cv2.CC_STAT_HEIGHT] >= SHADOW_TALL * short)
             faint = _faint_and_soft(labels, stats, surroundings, tall, off_page) if tall.any() else tall
             if shaded.any() or faint.any():
+                # (``bridge`` is False only for the widened mask of a hairline: see above.)
                 count, labels, stats, support = _inside_shadows(
-                    mask, labels, shaded, faint, surroundings, widened=not bridge
+                    mask, labels, stats, shaded, faint, surroundings, widened=not bridge
                 )
     if whole_photo:
         # How many of each part's pixels lie in a band along the frame.

@@ -398,8 +398,11 @@ def _photograph(rng: np.random.Generator, paper: np.ndarray, look: Look) -> np.n
     light = (1.0 - look.gradient * np.clip(ramp, 0, 1)) * (1.0 - 0.3 * (xx**2 + yy**2))
     light = cv2.resize(light, (out_w, out_h), interpolation=cv2.INTER_LINEAR)
     if look.shadow > 0:
-        shape = _hand_shadow if look.fingers else _shadow_mask
-        light *= 1.0 - look.shadow * shape(rng, (out_h, out_w), look.shadow_soft, look.fingers)
+        if look.fingers:
+            shadow = _hand_shadow(rng, (out_h, out_w), look.shadow_soft, look.fingers)
+        else:
+            shadow = _shadow_mask(rng, (out_h, out_w), look.shadow_soft)
+        light *= 1.0 - look.shadow * shadow
     photo *= (light * look.exposure)[..., None]
     if look.blur > 0:
         photo = cv2.GaussianBlur(photo, (0, 0), look.blur)
@@ -410,9 +413,7 @@ def _photograph(rng: np.random.Generator, paper: np.ndarray, look: Look) -> np.n
     return np.asarray(np.clip(photo + 0.5, 0, 255), np.uint8)
 
 
-def _shadow_mask(
-    rng: np.random.Generator, shape: tuple[int, int], soft: float, _fingers: int = 0
-) -> np.ndarray:
+def _shadow_mask(rng: np.random.Generator, shape: tuple[int, int], soft: float) -> np.ndarray:
     """1 inside a cast shadow, 0 outside: the rounded shape of a hand or a phone held over
     the page, entering from one side and covering 20-60% of the frame."""
     h, w = shape

@@ -709,6 +709,23 @@ def test_a_hand_s_shadow_s_fingers_are_no_digits(mnist: tuple[np.ndarray, np.nda
             assert abs(g.x - 80) <= 3 and abs(g.y - 110) <= 3 and g.y1 <= 175, (g.x, g.y, g.w, g.h)
 
 
+@pytest.mark.parametrize("index", range(4))
+def test_a_faint_fat_blurred_digit_on_plain_paper_is_no_shadow(
+    mnist: tuple[np.ndarray, np.ndarray], index: int
+) -> None:
+    # Faint (grey ink), soft-edged and wider than strokes as a hand's shadow is, but on plain
+    # paper: the paper's estimate varies little around it, and no shadow cast across the page
+    # is that alone (a blurred photo of a fat pen's digit; session 30).
+    x, _ = mnist
+    page = np.full((320, 240), 200.0, np.float32)
+    alpha = synth.stroke_alpha(x[index], 150, 0.16)
+    h, w = alpha.shape
+    page[80 : 80 + h, 40 : 40 + w] = page[80 : 80 + h, 40 : 40 + w] * (1 - alpha) + 120.0 * alpha
+    photo = cv2.GaussianBlur(page, (0, 0), 2.5) + np.random.default_rng(index).normal(0, 1.5, page.shape)
+    ink = find_ink(np.clip(photo, 0, 255).astype(np.uint8), light_ink=False)
+    assert len(find_digits(ink.mask, ink, frame=True).digits) == 1
+
+
 @pytest.mark.parametrize("dotted", [True, False])
 def test_dotted_paper_s_dots_are_left_out(mnist: tuple[np.ndarray, np.ndarray], dotted: bool) -> None:
     # A 3 on dotted paper (dots 15 px apart, 3 px wide, in a 320x240 photo's ink): grouped,
