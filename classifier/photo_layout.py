@@ -425,6 +425,7 @@ def _faint_and_soft(
         depth = float(np.mean(ink.paper[box][part > 0] - dark[part > 0]))
         if float(np.median(slope[edge])) > SOFT_EDGE * max(depth, 1.0):
             continue  # sharp-edged: strokes
+        # (Never empty: only parts with edge support, which needs a ring around them, get here.)
         around = ink.paper[box][(cv2.dilate(part, np.ones((9, 9), np.uint8)) > 0) & (part == 0)]
         faint[i] = (off_page is not None and bool(off_page[box][grown].any())) or float(
             np.percentile(around, 5)
