@@ -553,6 +553,16 @@ def wood(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return np.asarray((rng.uniform(60, 110) * (0.75 + 0.25 * grain))[..., None] * brown, np.float32)
 
 
+def on_the_desk(rng: np.random.Generator, page: np.ndarray, turn: np.ndarray, desk: np.ndarray) -> bytes:
+    """A photographed page (float32 RGB) laid on a 1280x960 ``desk`` where the affine ``turn``
+    puts it, photographed again: slightly blurred, with sensor noise, as a JPEG."""
+    placed = cv2.warpAffine(page, turn, (1280, 960))
+    cover = cv2.warpAffine(np.ones(page.shape[:2], np.float32), turn, (1280, 960))[..., None]
+    scene = np.asarray(cv2.GaussianBlur(placed * cover + desk * (1 - cover), (0, 0), 0.8), np.float64)
+    scene += rng.normal(0, 2, desk.shape)
+    return synth.encode(np.clip(scene, 0, 255).astype(np.uint8), "jpg", 88)
+
+
 def test_a_page_on_a_wooden_desk_is_read(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:
     # The desk's grain around the page was ink to the paper's estimate: its pieces were read
     # as digits beside the one on the page, or instead of it. Before session 23 (``photo_page``)
@@ -567,12 +577,7 @@ def test_a_page_on_a_wooden_desk_is_read(reader: DigitReader, digits: tuple[np.n
         desk = wood(rng, 960, 1280)
         turn = np.asarray(cv2.getRotationMatrix2D((450, 340), rng.uniform(-12, 12), 1.0), np.float64)
         turn[:, 2] += np.array([190 + rng.uniform(-80, 80), 140 + rng.uniform(-60, 60)])
-        placed = cv2.warpAffine(page, turn, (1280, 960))
-        cover = cv2.warpAffine(np.ones((680, 900), np.float32), turn, (1280, 960))[..., None]
-        scene = np.asarray(cv2.GaussianBlur(placed * cover + desk * (1 - cover), (0, 0), 0.8), np.float64)
-        scene += rng.normal(0, 2, desk.shape)
-        data = synth.encode(np.clip(scene, 0, 255).astype(np.uint8), "jpg", 88)
-        right.append(read(reader, data).number == str(y[100 + i]))
+        right.append(read(reader, on_the_desk(rng, page, turn, desk)).number == str(y[100 + i]))
     assert sum(right) >= 17, right
 
 
@@ -591,12 +596,8 @@ def test_a_small_card_on_a_wooden_desk_is_read(
         card = synth.render_photo(rng, [x[300 + i]], look).astype(np.float32)
         turn = np.asarray(cv2.getRotationMatrix2D((width / 2, width * 3 / 8), rng.uniform(-15, 15), 1.0))
         turn[:, 2] += np.array([rng.uniform(200, 1200 - width), rng.uniform(150, 900 - width * 3 // 4)])
-        placed = cv2.warpAffine(card, turn, (1280, 960))
-        cover = cv2.warpAffine(np.ones(card.shape[:2], np.float32), turn, (1280, 960))[..., None]
-        scene = cv2.GaussianBlur(placed * cover + wood(rng, 960, 1280) * (1 - cover), (0, 0), 0.8)
-        noisy = np.asarray(scene, np.float64) + rng.normal(0, 2, scene.shape)
-        data = synth.encode(np.clip(noisy, 0, 255).astype(np.uint8), "jpg", 88)
-        right.append(read(reader, data).number == str(y[300 + i]))
+        desk = wood(rng, 960, 1280)
+        right.append(read(reader, on_the_desk(rng, card, turn, desk)).number == str(y[300 + i]))
     assert sum(right) >= 16, right
 
 
