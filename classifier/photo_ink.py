@@ -81,6 +81,9 @@ class InkMap:
     background: int | None = None  # the flat background's grey level, when it has one
     hidden: float = 0.0  # ``hidden_ink``, when measured
     high: float = 0.0  # the contrast that seeds a stroke (grown down to ``low``)
+    # uint8 (h, w) 0/255: the pixels of ``line_mask`` on a few upright lines (a ruled page's
+    # margin line, ``FEW_LINES``), when there are any
+    upright_lines: np.ndarray | None = None
 
     @property
     def line_width(self) -> float:
@@ -523,11 +526,11 @@ def find_ink(
     # the level that decides what counts as a stroke.
     thickness = line_thickness if line_thickness is not None else max(3.0, min(gray.shape) * 0.006)
     # A drawing's or crop's lines cross all of it (see ``line_pixels``).
-    lines, count = line_pixels(weak, thickness, whole=background is not None, cut_out=cut_out)
+    lines, count, upright_band = line_pixels(weak, thickness, whole=background is not None, cut_out=cut_out)
     if not count and line_thickness is None and background is None:
         # A close-up of ruled paper magnifies its lines too: blurred, they may be thicker
         # than any usual line (``MAGNIFIED_LINES``).
-        lines, count = line_pixels(weak, MAGNIFIED_LINES * thickness, magnified=True)
+        lines, count, upright_band = line_pixels(weak, MAGNIFIED_LINES * thickness, magnified=True)
     # The level comes from the inner part of the frame when it holds ink: strips of table
     # and dark corners along the frame would otherwise drown a pencil's faint strokes.
     # (At full resolution: a tiny digit's thin strokes may be missed by a subsample.)
@@ -557,6 +560,7 @@ def find_ink(
     high = max(centre + 8.0 * noise, 0.5 * level, 0.08)
     low = max(floor, 0.3 * level)
     mask = _hysteresis(levels, low, high)
+    upright: np.ndarray | None = None  # ``InkMap.upright_lines``
     if count:
         # A ruled line is printed faint; ink lying on it is darker, and stays. A line or two
         # (a form's, an underline) may be as dark as the ink and thinner than a pixel, spread
@@ -568,9 +572,43 @@ def find_ink(
         line_level = _percentile_of(_histogram(on_lines, lines), 50) / 255.0
         lines[levels > 255.0 * max(1.6 * line_level, line_level + 0.15)] = 0
         mask = cv2.subtract(mask, lines)
+        if upright_band is not None:
+            upright = cv2.bitwise_and(lines, upright_band)
+            if not cut_out:  # (a region's lines are few: a squared page's too)
+                mask, on_line = _without_line_pieces(mask, upright_band)
+                upright = cv2.bitwise_or(upright, on_line)
     return InkMap(
-        mask, contrast, dark, paper, light_ink, lines, noise, level, count, low, background, hidden, high
+        mask,
+        contrast,
+        dark,
+        paper,
+        light_ink,
+        lines,
+        noise,
+        level,
+        count,
+        low,
+        background,
+        hidden,
+        high,
+        upright,
     )
+
+
+def _without_line_pieces(mask: np.ndarray, band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``mask`` without its upright parts that lie wholly in the ``band`` along a few
+    upright lines (a ruled page's margin line), and those parts: printed darker in places
+    than the lines' usual level (the faint ruling's), where the light falls on it, the line
+    is kept there as "ink on it", with no ink reaching off it. Such a piece was read as a
+    "1", and the small number beside it left out as smaller than the digits."""
+    count, labels, stats = components(mask)
+    off = np.bincount(labels[(mask > 0) & (band == 0)], minlength=count)
+    on_line = (off == 0) & (stats[:, cv2.CC_STAT_HEIGHT] > stats[:, cv2.CC_STAT_WIDTH])
+    on_line[0] = False
+    if not on_line.any():
+        return mask, np.zeros_like(mask)
+    pieces = np.where(on_line[labels], np.uint8(255), np.uint8(0))
+    return cv2.subtract(mask, pieces), pieces
 
 
 def _darker_than(dark: np.ndarray, paper: np.ndarray) -> np.ndarray:
@@ -710,7 +748,7 @@ def _hysteresis(levels: np.ndarray, low: float, high: float) -> np.ndarray:
 
 def line_pixels(
     mask: np.ndarray, thickness: float, whole: bool = False, cut_out: bool = False, magnified: bool = False
-) -> tuple[np.ndarray, int]:
+) -> tuple[np.ndarray, int, np.ndarray | None]:
     """The pixels of ruled and grid lines (near horizontal or vertical) in an ink mask, and
     how many lines there are. ``thickness``: the thickest line to expect, in pixels;
     ``whole``: only lines that cross nearly all of it (a drawing's or crop's, see
@@ -718,9 +756,10 @@ def line_pixels(
     region cut around the writing, with a margin: a line whose ink crosses it unbroken
     goes on beyond it, where no digit's stroke does; ``magnified``: lines thicker than
     usual, taken for a close-up's ruling only when several cross the photo
-    (``MAGNIFIED_REACH``)."""
+    (``MAGNIFIED_REACH``). Also the band along the upright lines when there are only a few
+    (``FEW_LINES``: a ruled page's margin line, a form's), else None."""
     if cv2.countNonZero(mask) < 0.45 * min(mask.shape):
-        return np.zeros_like(mask), 0
+        return np.zeros_like(mask), 0, None
     horizontal, h_band, found_h = _line_pixels(mask, thickness, False, whole, cut_out, magnified)
     vertical, v_band, found_v = _line_pixels(mask, thickness, True, whole, cut_out, magnified)
     lines = cv2.bitwise_or(horizontal, vertical)
@@ -732,12 +771,12 @@ def line_pixels(
         body = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
         crossing = cv2.bitwise_and(cv2.bitwise_and(h_band, v_band), cv2.subtract(mask, body))
         lines = cv2.bitwise_or(lines, crossing)
-    return lines, found_h + found_v
+    return lines, found_h + found_v, v_band if 0 < found_v <= FEW_LINES else None
 
 
 def remove_lines(mask: np.ndarray, thickness: float) -> tuple[np.ndarray, int]:
     """An ink mask without its ruled and grid lines, and how many there were."""
-    lines, count = line_pixels(mask, thickness)
+    lines, count, _ = line_pixels(mask, thickness)
     out = mask.copy()
     out[lines > 0] = 0
     return out, count

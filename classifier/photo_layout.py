@@ -603,6 +603,9 @@ def find_digits(
         # Before grouping too: a small digit beside the line would be grouped with it.
         if whole_photo and _across_page(part, layout):
             layout.rejected.append((part, LINE_ACROSS))
+            off = _off_the_line(part, labels, count, speck)
+            parts += off
+            count += len(off)
             continue
         parts.append(part)
     if not parts:
@@ -1167,6 +1170,65 @@ def _across_page(g: Part, layout: Layout) -> bool:
         return False
     stroke = shape_of(layout.mask_of(g)).stroke
     return stroke < (PAGE_LINE_STROKE if span >= ACROSS_PAGE else PAGE_BAR_STROKE) * length
+
+
+OFF_THE_LINE = 2.0  # line thicknesses: how far off a line across the page a piece reaches, at least
+LINE_SHARE = 0.5  # ... of a part that is mostly line (this share of its pixels) ...
+PIECE_OF_LINE = 0.5  # ... and no longer than this share of the line
+
+
+def _off_the_line(line: Part, labels: np.ndarray, first_label: int, speck: int) -> list[Part]:
+    """The pieces of a line across the page (``_across_page``) that stand off it, more than
+    ``OFF_THE_LINE`` times as far as it is thick: a digit written across a notebook's margin
+    line, or touching it, is one part with it, and was rejected with it. The strokes that
+    cross the line keep its pixels between them (ink runs across it for longer than it is
+    thick). Only of a part that is mostly a thin line (``LINE_SHARE``, ``PAGE_LINE_STROKE``),
+    and only pieces between its ends, shorter than it (``PIECE_OF_LINE``). They are given
+    labels of their own from ``first_label`` on (in ``labels``) and returned as parts; what
+    is left keeps the line's label."""
+    box = labels[line.y : line.y1, line.x : line.x1]
+    own = box == line.labels[0]
+    ys, xs = np.nonzero(own)
+    points = np.column_stack([xs, ys]).astype(np.float32)
+    vx, vy, x0, y0 = (float(v) for v in cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel())
+    rows, columns = np.indices(own.shape, dtype=np.float32)
+    distance = np.abs((columns - x0) * vy - (rows - y0) * vx)
+    # Most of the part is line: a line's pixels lie evenly within half its thickness of its
+    # middle, their median distance a quarter of it.
+    thickness = max(1.0, 4.0 * float(np.median(distance[own])))
+    band = distance <= thickness / 2 + 1.0
+    length = max(line.w, line.h)
+    if thickness > PAGE_LINE_STROKE * length or np.count_nonzero(own & band) < LINE_SHARE * ys.size:
+        return []  # no line with writing on it: a network of lines, a coil, a page's edges
+    # Where along the line each pixel lies: what stands off it does so between its ends (a
+    # line turning a corner at its end is a frame's).
+    along = (columns - x0) * vx + (rows - y0) * vy
+    on_it = along[own & band]
+    first, last = float(on_it.min()) + 2 * thickness, float(on_it.max()) - 2 * thickness
+    across = round(thickness) + 3
+    kernel = np.ones((1, across) if abs(vy) >= abs(vx) else (across, 1), np.uint8)
+    crossing = cv2.morphologyEx(own.view(np.uint8), cv2.MORPH_OPEN, kernel) > 0
+    rest = (own & (~band | crossing)).view(np.uint8)
+    if not rest.any() or first_label + int(np.count_nonzero(rest)) >= np.iinfo(labels.dtype).max:
+        return []
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    reach = np.zeros(count, np.float32)
+    lowest = np.full(count, np.inf, np.float32)
+    highest = np.full(count, -np.inf, np.float32)
+    inked = rest > 0
+    np.maximum.at(reach, pieces[inked], distance[inked])
+    np.minimum.at(lowest, pieces[inked], along[inked])
+    np.maximum.at(highest, pieces[inked], along[inked])
+    parts: list[Part] = []
+    for k in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[k])
+        short = max(w, h) <= PIECE_OF_LINE * length
+        between = first <= lowest[k] and highest[k] <= last
+        if area >= speck and short and between and reach[k] >= OFF_THE_LINE * thickness + thickness / 2:
+            label = first_label + len(parts)
+            box[pieces == k] = label
+            parts.append(Part(line.x + x, line.y + y, w, h, area, [label]))
+    return parts
 
 
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:

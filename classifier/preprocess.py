@@ -551,11 +551,17 @@ def _read_look(
             notes["decoded_again"] = f"1/{round(source_scale)}" if source_scale > 1 else "full resolution"
     # px of ``source``; a drawing's shapes are never judged (see ``_find_number``)
     unjudged = float("inf") if enlarged or ink.background is not None else 0.0
-    # (Dotted paper's dots too: the region holds too few of them to be told.)
+    # (Dotted paper's dots too: the region holds too few of them to be told; and a line
+    # across the page, which the region cuts short: what was written across it or against
+    # it is read without it. Not pieces grouped as one: a digit's may be among them.)
     rings = [label for g, why in layout.rejected if why in (DRAWN_AROUND, PAPER_DOT) for label in g.labels]
+    rings += [g.labels[0] for g, why in layout.rejected if why == LINE_ACROSS and len(g.labels) == 1]
     drawn_around = np.isin(layout.labels, rings) if rings else None
     if layout.off_page is not None:  # nor the desk around the page
         drawn_around = layout.off_page if drawn_around is None else drawn_around | layout.off_page
+    if ink.upright_lines is not None:  # nor a margin line (the region cuts it short too)
+        margin = ink.upright_lines > 0
+        drawn_around = margin if drawn_around is None else drawn_around | margin
     # Lines the analysis image removed may be thicker in the region than ruled lines usually
     # are: a heavy grid's (px in the analysis image).
     lines_up_to = HEAVY_LINES * ink.line_width
@@ -976,8 +982,9 @@ def _read_region(
     """Find the digits again in the region around them, at a scale that makes them ~64 px tall.
     Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape.
     ``drawn_around``: the analysis image's pixels of rings drawn around the digits, which
-    the region cuts into arcs that no longer enclose them, of dotted paper's dots, and of
-    the desk around a photographed page (``photo_page``): not read again."""
+    the region cuts into arcs that no longer enclose them, of dotted paper's dots, of lines
+    across the page and margin lines, and of the desk around a photographed page
+    (``photo_page``): not read again."""
     height = float(median(g.h for g in digits)) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape

@@ -643,6 +643,17 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         ("margin_lines", "margin-beside-5.jpg", "5"),
         ("margin_lines", "margin-beside-7.jpg", "7"),
         ("margin_lines", "double-margin-0.jpg", "0"),
+        # A digit written across the margin line was one part with it, rejected with it
+        # ("98"); a stretch of the line darker than the faint ruling it is measured with was
+        # kept as ink on it, read as a "1", and the number beside it left out as smaller
+        # (session 31).
+        ("margin_lines", "margin-through-983.jpg", "983"),
+        ("margin_lines", "margin-darker-beside-5.jpg", "5"),
+        ("margin_lines", "margin-beside-small-81.jpg", "81"),
+        # A double margin line the digits touch: the region read closer cut it short, no
+        # longer across the page, and kept it with them ("nothing shaped like a digit", "4").
+        ("margin_lines", "double-margin-against-6.jpg", "6"),
+        ("margin_lines", "double-margin-through-47639.jpg", "47639"),
         # A coloured note on a dark, mottled desk: the desk's blotches were "ink" over a tenth
         # of the frame, on no plain paper, and the photo was "a scene" (session 24).
         ("dark_desk", "note-on-dark-desk-2.jpg", "2"),

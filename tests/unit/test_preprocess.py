@@ -634,6 +634,47 @@ def test_a_hairline_from_end_to_end_of_a_photo_is_no_digit(mnist: tuple[np.ndarr
     assert len(prepare(_jpeg(close_up)).boxes) == 1
 
 
+def test_a_digit_written_across_a_margin_line_is_read_without_it(
+    mnist: tuple[np.ndarray, np.ndarray],
+) -> None:
+    # A notebook's margin line from the photo's top to its bottom with a digit written across
+    # it: one part with the line, the digit was rejected with it as "a line across the page"
+    # ("98" for 983, session 31). The digit stands off the line, which is cut from it.
+    x, _ = mnist
+    mask = np.zeros((320, 240), np.uint8)
+    cv2.line(mask, (100, 0), (110, 319), 255, 2)
+    mask[140:180, 85:125][cv2.resize(x[0], (40, 40)) > 100] = 255  # a 7 across the line
+    layout = find_digits(mask, frame=True)
+    assert len(layout.digits) == 1, layout.digits
+    g = layout.digits[0]
+    assert g.y >= 138 and g.y1 <= 182 and g.x >= 83 and g.x1 <= 127, g
+    assert any(why == LINE_ACROSS for _, why in layout.rejected)
+    # In a photo, the region read closer leaves the line out too (it cuts it short there).
+    page = _photo_page()
+    cv2.line(page, (300, 0), (306, 479), 60.0, 3)
+    _write(page, x[0], 270, 200, 70)
+    prepared = prepare(_jpeg(page))
+    assert len(prepared.boxes) == 1, prepared.boxes
+    x0, y0, w, h = prepared.boxes[0]
+    assert y0 >= 190 and y0 + h <= 280 and x0 >= 250 and x0 + w <= 360, prepared.boxes[0]
+
+
+def test_a_margin_line_printed_darker_in_places_is_no_1(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # A ruled page's margin line is darker than its faint ruling; where the light makes it
+    # darker still, that stretch was kept as ink on the line, read as a "1", and the small
+    # number beside it left out as smaller than the digits (session 31).
+    x, y = mnist
+    eight, one = int(np.flatnonzero(y == 8)[0]), int(np.flatnonzero(y == 1)[0])
+    page = _photo_page()
+    _ruled(page, 30, tone=205)
+    cv2.line(page, (200, 0), (200, 479), 150.0, 2)
+    cv2.line(page, (200, 60), (200, 200), 70.0, 2)  # the darker stretch, far taller than the digits
+    _write(page, x[eight], 260, 212, 30)
+    _write(page, x[one], 290, 212, 30)
+    prepared = prepare(_jpeg(page))
+    assert len(prepared.boxes) == 2 and all(x0 > 240 for x0, _, _, _ in prepared.boxes), prepared.boxes
+
+
 def test_dots_in_a_row_along_a_part_s_bottom_are_no_line_under_it() -> None:
     # A part whose lowest pixels are dots a few columns apart along one row: no two columns in
     # a row along the "line", and taking the tallest thing above none of them raised
