@@ -81,8 +81,9 @@ class InkMap:
     background: int | None = None  # the flat background's grey level, when it has one
     hidden: float = 0.0  # ``hidden_ink``, when measured
     high: float = 0.0  # the contrast that seeds a stroke (grown down to ``low``)
-    # uint8 (h, w) 0/255: the pixels of ``line_mask`` on a few upright lines (a ruled page's
-    # margin line, ``FEW_LINES``), when there are any
+    # uint8 (h, w) 0/255: a ruled page's margin line (at most ``FEW_LINES`` upright lines,
+    # when there are any): its pixels in ``line_mask``, and the pieces of it taken out of
+    # ``mask`` (``_without_line_pieces``)
     upright_lines: np.ndarray | None = None
 
     @property
@@ -597,10 +598,10 @@ def find_ink(
 
 def _without_line_pieces(mask: np.ndarray, band: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``mask`` without its upright parts that lie wholly in the ``band`` along a few
-    upright lines (a ruled page's margin line), and those parts: printed darker in places
-    than the lines' usual level (the faint ruling's), where the light falls on it, the line
-    is kept there as "ink on it", with no ink reaching off it. Such a piece was read as a
-    "1", and the small number beside it left out as smaller than the digits."""
+    upright lines (a ruled page's margin line), and those parts. A margin line is darker
+    than the faint ruling whose level decides what on the lines is ink; where the light
+    makes it darker still, a stretch of it was kept as ink, with no ink reaching off the
+    line, read as a "1", and the small number beside it left out as smaller."""
     count, labels, stats = components(mask)
     off = np.bincount(labels[(mask > 0) & (band == 0)], minlength=count)
     on_line = (off == 0) & (stats[:, cv2.CC_STAT_HEIGHT] > stats[:, cv2.CC_STAT_WIDTH])

@@ -10,7 +10,7 @@ as tall as the tallest digit, and not cut by the frame while the digits are not.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -873,15 +873,34 @@ def _held_by(ring: Part, labels: np.ndarray, first_label: int, speck: int) -> li
     # they stand, less far than across its box (a hand's ring is no such row: a digit run
     # into its narrow end would reach across it there).
     inside_height = _heights(core) if _rectangular(ring, labels) else None
-    parts: list[Part] = []
+    chosen = []
     for k in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[k])
+        x, _, w, h, area = (int(v) for v in stats[k])
         # A piece reaching across the inside is the ring's own: a second turn round the
         # digits, or the dividers of a form's row of boxes.
         divider = inside_height is not None and w < h and h >= ACROSS_RING * inside_height[x + w // 2]
         if area >= speck and w < ACROSS_RING * core_w and h < ACROSS_RING * core_h and not divider:
-            box[pieces == k] = first_label + len(parts)
-            parts.append(Part(ring.x + x, ring.y + y, w, h, area, [first_label + len(parts)]))
+            chosen.append(k)
+    return _given_labels(box, pieces, stats, chosen, first_label, (ring.x, ring.y))
+
+
+def _given_labels(
+    box: np.ndarray,
+    pieces: np.ndarray,
+    stats: np.ndarray,
+    chosen: Sequence[int],
+    first_label: int,
+    origin: tuple[int, int],
+) -> list[Part]:
+    """The ``chosen`` pieces (labels in ``pieces``, a part's box cut into them; their
+    ``stats``) as parts of their own: labelled from ``first_label`` on in ``box`` (a view
+    of the layout's labels whose top-left corner is at ``origin``)."""
+    parts: list[Part] = []
+    for k in chosen:
+        x, y, w, h, area = (int(v) for v in stats[k])
+        label = first_label + len(parts)
+        box[pieces == k] = label
+        parts.append(Part(origin[0] + x, origin[1] + y, w, h, area, [label]))
     return parts
 
 
@@ -993,12 +1012,9 @@ def _line_under(
     if _side_by_side([p for p in standing if p.h >= LINE_DIGIT * height]) < 2:
         return None
     box[line_pixels] = first_label
-    held: list[Part] = []
-    for k, piece in enumerate(above, start=1):
-        if piece.area >= speck:  # a speck stays the part's, which is no more
-            box[pieces == k] = first_label + 1 + len(held)
-            held.append(replace(piece, labels=[first_label + 1 + len(held)]))
-    return line, held
+    # (A speck stays the part's, which is no more.)
+    chosen = [k for k, piece in enumerate(above, start=1) if piece.area >= speck]
+    return line, _given_labels(box, pieces, stats, chosen, first_label + 1, (part.x, part.y))
 
 
 def _side_by_side(parts: list[Part]) -> int:
@@ -1183,7 +1199,7 @@ def _off_the_line(line: Part, labels: np.ndarray, first_label: int, speck: int) 
     line, or touching it, is one part with it, and was rejected with it. The strokes that
     cross the line keep its pixels between them (ink runs across it for longer than it is
     thick). Only of a part that is mostly a thin line (``LINE_SHARE``, ``PAGE_LINE_STROKE``),
-    and only pieces between its ends, shorter than it (``PIECE_OF_LINE``). They are given
+    and only pieces between its ends, at most half as long (``PIECE_OF_LINE``). They are given
     labels of their own from ``first_label`` on (in ``labels``) and returned as parts; what
     is left keeps the line's label."""
     box = labels[line.y : line.y1, line.x : line.x1]
@@ -1219,16 +1235,20 @@ def _off_the_line(line: Part, labels: np.ndarray, first_label: int, speck: int) 
     np.maximum.at(reach, pieces[inked], distance[inked])
     np.minimum.at(lowest, pieces[inked], along[inked])
     np.maximum.at(highest, pieces[inked], along[inked])
-    parts: list[Part] = []
-    for k in range(1, count):
-        x, y, w, h, area = (int(v) for v in stats[k])
-        short = max(w, h) <= PIECE_OF_LINE * length
-        between = first <= lowest[k] and highest[k] <= last
-        if area >= speck and short and between and reach[k] >= OFF_THE_LINE * thickness + thickness / 2:
-            label = first_label + len(parts)
-            box[pieces == k] = label
-            parts.append(Part(line.x + x, line.y + y, w, h, area, [label]))
-    return parts
+    size = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
+    candidate = (stats[:, cv2.CC_STAT_AREA] >= speck) & (size <= PIECE_OF_LINE * length)
+    candidate &= (first <= lowest) & (highest <= last)
+    candidate[0] = False
+    standing = candidate & (reach >= OFF_THE_LINE * thickness + thickness / 2)
+    # A digit's strokes near the line, beside one that stands off it (a 7's foot that
+    # comes back to the line it crossed), are the digit's too.
+    for k in np.flatnonzero(candidate & ~standing):
+        standing[k] = bool(
+            (
+                (lowest[standing] <= highest[k] + thickness) & (lowest[k] <= highest[standing] + thickness)
+            ).any()
+        )
+    return _given_labels(box, pieces, stats, np.flatnonzero(standing).tolist(), first_label, (line.x, line.y))
 
 
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:

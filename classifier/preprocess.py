@@ -554,14 +554,13 @@ def _read_look(
     # (Dotted paper's dots too: the region holds too few of them to be told; and a line
     # across the page, which the region cuts short: what was written across it or against
     # it is read without it. Not pieces grouped as one: a digit's may be among them.)
-    rings = [label for g, why in layout.rejected if why in (DRAWN_AROUND, PAPER_DOT) for label in g.labels]
-    rings += [g.labels[0] for g, why in layout.rejected if why == LINE_ACROSS and len(g.labels) == 1]
-    drawn_around = np.isin(layout.labels, rings) if rings else None
+    set_aside = [
+        label for g, why in layout.rejected if why in (DRAWN_AROUND, PAPER_DOT) for label in g.labels
+    ]
+    set_aside += [g.labels[0] for g, why in layout.rejected if why == LINE_ACROSS and len(g.labels) == 1]
+    drawn_around = np.isin(layout.labels, set_aside) if set_aside else None
     if layout.off_page is not None:  # nor the desk around the page
         drawn_around = layout.off_page if drawn_around is None else drawn_around | layout.off_page
-    if ink.upright_lines is not None:  # nor a margin line (the region cuts it short too)
-        margin = ink.upright_lines > 0
-        drawn_around = margin if drawn_around is None else drawn_around | margin
     # Lines the analysis image removed may be thicker in the region than ruled lines usually
     # are: a heavy grid's (px in the analysis image).
     lines_up_to = HEAVY_LINES * ink.line_width
@@ -576,6 +575,7 @@ def _read_look(
         drawn_around,
         wide,
         lines_up_to,
+        ink.upright_lines,
     )
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
@@ -978,13 +978,15 @@ def _read_region(
     drawn_around: np.ndarray | None = None,
     wide: bool = False,
     lines_up_to: float = 0.0,
+    margin_lines: np.ndarray | None = None,
 ) -> _Region:
     """Find the digits again in the region around them, at a scale that makes them ~64 px tall.
     Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape.
     ``drawn_around``: the analysis image's pixels of rings drawn around the digits, which
     the region cuts into arcs that no longer enclose them, of dotted paper's dots, of lines
-    across the page and margin lines, and of the desk around a photographed page
-    (``photo_page``): not read again."""
+    across the page, and of the desk around a photographed page (``photo_page``): not read
+    again. ``margin_lines``: its pixels of a ruled page's margin line
+    (``InkMap.upright_lines``), which the region cuts short too: not read again either."""
     height = float(median(g.h for g in digits)) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape
@@ -1014,16 +1016,18 @@ def _read_region(
     # below it. (A digit of the row the small analysis image broke apart is kept.)
     row = (min(g.y for g in digits) * s - y0 * zoom, max(g.y1 for g in digits) * s - y0 * zoom)
     mask = ink.mask
-    if drawn_around is not None:
-        ax0, ay0, ax1, ay1 = (round(v * factor) for v in (x0, y0, x1, y1))
-        cut = drawn_around[ay0:ay1, ax0:ax1].astype(np.uint8)
-        if cut.size and cut.any():
-            grow = max(1, round(zoom / factor))  # an analysis pixel, in region pixels
-            rings = cv2.dilate(
+    ax0, ay0, ax1, ay1 = (round(v * factor) for v in (x0, y0, x1, y1))
+    grow = 2 * max(1, round(zoom / factor)) + 1  # an analysis pixel each way, in region pixels
+    # (A margin line's pixels grow by a region pixel across it only: grown as far as the
+    # rest, or along it, they ate a 1 written on it.)
+    for pixels, kernel in ((drawn_around, (grow, grow)), (margin_lines, (1, 3))):
+        cut = None if pixels is None else pixels[ay0:ay1, ax0:ax1].astype(np.uint8)
+        if cut is not None and cut.size and cut.any():
+            out = cv2.dilate(
                 cv2.resize(cut, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST),
-                np.ones((2 * grow + 1, 2 * grow + 1), np.uint8),
+                np.ones(kernel, np.uint8),
             )
-            mask = np.where(rings > 0, np.uint8(0), mask)
+            mask = np.where(out > 0, np.uint8(0), mask)
     layout = find_digits(mask, row=row, shapeless_below=unjudged * zoom)
     _drop_edges_at_the_sides(layout, mask.shape[1])
     _drop_edge_lines(layout)
