@@ -112,6 +112,9 @@ SIDE_LINE_STROKE = 0.75
 EDGE_LINE_SHAPE = 0.5
 EDGE_LINE_STROKE = 0.3
 EDGE_LINE_BESIDE = 2.5
+# ... or, at least half of it along a margin line the analysis image found, thinner than this:
+# the region may leave slivers of it (a screenshot's "9" read "19", session 31).
+MARGIN_LINE_STROKE = 0.6
 SCENE_INK_SHARE = 0.1  # a frame this much "ink" ...
 SCENE_TEXTURE = 0.1  # ... whose background still varies this much (share of the ink's contrast) is a scene
 # A drawing with no digit found with a mark still this much off its background (a share of
@@ -1017,20 +1020,27 @@ def _read_region(
     row = (min(g.y for g in digits) * s - y0 * zoom, max(g.y1 for g in digits) * s - y0 * zoom)
     mask = ink.mask
     ax0, ay0, ax1, ay1 = (round(v * factor) for v in (x0, y0, x1, y1))
-    grow = 2 * max(1, round(zoom / factor)) + 1  # an analysis pixel each way, in region pixels
-    # (A margin line's pixels grow by a region pixel across it only: grown as far as the
-    # rest, or along it, they ate a 1 written on it.)
-    for pixels, kernel in ((drawn_around, (grow, grow)), (margin_lines, (1, 3))):
+    grow = np.ones((2 * max(1, round(zoom / factor)) + 1,) * 2, np.uint8)  # an analysis pixel each way
+
+    def in_region(pixels: np.ndarray | None) -> np.ndarray | None:
+        """Pixels of the analysis image, in the region's (None when none lie in it)."""
         cut = None if pixels is None else pixels[ay0:ay1, ax0:ax1].astype(np.uint8)
-        if cut is not None and cut.size and cut.any():
-            out = cv2.dilate(
-                cv2.resize(cut, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST),
-                np.ones(kernel, np.uint8),
-            )
-            mask = np.where(out > 0, np.uint8(0), mask)
+        if cut is None or not cut.size or not cut.any():
+            return None
+        return np.asarray(cv2.resize(cut, (mask.shape[1], mask.shape[0]), interpolation=cv2.INTER_NEAREST))
+
+    rings, on_margin = in_region(drawn_around), in_region(margin_lines)
+    if rings is not None:
+        mask = np.where(cv2.dilate(rings, grow) > 0, np.uint8(0), mask)
+    margin_band = None
+    if on_margin is not None:
+        # Grown by a region pixel across the line only: grown by an analysis pixel each way,
+        # it ate a 1 written on it. What is left of it beside the digits is judged below.
+        mask = np.where(cv2.dilate(on_margin, np.ones((1, 3), np.uint8)) > 0, np.uint8(0), mask)
+        margin_band = cv2.dilate(on_margin, grow) > 0
     layout = find_digits(mask, row=row, shapeless_below=unjudged * zoom)
     _drop_edges_at_the_sides(layout, mask.shape[1])
-    _drop_edge_lines(layout)
+    _drop_edge_lines(layout, margin_band)
     return _Region(ink, layout, (x0, y0, x1 - x0, y1 - y0), zoom)
 
 
@@ -1056,16 +1066,22 @@ def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
     layout.digits = kept
 
 
-def _drop_edge_lines(layout: Layout) -> None:
+def _drop_edge_lines(layout: Layout, margin: np.ndarray | None = None) -> None:
     """Of the digits, move to ``rejected`` the narrow parts (lines, by their shape) much
-    thinner than the other digits' strokes (``EDGE_LINE_STROKE``)."""
+    thinner than the other digits' strokes (``EDGE_LINE_STROKE``); or, at least half of
+    them along a margin line (``margin``, bool, the region's), thinner than them
+    (``MARGIN_LINE_STROKE``): what is left of it, where a 1 written on it has their pen."""
     if len(layout.digits) < 2:
         return
     strokes = [stroke_width(layout.mask_of(g)) for g in layout.digits]
     kept = []
     for i, g in enumerate(layout.digits):
         others = float(median(strokes[:i] + strokes[i + 1 :]))
-        line = g.w < EDGE_LINE_SHAPE * g.h and strokes[i] < EDGE_LINE_STROKE * others
+        on_margin = (
+            margin is not None and float(margin[g.y : g.y1, g.x : g.x1][layout.mask_of(g)].mean()) >= 0.5
+        )
+        thinner = (MARGIN_LINE_STROKE if on_margin else EDGE_LINE_STROKE) * others
+        line = g.w < EDGE_LINE_SHAPE * g.h and strokes[i] < thinner
         if line and others >= EDGE_LINE_BESIDE:
             layout.rejected.append((g, SHADOW))
         else:

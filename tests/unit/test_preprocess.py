@@ -681,6 +681,26 @@ def test_a_1_written_along_a_margin_line_keeps_its_length(mnist: tuple[np.ndarra
         assert len(boxes) == 2 and boxes[0][0] < 205 and boxes[0][3] >= 24, (one, boxes)
 
 
+def test_a_sliver_of_a_margin_line_left_in_the_region_is_no_1() -> None:
+    # The region read closer leaves a margin line's pixels out, grown only a pixel across
+    # it (for a 1 written on it); a sliver of its edge was left beside a 9 and read "19"
+    # (session 31). A bar half as thick as the digits' strokes is that sliver on the line
+    # and a digit off it (a thin 1 beside a thick 0); a 1 on the line with their pen stays.
+    def layout_with(bar_width: int) -> Layout:
+        mask = np.zeros((140, 120), np.uint8)
+        cv2.ellipse(mask, (80, 70), (18, 30), 0, 0, 360, 255, 8)  # a 0, strokes 8 px wide
+        mask[40:100, 20 : 20 + bar_width] = 255
+        return find_digits(mask)
+
+    margin = np.zeros((140, 120), bool)
+    margin[:, 16:30] = True  # the line's band, grown by an analysis pixel
+    for bar_width, on_line, kept in ((4, True, 1), (4, False, 2), (8, True, 2)):
+        layout = layout_with(bar_width)
+        assert len(layout.digits) == 2
+        preprocess._drop_edge_lines(layout, margin if on_line else None)
+        assert len(layout.digits) == kept, (bar_width, on_line, layout.digits)
+
+
 def test_a_margin_line_printed_darker_in_places_is_no_1(mnist: tuple[np.ndarray, np.ndarray]) -> None:
     # A ruled page's margin line, darker than its faint ruling but not enough to be kept as
     # ink, is darker still where the light falls on it: that stretch was kept as ink on the
