@@ -82,8 +82,8 @@ class InkMap:
     hidden: float = 0.0  # ``hidden_ink``, when measured
     high: float = 0.0  # the contrast that seeds a stroke (grown down to ``low``)
     # uint8 (h, w) 0/255: a ruled page's margin line (at most ``FEW_LINES`` upright lines,
-    # when there are any): its pixels in ``line_mask``, and the pieces of it taken out of
-    # ``mask`` (``_without_line_pieces``)
+    # when there are any): its pixels in ``line_mask``, and (not in a region ``cut_out``)
+    # the pieces of it taken out of ``mask`` (``_without_line_pieces``)
     upright_lines: np.ndarray | None = None
 
     @property

@@ -1240,14 +1240,6 @@ def _off_the_line(line: Part, labels: np.ndarray, first_label: int, speck: int) 
     candidate &= (first <= lowest) & (highest <= last)
     candidate[0] = False
     standing = candidate & (reach >= OFF_THE_LINE * thickness + thickness / 2)
-    # A digit's strokes near the line, beside one that stands off it (a 7's foot that
-    # comes back to the line it crossed), are the digit's too.
-    for k in np.flatnonzero(candidate & ~standing):
-        standing[k] = bool(
-            (
-                (lowest[standing] <= highest[k] + thickness) & (lowest[k] <= highest[standing] + thickness)
-            ).any()
-        )
     return _given_labels(box, pieces, stats, np.flatnonzero(standing).tolist(), first_label, (line.x, line.y))
 
 

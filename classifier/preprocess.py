@@ -1068,9 +1068,10 @@ def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
 
 def _drop_edge_lines(layout: Layout, margin: np.ndarray | None = None) -> None:
     """Of the digits, move to ``rejected`` the narrow parts (lines, by their shape) much
-    thinner than the other digits' strokes (``EDGE_LINE_STROKE``); or, at least half of
-    them along a margin line (``margin``, bool, the region's), thinner than them
-    (``MARGIN_LINE_STROKE``): what is left of it, where a 1 written on it has their pen."""
+    thinner than the other digits' strokes (``EDGE_LINE_STROKE`` of their median); or, with
+    at least half their pixels in ``margin`` (bool, the region's: a margin line's band, an
+    analysis pixel each way), thinner than ``MARGIN_LINE_STROKE`` of it: what is left of
+    the line, where a 1 written on it has the other digits' pen."""
     if len(layout.digits) < 2:
         return
     strokes = [stroke_width(layout.mask_of(g)) for g in layout.digits]

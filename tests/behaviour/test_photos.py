@@ -654,6 +654,9 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         # longer across the page, and kept it with them ("nothing shaped like a digit", "4").
         ("margin_lines", "double-margin-against-6.jpg", "6"),
         ("margin_lines", "double-margin-through-47639.jpg", "47639"),
+        # A screenshot of a ruled page: a sliver of the margin line's edge, left in the region
+        # read closer, was read as a "1" beside the 9 ("19").
+        ("margin_lines", "screenshot-margin-sliver-9.jpg", "9"),
         # A coloured note on a dark, mottled desk: the desk's blotches were "ink" over a tenth
         # of the frame, on no plain paper, and the photo was "a scene" (session 24).
         ("dark_desk", "note-on-dark-desk-2.jpg", "2"),

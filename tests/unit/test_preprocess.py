@@ -643,7 +643,7 @@ def test_a_digit_written_across_a_margin_line_is_read_without_it(
     x, _ = mnist
     seven = cv2.resize(x[0], (40, 40)) > 100
     ys, xs = np.nonzero(seven)
-    for left in (78, 96):  # the line across the 7's bar, or its bar and its stem
+    for left in (78, 96):  # the line across the 7's bar and its stem's top, or its bar's left end
         mask = np.zeros((320, 240), np.uint8)
         cv2.line(mask, (100, 0), (110, 319), 255, 2)
         mask[140:180, left : left + 40][seven] = 255
