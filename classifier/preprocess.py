@@ -988,8 +988,9 @@ def _read_region(
     ``drawn_around``: the analysis image's pixels of rings drawn around the digits, which
     the region cuts into arcs that no longer enclose them, of dotted paper's dots, of lines
     across the page, and of the desk around a photographed page (``photo_page``): not read
-    again. ``margin_lines``: its pixels of a ruled page's margin line
-    (``InkMap.upright_lines``), which the region cuts short too: not read again either."""
+    again. ``margin_lines``: the analysis image's pixels of a ruled page's margin line
+    (``InkMap.upright_lines``), which the region cuts short too: not read again either, and
+    what is left of it beside the digits judged as such (``_drop_edge_lines``)."""
     height = float(median(g.h for g in digits)) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape
