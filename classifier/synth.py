@@ -451,6 +451,11 @@ def _shadow_mask(rng: np.random.Generator, shape: tuple[int, int], soft: float) 
             extent = (reach * 2, h * 1.6)
         box = cv2.boxPoints((middle, extent, angle))
         cv2.fillPoly(mask, [np.round(box).astype(np.int32)], 255)
+    return _soft_edged(mask, soft)
+
+
+def _soft_edged(mask: np.ndarray, soft: float) -> np.ndarray:
+    """A 0/255 shadow mask as float32, 1 inside and 0 outside, its edge blurred by ``soft`` px."""
     return np.asarray(cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), max(soft, 0.5)), np.float32)
 
 
@@ -477,7 +482,7 @@ def _hand_shadow(rng: np.random.Generator, shape: tuple[int, int], soft: float, 
     )
     turn[:, 2] += np.array([(w - short) / 2, (h - short) / 2])
     turned = cv2.warpAffine(mask, turn, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    return np.asarray(cv2.GaussianBlur(turned.astype(np.float32) / 255.0, (0, 0), max(soft, 0.5)), np.float32)
+    return _soft_edged(turned, soft)
 
 
 def render_photo(rng: np.random.Generator, digits: list[np.ndarray], look: Look) -> np.ndarray:
