@@ -636,7 +636,9 @@ def find_digits(
             count += 1 + len(rest)
     min_height = max(5, round(0.02 * short))
     blobs: list[Part] = []
-    for g in group_parts(parts):
+    groups = group_parts(parts)
+    while groups:
+        g = groups.pop(0)
         if row is not None and min(g.y1, row[1]) - max(g.y, row[0]) < 0.5 * g.h:
             layout.rejected.append((g, "outside the row of digits"))
             continue
@@ -646,6 +648,14 @@ def find_digits(
             blobs.append(g)
         elif reason:
             layout.rejected.append((g, reason))
+            if reason == LINE_ACROSS and len(g.labels) > 1:
+                # Across the page only once grouped: a line cut short (by a finger's
+                # shadow) with ruling stuck to it, and more ruling below; a digit within
+                # the box of the line and that ruling was grouped with them. What stands
+                # off the group's longest part is judged apart.
+                off = _off_the_line(g, labels, count, speck, GROUPED_PIECE)
+                count += len(off)
+                groups += group_parts(off)
         else:
             layout.digits.append(g)
     _keep_digits_of_the_row(layout, (h, w), whole_photo)
@@ -1191,9 +1201,15 @@ def _across_page(g: Part, layout: Layout) -> bool:
 OFF_THE_LINE = 2.0  # line thicknesses: how far off a line across the page a piece reaches, at least
 LINE_SHARE = 0.5  # ... of a part that is mostly line (this share of its pixels) ...
 PIECE_OF_LINE = 0.5  # ... and no longer than this share of the line
+# Parts grouped with such a line (a digit within the box of the line and ruling cut short
+# that sticks to it): the line is at least this share of them all (a mesh's is far less).
+GROUP_LINE_SHARE = 0.25
+GROUPED_PIECE = 0.25  # ... and what is given back is no longer than this share of it (no other line)
 
 
-def _off_the_line(line: Part, labels: np.ndarray, first_label: int, speck: int) -> list[Part]:
+def _off_the_line(
+    line: Part, labels: np.ndarray, first_label: int, speck: int, longest: float = PIECE_OF_LINE
+) -> list[Part]:
     """The pieces of a line across the page (``_across_page``) that stand off it, more than
     ``OFF_THE_LINE`` times as far as it is thick: a digit written across a notebook's margin
     line, or touching it, is one part with it, and was rejected with it. The strokes that
@@ -1201,20 +1217,27 @@ def _off_the_line(line: Part, labels: np.ndarray, first_label: int, speck: int) 
     thick). Only of a part that is mostly a thin line (``LINE_SHARE``, ``PAGE_LINE_STROKE``),
     and only pieces between its ends, at most half as long (``PIECE_OF_LINE``). They are given
     labels of their own from ``first_label`` on (in ``labels``) and returned as parts; what
-    is left keeps the line's label."""
+    is left keeps the line's label. Of a group of parts, the line is its longest part, which
+    is to hold ``GROUP_LINE_SHARE`` of the group's pixels in its band; pieces up to
+    ``longest`` of the group's length are given back."""
     box = labels[line.y : line.y1, line.x : line.x1]
-    own = box == line.labels[0]
-    ys, xs = np.nonzero(own)
+    own = box == line.labels[0] if len(line.labels) == 1 else np.isin(box, line.labels)
+    along_line = own if len(line.labels) == 1 else box == _longest(box, line.labels)
+    ys, xs = np.nonzero(along_line)
     points = np.column_stack([xs, ys]).astype(np.float32)
     vx, vy, x0, y0 = (float(v) for v in cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel())
     rows, columns = np.indices(own.shape, dtype=np.float32)
     distance = np.abs((columns - x0) * vy - (rows - y0) * vx)
     # Most of the part is line: a line's pixels lie evenly within half its thickness of its
     # middle, their median distance a quarter of it.
-    thickness = max(1.0, 4.0 * float(np.median(distance[own])))
+    thickness = max(1.0, 4.0 * float(np.median(distance[along_line])))
     band = distance <= thickness / 2 + 1.0
     length = max(line.w, line.h)
-    if thickness > PAGE_LINE_STROKE * length or np.count_nonzero(own & band) < LINE_SHARE * ys.size:
+    if (
+        thickness > PAGE_LINE_STROKE * length
+        or np.count_nonzero(along_line & band) < LINE_SHARE * ys.size
+        or np.count_nonzero(own & band) < GROUP_LINE_SHARE * np.count_nonzero(own)
+    ):
         return []  # no line with writing on it: a network of lines, a coil, a page's edges
     # Where along the line each pixel lies: what stands off it does so between its ends (a
     # line turning a corner at its end is a frame's).
@@ -1236,11 +1259,21 @@ def _off_the_line(line: Part, labels: np.ndarray, first_label: int, speck: int) 
     np.minimum.at(lowest, pieces[inked], along[inked])
     np.maximum.at(highest, pieces[inked], along[inked])
     size = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    candidate = (stats[:, cv2.CC_STAT_AREA] >= speck) & (size <= PIECE_OF_LINE * length)
+    candidate = (stats[:, cv2.CC_STAT_AREA] >= speck) & (size <= longest * length)
     candidate &= (first <= lowest) & (highest <= last)
     candidate[0] = False
     standing = candidate & (reach >= OFF_THE_LINE * thickness + thickness / 2)
     return _given_labels(box, pieces, stats, np.flatnonzero(standing).tolist(), first_label, (line.x, line.y))
+
+
+def _longest(box: np.ndarray, of: list[int]) -> int:
+    """Of the labels ``of`` in ``box``, the one whose pixels reach farthest (their box's
+    longer side)."""
+    reach = []
+    for label in of:
+        _, _, w, h = cv2.boundingRect((box == label).view(np.uint8))
+        reach.append(max(w, h))
+    return of[int(np.argmax(reach))]
 
 
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:

@@ -718,6 +718,10 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         ("hand_shadow", "fingers-on-ruled-9.jpg", "9"),
         ("hand_shadow", "fingers-over-blue-7.jpg", "7"),
         ("hand_shadow", "fingers-beside-20.jpg", "20"),
+        # A finger's shadow cut a margin line short and left ruling stuck to it (session
+        # 32): the 4 in the box of the two was grouped with them, and with the ruling below
+        # the group reached across the page, rejected as a line ("nothing shaped like a digit").
+        ("hand_shadow", "finger-tip-over-margin-4.jpg", "4"),
     ],
 )
 def test_outside_probe_photos(reader: DigitReader, folder: str, name: str, number: str) -> None:

@@ -664,6 +664,30 @@ def test_a_digit_written_across_a_margin_line_is_read_without_it(
     assert y0 >= 190 and y0 + h <= 280 and x0 >= 250 and x0 + w <= 360, prepared.boxes[0]
 
 
+def test_a_digit_grouped_with_a_margin_line_cut_short_is_read(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # A finger's shadow over a ruled page cut its margin line short of the photo's bottom,
+    # and left ruling stuck to it: the 7 within the box of the line and that ruling was
+    # grouped with them, and with the ruling below, the group reached across the page and
+    # was rejected as a line ("nothing shaped like a digit", session 32). What stands off
+    # the group's longest part is judged apart; a piece of another line, beside it, is
+    # longer than a digit there would be, and is not.
+    x, _ = mnist
+    seven = cv2.resize(x[0], (36, 36)) > 100
+    for another_line in (False, True):
+        mask = np.zeros((320, 240), np.uint8)
+        cv2.line(mask, (60, 0), (62, 270), 255, 2)  # the margin line, to the shadow
+        cv2.line(mask, (60, 240), (115, 242), 255, 2)  # ruling stuck to it
+        cv2.line(mask, (55, 300), (130, 302), 255, 2)  # ruling below the shadow
+        mask[130:166, 85:121][seven] = 255
+        if another_line:
+            cv2.line(mask, (100, 20), (101, 100), 255, 2)
+        layout = find_digits(mask, frame=True)
+        assert len(layout.digits) == 1, layout.digits
+        g = layout.digits[0]  # the 7, in its box
+        assert g.x >= 85 and g.x1 <= 121 and g.y >= 130 and g.y1 <= 166 and g.h >= 20, g
+        assert any(why == LINE_ACROSS and len(g.labels) > 1 for g, why in layout.rejected)
+
+
 def test_a_1_written_along_a_margin_line_keeps_its_length(mnist: tuple[np.ndarray, np.ndarray]) -> None:
     # The region read closer leaves a margin line's pixels out grown by a pixel across it
     # only: grown by an analysis pixel each way, they ate the ends of a 1 written on it, or
