@@ -815,6 +815,11 @@ HIDDEN_LINE = 0.3
 # changed on any set above (a stroke or a page's edge is not so long and straight twice).
 MAGNIFIED_LINES = 2.0
 MAGNIFIED_REACH = 0.8
+# A page photographed steeply aslant: perspective fans its lines out, wider than the tilts
+# searched around theirs. Once this many lines are found at one tilt, the pixels off them
+# vote again, over all tilts up to this many degrees.
+CONVERGING_AFTER = 3
+CONVERGING_TILT = 30.0
 
 
 def _distinct_lines(offsets: np.ndarray, thickness: int) -> np.ndarray:
@@ -862,6 +867,60 @@ def _with_hidden_lines(found: np.ndarray, votes: np.ndarray, least: float, thick
             return lines
         candidates.pop(0)
     return found
+
+
+def _with_converging_lines(
+    tilts: np.ndarray,
+    found: np.ndarray,
+    span: float,
+    bins: int,
+    along: np.ndarray,
+    across: np.ndarray,
+    needed: float,
+    thickness: int,
+    length: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``tilts`` and ``found`` lines (rows of (tilt index, offset bin)) with the lines of the
+    page at other tilts (see ``CONVERGING_TILT``): peaks of the votes of the pixels off the
+    lines found, over all tilts up to that, strongest first, each crossing none of the lines
+    kept within the image (``length`` long): a page's lines do not cross, in a photo either."""
+    centres = (found[:, 1] + 1) * OFFSET_BIN - span
+    # Each voter's distance across the nearest line found.
+    offset_of = across[:, None] - along[:, None] * tilts[found[:, 0]][None, :].astype(np.float32)
+    near = np.abs(offset_of - centres[None, :]).min(axis=1) <= thickness + 2 * OFFSET_BIN
+    along, across = along[~near], across[~near]
+    if along.size < needed:
+        return tilts, found
+    degrees = np.arange(-CONVERGING_TILT, CONVERGING_TILT + 0.1, TILT_STEP)
+    others = np.tan(np.deg2rad(degrees)).astype(np.float32)
+    position = across[None, :] - along[None, :] * others[:, None] + span
+    index = (position * np.float32(1.0 / OFFSET_BIN)).astype(np.int32)
+    inside = (index >= 0) & (index < bins)  # (beyond: a line leaving the image through its side)
+    index += (np.arange(others.size, dtype=np.int32) * bins)[:, None]
+    counts = np.bincount(index[inside], minlength=others.size * bins).reshape(others.size, bins)
+    votes = (counts[:, :-1] + counts[:, 1:]).astype(np.float32)
+    peaks = np.argwhere((votes >= needed) & (votes >= cv2.dilate(votes, np.ones((5, 5), np.uint8))))
+    if not len(peaks):
+        return tilts, found
+    peaks = peaks[np.argsort(-votes[peaks[:, 0], peaks[:, 1]], kind="stable")]
+    # Where each line kept crosses the image's two ends.
+    starts = list(centres)
+    ends = list(centres + tilts[found[:, 0]] * length)
+    kept = []
+    for t, b in peaks.tolist():
+        start = (b + 1) * OFFSET_BIN - span
+        end = start + float(others[t]) * length
+        crosses = any(
+            (start - s0) * (end - e0) <= 0 or min(abs(start - s0), abs(end - e0)) < thickness
+            for s0, e0 in zip(starts, ends, strict=True)
+        )
+        if not crosses:
+            kept.append((t + len(tilts), b))
+            starts.append(start)
+            ends.append(end)
+    if not kept:
+        return tilts, found
+    return np.concatenate([tilts, others]), np.vstack([found, np.array(kept)])
 
 
 def _longest_run(pixels: np.ndarray, gap: int) -> int:
@@ -951,6 +1010,10 @@ def _line_pixels(
         return out, out, 0
     if len(found) >= 2:
         found = _with_hidden_lines(found, votes, HIDDEN_LINE * length / keep, most)
+    if len(found) >= CONVERGING_AFTER and not (whole or magnified):
+        tilts, found = _with_converging_lines(
+            tilts, found, span, bins, along_f, across_f, needed, most, length
+        )
 
     def band_of(lines: np.ndarray) -> np.ndarray:
         """The band along these found lines (rows of ``found``)."""

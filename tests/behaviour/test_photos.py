@@ -722,6 +722,12 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         # 32): the 4 in the box of the two was grouped with them, and with the ruling below
         # the group reached across the page, rejected as a line ("nothing shaped like a digit").
         ("hand_shadow", "finger-tip-over-margin-4.jpg", "4"),
+        # Ruled pages photographed steeply aslant (session 32): perspective fanned their lines
+        # out wider than the tilts searched around the strongest; those beyond stayed in the
+        # ink, one part with the digits on them ("nothing shaped like a digit", "3" for 53).
+        ("steep_perspective", "steep-ruled-0.jpg", "0"),
+        ("steep_perspective", "steep-ruled-7.jpg", "7"),
+        ("steep_perspective", "steep-ruled-53.jpg", "53"),
     ],
 )
 def test_outside_probe_photos(reader: DigitReader, folder: str, name: str, number: str) -> None:
