@@ -750,7 +750,8 @@ def _hysteresis(levels: np.ndarray, low: float, high: float) -> np.ndarray:
 def line_pixels(
     mask: np.ndarray, thickness: float, whole: bool = False, cut_out: bool = False, magnified: bool = False
 ) -> tuple[np.ndarray, int, np.ndarray | None]:
-    """The pixels of ruled and grid lines (near horizontal or vertical) in an ink mask, and
+    """The pixels of ruled and grid lines (near horizontal or vertical; fanned out further by
+    perspective, once a page's lines are found: ``CONVERGING_TILT``) in an ink mask, and
     how many lines there are. ``thickness``: the thickest line to expect, in pixels;
     ``whole``: only lines that cross nearly all of it (a drawing's or crop's, see
     ``LONE_LINE``) or that are written on (``WRITTEN_ON``); ``cut_out``: the mask is a
@@ -783,7 +784,7 @@ def remove_lines(mask: np.ndarray, thickness: float) -> tuple[np.ndarray, int]:
     return out, count
 
 
-MAX_TILT = 14.0  # degrees: ruled lines are searched within this of horizontal and vertical
+MAX_TILT = 14.0  # degrees: ruled lines are searched within this of horizontal and vertical (first)
 TILT_STEP = 1.0
 OFFSET_BIN = 2.0  # px
 MAX_VOTERS = 4000
@@ -883,7 +884,9 @@ def _with_converging_lines(
     """``tilts`` and ``found`` lines (rows of (tilt index, offset bin)) with the lines of the
     page at other tilts (see ``CONVERGING_TILT``): peaks of the votes of the pixels off the
     lines found, over all tilts up to that, strongest first, each crossing none of the lines
-    kept within the image (``length`` long): a page's lines do not cross, in a photo either."""
+    kept within the image (``length`` long): a page's lines do not cross, in a photo either.
+    The lines added index tilts past ``votes``' (only the single-line and drawing checks of
+    ``_line_pixels`` read it, which never see them)."""
     centres = (found[:, 1] + 1) * OFFSET_BIN - span
     # Each voter's distance across the nearest line found.
     offset_of = across[:, None] - along[:, None] * tilts[found[:, 0]][None, :].astype(np.float32)
@@ -910,10 +913,7 @@ def _with_converging_lines(
     for t, b in peaks.tolist():
         start = (b + 1) * OFFSET_BIN - span
         end = start + float(others[t]) * length
-        crosses = any(
-            (start - s0) * (end - e0) <= 0 or min(abs(start - s0), abs(end - e0)) < thickness
-            for s0, e0 in zip(starts, ends, strict=True)
-        )
+        crosses = any((start - s0) * (end - e0) <= 0 for s0, e0 in zip(starts, ends, strict=True))
         if not crosses:
             kept.append((t + len(tilts), b))
             starts.append(start)

@@ -1202,9 +1202,13 @@ OFF_THE_LINE = 2.0  # line thicknesses: how far off a line across the page a pie
 LINE_SHARE = 0.5  # ... of a part that is mostly line (this share of its pixels) ...
 PIECE_OF_LINE = 0.5  # ... and no longer than this share of the line
 # Parts grouped with such a line (a digit within the box of the line and ruling cut short
-# that sticks to it): the line is at least this share of them all (a mesh's is far less).
+# that sticks to it): the line, their longest, holds at least this share of their pixels in
+# its band (a mesh of leftover grid lines far less) ...
 GROUP_LINE_SHARE = 0.25
-GROUPED_PIECE = 0.25  # ... and what is given back is no longer than this share of it (no other line)
+GROUPED_PIECE = 0.25  # ... and what is given back is at most this share of the line long ...
+# ... and stands across it at least this share of its length along it: a bar along the line
+# is another line's piece (a double margin line's, broken), no digit beside it.
+ALONG_THE_LINE = 1 / 3
 
 
 def _off_the_line(
@@ -1215,14 +1219,18 @@ def _off_the_line(
     line, or touching it, is one part with it, and was rejected with it. The strokes that
     cross the line keep its pixels between them (ink runs across it for longer than it is
     thick). Only of a part that is mostly a thin line (``LINE_SHARE``, ``PAGE_LINE_STROKE``),
-    and only pieces between its ends, at most half as long (``PIECE_OF_LINE``). They are given
+    and only pieces between its ends, at most ``longest`` of its length. They are given
     labels of their own from ``first_label`` on (in ``labels``) and returned as parts; what
-    is left keeps the line's label. Of a group of parts, the line is its longest part, which
-    is to hold ``GROUP_LINE_SHARE`` of the group's pixels in its band; pieces up to
-    ``longest`` of the group's length are given back."""
+    is left keeps the line's label. Of a group of parts, the line is its longest part (see
+    ``GROUP_LINE_SHARE``), and what is given back lies mostly off that part."""
     box = labels[line.y : line.y1, line.x : line.x1]
-    own = box == line.labels[0] if len(line.labels) == 1 else np.isin(box, line.labels)
-    along_line = own if len(line.labels) == 1 else box == _longest(box, line.labels)
+    grouped = len(line.labels) > 1
+    own = np.isin(box, line.labels) if grouped else box == line.labels[0]
+    if grouped:
+        label, length = _longest(box, line.labels)
+        along_line = box == label
+    else:
+        along_line, length = own, max(line.w, line.h)
     ys, xs = np.nonzero(along_line)
     points = np.column_stack([xs, ys]).astype(np.float32)
     vx, vy, x0, y0 = (float(v) for v in cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel())
@@ -1232,7 +1240,6 @@ def _off_the_line(
     # middle, their median distance a quarter of it.
     thickness = max(1.0, 4.0 * float(np.median(distance[along_line])))
     band = distance <= thickness / 2 + 1.0
-    length = max(line.w, line.h)
     if (
         thickness > PAGE_LINE_STROKE * length
         or np.count_nonzero(along_line & band) < LINE_SHARE * ys.size
@@ -1242,7 +1249,7 @@ def _off_the_line(
     # Where along the line each pixel lies: what stands off it does so between its ends (a
     # line turning a corner at its end is a frame's).
     along = (columns - x0) * vx + (rows - y0) * vy
-    on_it = along[own & band]
+    on_it = along[along_line & band]
     first, last = float(on_it.min()) + 2 * thickness, float(on_it.max()) - 2 * thickness
     across = round(thickness) + 3
     kernel = np.ones((1, across) if abs(vy) >= abs(vx) else (across, 1), np.uint8)
@@ -1261,19 +1268,28 @@ def _off_the_line(
     size = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     candidate = (stats[:, cv2.CC_STAT_AREA] >= speck) & (size <= longest * length)
     candidate &= (first <= lowest) & (highest <= last)
+    if grouped:
+        # Not what sticks to the line itself (ruling, and a broken second line touching it),
+        # nor a bar along it.
+        of_line = np.bincount(pieces[inked & along_line], minlength=count)
+        nearest = np.full(count, np.inf, np.float32)
+        np.minimum.at(nearest, pieces[inked], distance[inked])
+        candidate &= of_line < 0.5 * stats[:, cv2.CC_STAT_AREA]
+        candidate &= reach - nearest >= ALONG_THE_LINE * (highest - lowest)
     candidate[0] = False
     standing = candidate & (reach >= OFF_THE_LINE * thickness + thickness / 2)
     return _given_labels(box, pieces, stats, np.flatnonzero(standing).tolist(), first_label, (line.x, line.y))
 
 
-def _longest(box: np.ndarray, of: list[int]) -> int:
-    """Of the labels ``of`` in ``box``, the one whose pixels reach farthest (their box's
-    longer side)."""
+def _longest(box: np.ndarray, of: list[int]) -> tuple[int, int]:
+    """Of the labels ``of`` in ``box``, the one whose pixels reach farthest, and how far
+    (their box's longer side)."""
     reach = []
     for label in of:
         _, _, w, h = cv2.boundingRect((box == label).view(np.uint8))
         reach.append(max(w, h))
-    return of[int(np.argmax(reach))]
+    best = int(np.argmax(reach))
+    return of[best], reach[best]
 
 
 def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeless_below: float) -> str | None:

@@ -721,6 +721,32 @@ def test_a_digit_grouped_with_a_margin_line_cut_short_is_read(mnist: tuple[np.nd
         g = layout.digits[0]  # the 7, in its box
         assert g.x >= 85 and g.x1 <= 121 and g.y >= 130 and g.y1 <= 166 and g.h >= 20, g
         assert any(why == LINE_ACROSS and len(g.labels) > 1 for g, why in layout.rejected)
+    # On a blank page, what sticks to the line (a second margin line, broken, touching the
+    # ruling) and a bar along it (that line's piece) are no digits (review of session 32:
+    # an L of ruling and a piece, and a "1").
+    for partner, piece in ((7, 30), (10, 30), (10, 50)):
+        mask = np.zeros((320, 240), np.uint8)
+        cv2.line(mask, (60, 0), (62, 270), 255, 2)
+        cv2.line(mask, (60, 240), (115, 242), 255, 2)
+        cv2.line(mask, (55, 300), (130, 302), 255, 2)
+        for top in range(10, 260, piece + 20):
+            cv2.line(mask, (60 + partner, top), (60 + partner, min(top + piece, 268)), 255, 2)
+        assert not find_digits(mask, frame=True).digits, (partner, piece)
+    # Nor is a mesh of a grid's lines left in pieces, grouped with a line across the page: the
+    # line holds a few percent of their pixels in its band.
+    rng = np.random.default_rng(9)
+    mask = np.zeros((320, 240), np.uint8)
+    cv2.line(mask, (60, 0), (61, 280), 255, 2)
+    for across in (False, True):
+        for at in range(5, 320, 16) if not across else range(40, 200, 16):
+            start, end = (40, 200) if not across else (0, 320)
+            while start < end:
+                n = int(rng.integers(5, 40))
+                if rng.random() < 0.7:
+                    a, b = (start, at), (min(start + n, end), at)
+                    cv2.line(mask, a[::-1] if across else a, b[::-1] if across else b, 255, 1)
+                start += n + int(rng.integers(2, 8))
+    assert not find_digits(mask, frame=True).digits
 
 
 def test_a_1_written_along_a_margin_line_keeps_its_length(mnist: tuple[np.ndarray, np.ndarray]) -> None:
