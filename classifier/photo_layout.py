@@ -682,11 +682,37 @@ def _keep_digits_of_the_row(layout: Layout, shape: tuple[int, int], whole_photo:
         _drop_edge_marks(layout, shape)
         _drop_lone_dash(layout, shape)
         _keep_main_row(layout)
+    if layout.digits and whole_photo:
+        _drop_taller_lines(layout)
     if layout.digits:
         tallest = max(g.h for g in layout.digits)
         for g in [g for g in layout.digits if g.h < SMALLER_THAN_DIGITS * tallest]:
             layout.digits.remove(g)
             layout.rejected.append((g, MUCH_SMALLER))
+
+
+# The tallest part of a photo's row, narrow (narrower than this share of its height), is a
+# line when the parts under this share of its height are drawn thicker, its stroke less than
+# this share of theirs (median): the edge of a notebook's page, its spine. It won the row as
+# a "1", and the number beside it was left out as much smaller (session 32).
+TALLER_LINE_SHAPE = 0.5
+TALLER_LINE_HEIGHT = 0.6
+TALLER_LINE_STROKE = 0.7
+
+
+def _drop_taller_lines(layout: Layout) -> None:
+    """Move to ``rejected`` the tallest of the digits while it is such a line (see
+    ``TALLER_LINE_STROKE``)."""
+    while len(layout.digits) > 1:
+        tallest = max(layout.digits, key=lambda g: g.h)
+        smaller = [g for g in layout.digits if g.h < TALLER_LINE_HEIGHT * tallest.h]
+        if not smaller or tallest.w >= TALLER_LINE_SHAPE * tallest.h:
+            return
+        others = float(np.median([stroke_width(layout.mask_of(g)) for g in smaller]))
+        if stroke_width(layout.mask_of(tallest)) >= TALLER_LINE_STROKE * others:
+            return
+        layout.digits.remove(tallest)
+        layout.rejected.append((tallest, SHADOW))
 
 
 # Pieces left out as too small beside the digits read, in their row, at least this share of

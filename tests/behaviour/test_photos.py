@@ -637,6 +637,11 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         # as a "1", sure: "65341" and "12" (session 23).
         ("edge_lines", "dim-page-edge-6534.jpg", "6534"),
         ("edge_lines", "page-on-desk-2.jpg", "2"),
+        # An open notebook's page edge, a clipboard's edge: narrow, far taller than the digits
+        # and drawn thinner, it won the row as a "1" and the number was left out as much
+        # smaller (session 32; handwriting fonts' digits).
+        ("edge_lines", "open-notebook-edge-80.jpg", "80"),
+        ("edge_lines", "clipboard-edge-38.jpg", "38"),
         # A notebook's red margin line, as dark as ink in grey, from the photo's top to its
         # bottom, won the row as a close-up's "1" (95-100%, or a double margin's pieces
         # grouped), and the digit beside it was dropped as much smaller (session 24).
