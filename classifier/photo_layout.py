@@ -679,11 +679,12 @@ def _keep_digits_of_the_row(layout: Layout, shape: tuple[int, int], whole_photo:
     """Drop marks at the frame, a lone dash and other lines of writing (in a photo), and
     parts much smaller than the digits."""
     if whole_photo:
+        # First: such a line chained rows of writing into one, and was the height a part
+        # cut by the frame was measured against.
+        _drop_taller_lines(layout, shape)
         _drop_edge_marks(layout, shape)
         _drop_lone_dash(layout, shape)
         _keep_main_row(layout)
-    if layout.digits and whole_photo:
-        _drop_taller_lines(layout)
     if layout.digits:
         tallest = max(g.h for g in layout.digits)
         for g in [g for g in layout.digits if g.h < SMALLER_THAN_DIGITS * tallest]:
@@ -694,25 +695,40 @@ def _keep_digits_of_the_row(layout: Layout, shape: tuple[int, int], whole_photo:
 # The tallest part of a photo's row, narrow (narrower than this share of its height), is a
 # line when the parts under this share of its height are drawn thicker, its stroke less than
 # this share of theirs (median): the edge of a notebook's page, its spine. It won the row as
-# a "1", and the number beside it was left out as much smaller (session 32).
+# a "1", and the number beside it was left out as much smaller (session 32). Under this many
+# times as tall as the digits left, it may have been a tall 1 in a thinner pen: the answer
+# is "not sure" (``pieces_left_out``).
 TALLER_LINE_SHAPE = 0.5
 TALLER_LINE_HEIGHT = 0.6
 TALLER_LINE_STROKE = 0.7
+TALLER_LINE_SURE = 2.2
+TALLER_LINE = "a line far taller than the digits"
 
 
-def _drop_taller_lines(layout: Layout) -> None:
+def _drop_taller_lines(layout: Layout, shape: tuple[int, int]) -> None:
     """Move to ``rejected`` the tallest of the digits while it is such a line (see
     ``TALLER_LINE_STROKE``)."""
+    strokes: dict[int, float] = {}  # by the part's first label: each measured once
+
+    def stroke(g: Part) -> float:
+        if g.labels[0] not in strokes:
+            strokes[g.labels[0]] = stroke_width(layout.mask_of(g))
+        return strokes[g.labels[0]]
+
+    # Not against what the frame cuts, nor small marks near it (judged after: see
+    # ``_drop_edge_marks``): a piece of desk or shadow there took a lone 1 for a line.
+    digits = [
+        g for g in layout.digits if not _touches_border(g, shape) and not _small_mark_at_frame(g, shape)
+    ]
     while len(layout.digits) > 1:
         tallest = max(layout.digits, key=lambda g: g.h)
-        smaller = [g for g in layout.digits if g.h < TALLER_LINE_HEIGHT * tallest.h]
+        smaller = [g for g in digits if g.h < TALLER_LINE_HEIGHT * tallest.h]
         if not smaller or tallest.w >= TALLER_LINE_SHAPE * tallest.h:
             return
-        others = float(np.median([stroke_width(layout.mask_of(g)) for g in smaller]))
-        if stroke_width(layout.mask_of(tallest)) >= TALLER_LINE_STROKE * others:
+        if stroke(tallest) >= TALLER_LINE_STROKE * float(np.median([stroke(g) for g in smaller])):
             return
         layout.digits.remove(tallest)
-        layout.rejected.append((tallest, SHADOW))
+        layout.rejected.append((tallest, TALLER_LINE))
 
 
 # Pieces left out as too small beside the digits read, in their row, at least this share of
@@ -733,8 +749,9 @@ WRITING_WIDTH = 0.5
 
 def pieces_left_out(layout: Layout) -> bool:
     """Whether parts left out beside the digits could be a digit of the row, broken apart
-    (see ``LEFT_OUT_PIECE``), or writing smaller than them (``WRITING_PIECE``): then the
-    answer may lack a digit, or be no number at all."""
+    (see ``LEFT_OUT_PIECE``), writing smaller than them (``WRITING_PIECE``), or a tall 1
+    taken for a line (``TALLER_LINE_SURE``): then the answer may lack a digit, or be no
+    number at all."""
     if not layout.digits:
         return False
     height = float(np.median([g.h for g in layout.digits]))
@@ -745,6 +762,9 @@ def pieces_left_out(layout: Layout) -> bool:
         for g, why in layout.rejected
         if g.y < bottom and g.y1 > top and g.x1 > left - height and g.x < right + height
     ]
+    tallest = max(g.h for g in layout.digits)
+    if any(why == TALLER_LINE and g.h < TALLER_LINE_SURE * tallest for g, why in beside):
+        return True  # perhaps a tall 1 in a thinner pen
     writing = [g for g, why in beside if why in (MUCH_SMALLER, DASH) and g.h >= WRITING_PIECE * height]
     if sum(g.w for g in writing) >= WRITING_WIDTH * height:
         return True
@@ -1129,6 +1149,12 @@ def _cut(g: Part, layout: Layout, shape: tuple[int, int], edge: np.ndarray | Non
     return _touches_border(g, shape) or _at_page_edge(g, layout, edge)
 
 
+def _small_mark_at_frame(g: Part, shape: tuple[int, int]) -> bool:
+    """A part under a tenth of the short side tall that comes within 8% of it to the frame."""
+    short = min(shape)
+    return _near_frame(g, shape, 0.08 * short) and g.h < 0.1 * short
+
+
 def _near_frame(g: Part, shape: tuple[int, int], margin: float) -> bool:
     """The part comes closer than ``margin`` px to the frame on some side."""
     h, w = shape
@@ -1141,10 +1167,9 @@ def _drop_edge_marks(layout: Layout, shape: tuple[int, int]) -> None:
     row (a number running off the photo). So are parts cut by the page's edge on a desk:
     writing stays on its page, a pen or a finger's shading lying across the edge does not."""
     short = min(shape)
-    margin = 0.08 * short
     edge = _page_edge(layout)
     for g in list(layout.digits):
-        if _near_frame(g, shape, margin) and g.h < 0.1 * short:
+        if _small_mark_at_frame(g, shape):
             layout.digits.remove(g)
             layout.rejected.append((g, EDGE_MARK))
     inside = [g for g in layout.digits if not _cut(g, layout, shape, edge)]
@@ -1231,10 +1256,12 @@ PIECE_OF_LINE = 0.5  # ... and no longer than this share of the line
 # that sticks to it): the line, their longest, holds at least this share of their pixels in
 # its band (a mesh of leftover grid lines far less) ...
 GROUP_LINE_SHARE = 0.25
-GROUPED_PIECE = 0.25  # ... and what is given back is at most this share of the line long ...
-# ... and stands across it at least this share of its length along it: a bar along the line
-# is another line's piece (a double margin line's, broken), no digit beside it.
-ALONG_THE_LINE = 1 / 3
+GROUPED_PIECE = 0.25  # ... and what is given back is at most this share of the line long.
+# Of a group, ink off the line's band running along it for at least this many of its
+# thicknesses, within this many of them from it, is another line's piece (a double margin
+# line's, broken): not given back, alone or with the ruling it touches (an L, a "1").
+PARTNER_LINE = 5.0
+PARTNER_NEAR = 4.0
 
 
 def _off_the_line(
@@ -1248,7 +1275,8 @@ def _off_the_line(
     and only pieces between its ends, at most ``longest`` of its length. They are given
     labels of their own from ``first_label`` on (in ``labels``) and returned as parts; what
     is left keeps the line's label. Of a group of parts, the line is its longest part (see
-    ``GROUP_LINE_SHARE``), and what is given back lies mostly off that part."""
+    ``GROUP_LINE_SHARE``), and another line's pieces beside it are not given back
+    (``PARTNER_LINE``)."""
     box = labels[line.y : line.y1, line.x : line.x1]
     grouped = len(line.labels) > 1
     own = np.isin(box, line.labels) if grouped else box == line.labels[0]
@@ -1280,7 +1308,15 @@ def _off_the_line(
     across = round(thickness) + 3
     kernel = np.ones((1, across) if abs(vy) >= abs(vx) else (across, 1), np.uint8)
     crossing = cv2.morphologyEx(own.view(np.uint8), cv2.MORPH_OPEN, kernel) > 0
-    rest = (own & (~band | crossing)).view(np.uint8)
+    rest = own & (~band | crossing)
+    if grouped:
+        # Another line's pieces beside it: runs along it, near it.
+        near = ~band & (distance <= PARTNER_NEAR * thickness)
+        run = max(3, round(PARTNER_LINE * thickness))
+        lengthwise = np.ones((run, 1) if abs(vy) >= abs(vx) else (1, run), np.uint8)
+        partner = cv2.morphologyEx((own & near).view(np.uint8), cv2.MORPH_OPEN, lengthwise) > 0
+        rest &= ~partner
+    rest = rest.view(np.uint8)
     if not rest.any() or first_label + int(np.count_nonzero(rest)) >= np.iinfo(labels.dtype).max:
         return []
     count, pieces, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
@@ -1294,14 +1330,6 @@ def _off_the_line(
     size = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
     candidate = (stats[:, cv2.CC_STAT_AREA] >= speck) & (size <= longest * length)
     candidate &= (first <= lowest) & (highest <= last)
-    if grouped:
-        # Not what sticks to the line itself (ruling, and a broken second line touching it),
-        # nor a bar along it.
-        of_line = np.bincount(pieces[inked & along_line], minlength=count)
-        nearest = np.full(count, np.inf, np.float32)
-        np.minimum.at(nearest, pieces[inked], distance[inked])
-        candidate &= of_line < 0.5 * stats[:, cv2.CC_STAT_AREA]
-        candidate &= reach - nearest >= ALONG_THE_LINE * (highest - lowest)
     candidate[0] = False
     standing = candidate & (reach >= OFF_THE_LINE * thickness + thickness / 2)
     return _given_labels(box, pieces, stats, np.flatnonzero(standing).tolist(), first_label, (line.x, line.y))
