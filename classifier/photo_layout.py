@@ -676,10 +676,10 @@ def find_digits(
 
 
 def _keep_digits_of_the_row(layout: Layout, shape: tuple[int, int], whole_photo: bool) -> None:
-    """Drop marks at the frame, a lone dash and other lines of writing (in a photo), and
-    parts much smaller than the digits."""
+    """Drop lines far taller than the digits, marks at the frame, a lone dash and other
+    lines of writing (in a photo), and parts much smaller than the digits."""
     if whole_photo:
-        # First: such a line chained rows of writing into one, and was the height a part
+        # The lines first: one chained rows of writing into one, and was the height a part
         # cut by the frame was measured against.
         _drop_taller_lines(layout, shape)
         _drop_edge_marks(layout, shape)

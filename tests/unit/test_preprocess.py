@@ -708,13 +708,20 @@ def test_a_digit_grouped_with_a_margin_line_cut_short_is_read(mnist: tuple[np.nd
     # the group's longest part is judged apart; a piece of another line, beside it, is
     # longer than a digit there would be, and is not.
     x, y = mnist
-    seven = cv2.resize(x[0], (36, 36)) > 100
-    for another_line in (False, True):
+
+    def page(label: int | None = None, left: int = 0) -> np.ndarray:
+        """The margin line to the shadow, ruling stuck to it and ruling below; a digit."""
         mask = np.zeros((320, 240), np.uint8)
-        cv2.line(mask, (60, 0), (62, 270), 255, 2)  # the margin line, to the shadow
-        cv2.line(mask, (60, 240), (115, 242), 255, 2)  # ruling stuck to it
-        cv2.line(mask, (55, 300), (130, 302), 255, 2)  # ruling below the shadow
-        mask[130:166, 85:121][seven] = 255
+        cv2.line(mask, (60, 0), (62, 270), 255, 2)
+        cv2.line(mask, (60, 240), (115, 242), 255, 2)
+        cv2.line(mask, (55, 300), (130, 302), 255, 2)
+        if label is not None:
+            digit = cv2.resize(x[int(np.flatnonzero(y == label)[0])], (36, 36)) > 100
+            mask[130:166, left : left + 36][digit] = 255
+        return mask
+
+    for another_line in (False, True):
+        mask = page(7, 85)
         if another_line:
             cv2.line(mask, (100, 20), (101, 100), 255, 2)
         layout = find_digits(mask, frame=True)
@@ -724,22 +731,12 @@ def test_a_digit_grouped_with_a_margin_line_cut_short_is_read(mnist: tuple[np.nd
         assert any(why == LINE_ACROSS and len(g.labels) > 1 for g, why in layout.rejected)
     # A digit against the line, one part with it, or a 1 close beside it, is read too.
     for label, left in ((0, 50), (3, 45), (1, 75)):
-        mask = np.zeros((320, 240), np.uint8)
-        cv2.line(mask, (60, 0), (62, 270), 255, 2)
-        cv2.line(mask, (60, 240), (115, 242), 255, 2)
-        cv2.line(mask, (55, 300), (130, 302), 255, 2)
-        mask[130:166, left : left + 36][cv2.resize(x[int(np.flatnonzero(y == label)[0])], (36, 36)) > 100] = (
-            255
-        )
-        digits = find_digits(mask, frame=True).digits
+        digits = find_digits(page(label, left), frame=True).digits
         assert len(digits) == 1 and digits[0].h >= 18, (label, digits)
     # On a blank page, another margin line's pieces beside the line, broken (touching the
     # ruling, or not), are no digits (review of session 32: an L of ruling and a piece, a "1").
     for partner, piece in ((7, 30), (10, 30), (10, 50)):
-        mask = np.zeros((320, 240), np.uint8)
-        cv2.line(mask, (60, 0), (62, 270), 255, 2)
-        cv2.line(mask, (60, 240), (115, 242), 255, 2)
-        cv2.line(mask, (55, 300), (130, 302), 255, 2)
+        mask = page()
         for top in range(10, 260, piece + 20):
             cv2.line(mask, (60 + partner, top), (60 + partner, min(top + piece, 268)), 255, 2)
         assert not find_digits(mask, frame=True).digits, (partner, piece)
@@ -748,15 +745,19 @@ def test_a_digit_grouped_with_a_margin_line_cut_short_is_read(mnist: tuple[np.nd
     rng = np.random.default_rng(9)
     mask = np.zeros((320, 240), np.uint8)
     cv2.line(mask, (60, 0), (61, 280), 255, 2)
-    for across in (False, True):
-        for at in range(5, 320, 16) if not across else range(40, 200, 16):
-            start, end = (40, 200) if not across else (0, 320)
-            while start < end:
+    for upright, rows, (start, end) in (
+        (False, range(5, 320, 16), (40, 200)),
+        (True, range(40, 200, 16), (0, 320)),
+    ):
+        for at in rows:
+            along = start
+            while along < end:
                 n = int(rng.integers(5, 40))
                 if rng.random() < 0.7:
-                    a, b = (start, at), (min(start + n, end), at)
-                    cv2.line(mask, a[::-1] if across else a, b[::-1] if across else b, 255, 1)
-                start += n + int(rng.integers(2, 8))
+                    ends = [(along, at), (min(along + n, end), at)]
+                    a, b = [p[::-1] for p in ends] if upright else ends
+                    cv2.line(mask, a, b, 255, 1)
+                along += n + int(rng.integers(2, 8))
     assert not find_digits(mask, frame=True).digits
 
 
