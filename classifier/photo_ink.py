@@ -870,6 +870,12 @@ def _with_hidden_lines(found: np.ndarray, votes: np.ndarray, least: float, thick
     return found
 
 
+def _offset_of_bin(bins: np.ndarray | int, span: float) -> np.ndarray:
+    """Where a line voted into offset bin ``bins`` lies across the image (a vote's peak sums
+    a bin and the next, so the line lies at their boundary)."""
+    return np.asarray((np.asarray(bins) + 1) * OFFSET_BIN - span)
+
+
 def _with_converging_lines(
     tilts: np.ndarray,
     found: np.ndarray,
@@ -887,7 +893,7 @@ def _with_converging_lines(
     kept within the image (``length`` long): a page's lines do not cross, in a photo either.
     The lines added index tilts past ``votes``' (only the single-line and drawing checks of
     ``_line_pixels`` read it, which never see them)."""
-    centres = (found[:, 1] + 1) * OFFSET_BIN - span
+    centres = _offset_of_bin(found[:, 1], span)
     # Each voter's distance across the nearest line found.
     offset_of = across[:, None] - along[:, None] * tilts[found[:, 0]][None, :].astype(np.float32)
     near = np.abs(offset_of - centres[None, :]).min(axis=1) <= thickness + 2 * OFFSET_BIN
@@ -911,7 +917,7 @@ def _with_converging_lines(
     ends = list(centres + tilts[found[:, 0]] * length)
     kept = []
     for t, b in peaks.tolist():
-        start = (b + 1) * OFFSET_BIN - span
+        start = float(_offset_of_bin(b, span))
         end = start + float(others[t]) * length
         crosses = any((start - s0) * (end - e0) <= 0 for s0, e0 in zip(starts, ends, strict=True))
         if not crosses:
@@ -1019,7 +1025,7 @@ def _line_pixels(
         """The band along these found lines (rows of ``found``)."""
         band = np.zeros_like(mask)
         ends = np.array([-1.0, length + 1.0], np.float32)
-        centres = (lines[:, 1] + 1) * OFFSET_BIN - span
+        centres = _offset_of_bin(lines[:, 1], span)
         offsets = centres[:, None] + tilts[lines[:, 0]][:, None] * ends[None, :]
         along_ends = np.broadcast_to(ends, offsets.shape)
         xy = np.stack([offsets, along_ends] if vertical else [along_ends, offsets], axis=-1)

@@ -1075,13 +1075,12 @@ def _drop_edge_lines(layout: Layout, margin: np.ndarray | None = None) -> None:
     the line, where a 1 written on it has the other digits' pen."""
     if len(layout.digits) < 2:
         return
-    strokes = [stroke_width(layout.mask_of(g)) for g in layout.digits]
+    masks = [layout.mask_of(g) for g in layout.digits]
+    strokes = [stroke_width(own) for own in masks]
     kept = []
     for i, g in enumerate(layout.digits):
         others = float(median(strokes[:i] + strokes[i + 1 :]))
-        on_margin = (
-            margin is not None and float(margin[g.y : g.y1, g.x : g.x1][layout.mask_of(g)].mean()) >= 0.5
-        )
+        on_margin = margin is not None and float(margin[g.y : g.y1, g.x : g.x1][masks[i]].mean()) >= 0.5
         thinner = (MARGIN_LINE_STROKE if on_margin else EDGE_LINE_STROKE) * others
         line = g.w < EDGE_LINE_SHAPE * g.h and strokes[i] < thinner
         if line and others >= EDGE_LINE_BESIDE:
