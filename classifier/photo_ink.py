@@ -85,6 +85,7 @@ class InkMap:
     # when there are any): its pixels in ``line_mask``, and (not in a region ``cut_out``)
     # the pieces of it taken out of ``mask`` (``_without_line_pieces``)
     upright_lines: np.ndarray | None = None
+    ruled: bool = False  # the lines are a ruled or squared page's (``line_pixels``)
 
     @property
     def line_width(self) -> float:
@@ -483,6 +484,7 @@ def find_ink(
     wide: bool = False,
     measure_hidden: bool = False,
     cut_out: bool = False,
+    ruled: bool = False,
 ) -> InkMap:
     """The ink in a grey image of the given polarity (see the module's docstring).
 
@@ -491,7 +493,8 @@ def find_ink(
     crop), which is then the paper everywhere, however thick the strokes on it. ``wide``:
     the paper estimated with the wide closing (``_closed``); ``measure_hidden``: set
     ``InkMap.hidden`` (``hidden_ink``). ``cut_out``: the image is a region cut around the
-    writing found in a larger one (see ``line_pixels``).
+    writing found in a larger one (see ``line_pixels``); ``ruled``: that one's lines were a
+    ruled page's (``InkMap.ruled``).
     """
     dark = cv2.bitwise_not(gray) if light_ink else gray
     hidden = 0.0
@@ -526,12 +529,14 @@ def find_ink(
     # Lines first, on everything faintly dark, so that a page of ruled lines does not set
     # the level that decides what counts as a stroke.
     thickness = line_thickness if line_thickness is not None else max(3.0, min(gray.shape) * 0.006)
-    # A drawing's or crop's lines cross all of it (see ``line_pixels``).
-    lines, count, upright_band = line_pixels(weak, thickness, whole=background is not None, cut_out=cut_out)
+    # A drawing's or crop's lines cross all of it (see ``line_pixels``); but a region cut
+    # from a scan of a squared page shows a few of its lines, cut short by the region.
+    whole = background is not None and not ruled
+    lines, count, upright_band, ruling = line_pixels(weak, thickness, whole=whole, cut_out=cut_out)
     if not count and line_thickness is None and background is None:
         # A close-up of ruled paper magnifies its lines too: blurred, they may be thicker
         # than any usual line (``MAGNIFIED_LINES``).
-        lines, count, upright_band = line_pixels(weak, MAGNIFIED_LINES * thickness, magnified=True)
+        lines, count, upright_band, ruling = line_pixels(weak, MAGNIFIED_LINES * thickness, magnified=True)
     # The level comes from the inner part of the frame when it holds ink: strips of table
     # and dark corners along the frame would otherwise drown a pencil's faint strokes.
     # (At full resolution: a tiny digit's thin strokes may be missed by a subsample.)
@@ -593,6 +598,7 @@ def find_ink(
         hidden,
         high,
         upright,
+        ruling,
     )
 
 
@@ -749,7 +755,7 @@ def _hysteresis(levels: np.ndarray, low: float, high: float) -> np.ndarray:
 
 def line_pixels(
     mask: np.ndarray, thickness: float, whole: bool = False, cut_out: bool = False, magnified: bool = False
-) -> tuple[np.ndarray, int, np.ndarray | None]:
+) -> tuple[np.ndarray, int, np.ndarray | None, bool]:
     """The pixels of ruled and grid lines (near horizontal or vertical; fanned out further by
     perspective, once a page's lines are found: ``CONVERGING_TILT``) in an ink mask, and
     how many lines there are. ``thickness``: the thickest line to expect, in pixels;
@@ -759,11 +765,12 @@ def line_pixels(
     goes on beyond it, where no digit's stroke does; ``magnified``: lines thicker than
     usual, taken for a close-up's ruling only when several cross the photo
     (``MAGNIFIED_REACH``). Also the band along the upright lines when there are only a few
-    (``FEW_LINES``: a ruled page's margin line, a form's), else None."""
+    (``FEW_LINES``: a ruled page's margin line, a form's), else None; and whether the lines
+    are a ruled or squared page's (``RULED_LINES`` evenly spaced, one way at least)."""
     if cv2.countNonZero(mask) < 0.45 * min(mask.shape):
-        return np.zeros_like(mask), 0, None
-    horizontal, h_band, found_h = _line_pixels(mask, thickness, False, whole, cut_out, magnified)
-    vertical, v_band, found_v = _line_pixels(mask, thickness, True, whole, cut_out, magnified)
+        return np.zeros_like(mask), 0, None, False
+    horizontal, h_band, found_h, ruled_h = _line_pixels(mask, thickness, False, whole, cut_out, magnified)
+    vertical, v_band, found_v, ruled_v = _line_pixels(mask, thickness, True, whole, cut_out, magnified)
     lines = cv2.bitwise_or(horizontal, vertical)
     if found_h and found_v:
         # Where a squared page's lines cross, each is "thick" seen across the other: those
@@ -773,12 +780,13 @@ def line_pixels(
         body = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
         crossing = cv2.bitwise_and(cv2.bitwise_and(h_band, v_band), cv2.subtract(mask, body))
         lines = cv2.bitwise_or(lines, crossing)
-    return lines, found_h + found_v, v_band if 0 < found_v <= FEW_LINES else None
+    upright_band = v_band if 0 < found_v <= FEW_LINES else None
+    return lines, found_h + found_v, upright_band, ruled_h or ruled_v
 
 
 def remove_lines(mask: np.ndarray, thickness: float) -> tuple[np.ndarray, int]:
     """An ink mask without its ruled and grid lines, and how many there were."""
-    lines, count, _ = line_pixels(mask, thickness)
+    lines, count, _, _ = line_pixels(mask, thickness)
     out = mask.copy()
     out[lines > 0] = 0
     return out, count
@@ -950,9 +958,9 @@ def _line_pixels(
     whole: bool = False,
     cut_out: bool = False,
     magnified: bool = False,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Near-horizontal (or near-vertical) lines: their thin pixels, the band along them, and
-    their count.
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """Near-horizontal (or near-vertical) lines: their thin pixels, the band along them,
+    their count, and whether they are a ruled page's (``_evenly_spaced``).
 
     A vote over tilts and offsets (a Hough transform restricted to the angles a page is
     photographed at) by the first pixel of every thin run across the line's direction, so
@@ -967,7 +975,7 @@ def _line_pixels(
     kernel = np.ones((1, across) if vertical else (across, 1), np.uint8)
     thin = cv2.subtract(mask, cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel))
     if cv2.countNonZero(thin) < 0.45 * length:
-        return out, out, 0
+        return out, out, 0, False
     starts = thin.copy()
     if vertical:  # along the line: rows; across it: columns
         starts[:, 1:][thin[:, :-1] > 0] = 0
@@ -977,7 +985,7 @@ def _line_pixels(
         across_pos, along = np.nonzero(starts)
     needed = 0.45 * length
     if along.size < needed:
-        return out, out, 0
+        return out, out, 0, False
     # A few thousand votes find the lines as well as all of them (a noisy page has many).
     keep = -(-along.size // MAX_VOTERS)
     if keep > 1:
@@ -1011,9 +1019,9 @@ def _line_pixels(
     if magnified:
         found = found[votes[found[:, 0], found[:, 1]] * keep >= MAGNIFIED_REACH * length]
         if len(_distinct_lines(found[:, 1] * OFFSET_BIN, most)) < 2:
-            return out, out, 0
+            return out, out, 0, False
     if found.size == 0:
-        return out, out, 0
+        return out, out, 0, False
     if len(found) >= 2:
         found = _with_hidden_lines(found, votes, HIDDEN_LINE * length / keep, most)
     if len(found) >= CONVERGING_AFTER and not (whole or magnified):
@@ -1039,7 +1047,8 @@ def _line_pixels(
     # spaced (the digits' strokes crossing them take votes away): no page edge or perspective
     # cuts its lines short, and a stroke drawn straight (a 1, a 9's tail) may be found as two
     # lines, its wobbles as peaks of their own.
-    if len(found) == 1 or (whole and not _evenly_spaced(found[:, 1] * OFFSET_BIN, most)):
+    ruled = _evenly_spaced(found[:, 1] * OFFSET_BIN, most)
+    if len(found) == 1 or (whole and not ruled):
         reach = votes[found[:, 0], found[:, 1]] * keep
         lone = reach >= LONE_LINE * length
         # A line written on (a form's answer line, an underline) need not cross the whole
@@ -1055,7 +1064,7 @@ def _line_pixels(
                 written_on[i] = run >= WRITTEN_ON_TALL * tall or (cut_out and run >= CROSSES * length)
         found = found[lone | written_on]
         if found.size == 0:
-            return out, out, 0
+            return out, out, 0, False
     band = band_of(found)
     out = cv2.bitwise_and(band, thin)
-    return out, band, len(found)
+    return out, band, len(found), ruled

@@ -123,6 +123,13 @@ FADED_LINE = 0.04
 # In the region read closer, lines up to this many times as wide as those the analysis image
 # removed are removed (a heavy grid's: session 24).
 HEAVY_LINES = 1.5
+# A region whose every part is joined to lines it found is searched again for lines up to
+# this many px thicker: a heavy grid's, blurred, may be wider there than the analysis image's
+# lines showed, and only its thinner stretches were found (session 33). What is then found is
+# kept only when its digits are at least this share of the analysis image's height: on a
+# blank squared page, the marks found there were the lines' pieces, and so are these.
+THICKER_LINES = 2.0
+THICKER_FOUND = 0.5
 # A crop in which nothing was found, whose frame's pixels vary by this much noise (grey
 # levels; a small photo's, averaged down: at most 2-3 mostly) ...
 GRAINY_CROP = 4.0
@@ -567,7 +574,8 @@ def _read_look(
     # Lines the analysis image removed may be thicker in the region than ruled lines usually
     # are: a heavy grid's (px in the analysis image).
     lines_up_to = HEAVY_LINES * ink.line_width
-    region = _read_region(
+    read_region = partial(
+        _read_region,
         source,
         layout.digits,
         thinnest,
@@ -579,7 +587,14 @@ def _read_look(
         wide,
         lines_up_to,
         ink.upright_lines,
+        ink.ruled,
     )
+    region = read_region()
+    if not region.layout.digits and region.ink.lines:
+        again = read_region(THICKER_LINES)
+        found = [g.h for g in again.layout.digits]
+        if found and median(found) >= THICKER_FOUND * height * again.zoom / factor:
+            region = again
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
     if not region.layout.digits and region.ink.level == 0.0:
@@ -982,6 +997,8 @@ def _read_region(
     wide: bool = False,
     lines_up_to: float = 0.0,
     margin_lines: np.ndarray | None = None,
+    ruled: bool = False,
+    thicker: float = 0.0,
 ) -> _Region:
     """Find the digits again in the region around them, at a scale that makes them ~64 px tall.
     Parts shorter than ``unjudged`` px of ``gray`` are not judged by their shape.
@@ -990,7 +1007,10 @@ def _read_region(
     across the page, and of the desk around a photographed page (``photo_page``): not read
     again. ``margin_lines``: the analysis image's pixels of a ruled page's margin line
     (``InkMap.upright_lines``), which the region cuts short too: not read again either, and
-    what is left of it beside the digits judged as such (``_drop_edge_lines``)."""
+    what is left of it beside the digits judged as such (``_drop_edge_lines``). ``ruled``:
+    the analysis image's lines are a ruled page's (``InkMap.ruled``), which the region
+    cuts short too: a scan's or drawing's lines are searched for as a photo's are.
+    ``thicker``: lines up to this many px thicker than usual (``THICKER_LINES``)."""
     height = float(median(g.h for g in digits)) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape
@@ -1012,9 +1032,15 @@ def _read_region(
     # Ruled lines are at most ~1.5 px thick in a phone photo, ~3 px once faintly blurred;
     # lines the analysis image removed may be thicker (``lines_up_to`` px there): a heavy grid.
     s = zoom / factor
-    thickness = max(4.0, 3.0 * zoom, lines_up_to * s)
+    thickness = max(4.0, 3.0 * zoom, lines_up_to * s) + thicker
     ink = find_ink(
-        region, light_ink, line_thickness=thickness, background=background, wide=wide, cut_out=True
+        region,
+        light_ink,
+        line_thickness=thickness,
+        background=background,
+        wide=wide,
+        cut_out=True,
+        ruled=ruled,
     )
     # Only the row the analysis found: the region's margin may also hold a mark above or
     # below it. (A digit of the row the small analysis image broke apart is kept.)

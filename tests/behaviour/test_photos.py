@@ -375,6 +375,21 @@ def test_a_faint_mark_on_an_empty_page_is_no_digit(
     assert ("region" in prepare(sample.data).notes) is looked_closer
 
 
+@pytest.mark.parametrize(("index", "split"), [(393, "dev"), (315, "calibration")])
+def test_a_blank_squared_page_s_line_pieces_are_no_digit_when_its_lines_are_searched_thicker(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], index: int, split: str
+) -> None:
+    # Empty squared pages: pieces of their lines, left in the analysis image, are looked at
+    # closer, and every part of the region is one with its lines. Searched again for thicker
+    # lines (``preprocess.THICKER_LINES``), what is left are the lines' slivers, far shorter
+    # than those pieces: read as "484" and as an 11-digit number ("not sure") before they
+    # were held to half the pieces' height (``THICKER_FOUND``; session 33).
+    sample = synth.make_sample("empty-paper", index, split, *digits)
+    reading = read(reader, sample.data)
+    assert reading.digits == [] and reading.hint
+    assert "region" in prepare(sample.data).notes
+
+
 @pytest.mark.parametrize("index", [54, 194])
 def test_the_rim_of_a_cast_shadow_is_not_the_digit(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray], index: int
@@ -675,6 +690,15 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         # digits: "nothing shaped like a digit" (session 24).
         ("heavy_grid", "heavy-grid-5.jpg", "5"),
         ("heavy_grid", "heavy-grid-14.jpg", "14"),
+        # A heavy grid's or ruling's lines blurred wider in the region read closer than the
+        # analysis image's showed: only their thinner stretches were found there, and the
+        # rest kept every digit one part with them (session 33). The bright page is read as
+        # a flat background, whose region's lines, cut short by it, were searched as a
+        # drawing's, which cross all of it.
+        ("heavy_grid", "blurred-grid-6.jpg", "6"),
+        ("heavy_grid", "blurred-grid-5.jpg", "5"),
+        ("heavy_grid", "blurred-ruled-4.jpg", "4"),
+        ("heavy_grid", "bright-grid-28.jpg", "28"),
         # A printed header above the number, a date written small in the corner: their many
         # letters or digits held more ink and won the row: "42784754885", "8649" (session 24).
         ("other_writing", "header-above-32.jpg", "32"),

@@ -422,6 +422,32 @@ def test_ruled_and_grid_lines_are_removed(grid: bool, tilt: float) -> None:
     assert (ink.mask > 0).mean() < 0.002
 
 
+@pytest.mark.parametrize("spacing", [90, 100])
+def test_a_scanned_squared_page_s_lines_are_removed_where_the_digits_are_read_closer(spacing: int) -> None:
+    # A scan of squared paper, its background flat (read as a drawing is), with a 7 and a 4
+    # across its upright lines. The region read closer shows two or three of them, cut short
+    # by the region: searched as a drawing's lines, which cross all of it, they stayed, one
+    # part with the 7, and only the 4 was read (session 33).
+    size = 70
+    canvas = np.full((760, 1000), 255, np.uint8)
+    _ruled(canvas, spacing, grid=True)
+    x0, y0 = 4 * spacing + spacing // 2 - size // 3, 6 * spacing
+    seven = np.array([[x0, y0], [x0 + size * 2 // 3, y0], [x0 + size // 4, y0 + size]])
+    x1 = x0 + size
+    four = [
+        np.array([[x1 + size // 6, y0], [x1, y0 + size * 2 // 3], [x1 + size * 2 // 3, y0 + size * 2 // 3]]),
+        np.array([[x1 + size // 2, y0 + size // 3], [x1 + size // 2, y0 + size]]),
+    ]
+    cv2.polylines(canvas, [seven, *four], False, 0, 4)
+    prepared = prepare(_png(canvas))
+    assert prepared.notes["polarity"] == "dark-on-light" and "region" in prepared.notes
+    for cx in (x0 + size // 3, x1 + size // 3):  # each digit is boxed alone, no line with it
+        assert any(
+            x <= cx <= x + w and y <= y0 + size // 2 <= y + h and h <= 1.3 * size
+            for x, y, w, h in prepared.boxes
+        ), prepared.boxes
+
+
 def test_removing_lines_keeps_the_strokes_that_cross_them() -> None:
     mask = np.zeros((200, 300), np.uint8)
     for y in range(20, 200, 25):
@@ -466,7 +492,7 @@ def test_a_page_s_lines_fanned_out_by_perspective_are_all_found_and_no_other(
     seven = np.zeros_like(on_line)
     seven[100:140, 150:190] = cv2.resize(x[0], (40, 40)) > 100  # across a line
     mask[seven] = 255
-    lines, count, _ = photo_ink.line_pixels(mask, 3.0)
+    lines, count, _, _ = photo_ink.line_pixels(mask, 3.0)
     assert count >= 11
     assert np.count_nonzero(lines[on_line]) >= 0.95 * np.count_nonzero(on_line)
     off_line = seven & ~on_line
@@ -479,7 +505,7 @@ def test_a_page_s_lines_fanned_out_by_perspective_are_all_found_and_no_other(
     ruling = mask > 0
     cv2.line(mask, (0, 60), (319, 116), 255, 2)  # 10 degrees
     across = (mask > 0) & ~ruling
-    lines, _, _ = photo_ink.line_pixels(mask, 3.0)
+    lines, _, _, _ = photo_ink.line_pixels(mask, 3.0)
     assert np.count_nonzero(lines[ruling]) >= 0.95 * np.count_nonzero(ruling)
     assert np.count_nonzero(lines[across]) <= 0.2 * np.count_nonzero(across)
 
