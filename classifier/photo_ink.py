@@ -85,7 +85,9 @@ class InkMap:
     # when there are any): its pixels in ``line_mask``, and (not in a region ``cut_out``)
     # the pieces of it taken out of ``mask`` (``_without_line_pieces``)
     upright_lines: np.ndarray | None = None
-    ruled: bool = False  # the lines are a ruled or squared page's (``line_pixels``)
+    # at least ``RULED_LINES`` lines evenly spaced one way: a ruled or squared page's (or a
+    # table's) lines (``line_pixels``)
+    ruled: bool = False
 
     @property
     def line_width(self) -> float:

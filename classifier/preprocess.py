@@ -123,11 +123,13 @@ FADED_LINE = 0.04
 # In the region read closer, lines up to this many times as wide as those the analysis image
 # removed are removed (a heavy grid's: session 24).
 HEAVY_LINES = 1.5
-# A region whose every part is joined to lines it found is searched again for lines up to
-# this many px thicker: a heavy grid's, blurred, may be wider there than the analysis image's
-# lines showed, and only its thinner stretches were found (session 33). What is then found is
-# kept only when its digits are at least this share of the analysis image's height: on a
-# blank squared page, the marks found there were the lines' pieces, and so are these.
+# A region that found lines and left no digit is searched again for lines up to this many
+# (region) px thicker: a heavy grid's, blurred, may be wider there than the analysis image's
+# lines showed, and only its thinner stretches were found, the rest one part with every digit
+# (session 33). What is then found is kept only when its digits are at least this share of
+# the analysis image's digits' height and of their row's width: on a blank squared page, the
+# marks found there were the lines' pieces, and so are these; and a hairline "111", as thin
+# as the grid, loses all but one 1 to the thicker lines.
 THICKER_LINES = 2.0
 THICKER_FOUND = 0.5
 # A crop in which nothing was found, whose frame's pixels vary by this much noise (grey
@@ -592,9 +594,16 @@ def _read_look(
     region = read_region()
     if not region.layout.digits and region.ink.lines:
         again = read_region(THICKER_LINES)
-        found = [g.h for g in again.layout.digits]
-        if found and median(found) >= THICKER_FOUND * height * again.zoom / factor:
+        found = again.layout.digits
+        to_region = again.zoom / factor  # region px per analysis px
+        row = max(g.x1 for g in layout.digits) - min(g.x for g in layout.digits)
+        if (
+            found
+            and median(g.h for g in found) >= THICKER_FOUND * height * to_region
+            and max(g.x1 for g in found) - min(g.x for g in found) >= THICKER_FOUND * row * to_region
+        ):
             region = again
+            notes["thicker_lines"] = True
     notes["lines_removed"] = region.ink.lines
     notes["region"] = _scale_box(region.box, source_scale)
     if not region.layout.digits and region.ink.level == 0.0:
@@ -1010,7 +1019,7 @@ def _read_region(
     what is left of it beside the digits judged as such (``_drop_edge_lines``). ``ruled``:
     the analysis image's lines are a ruled page's (``InkMap.ruled``), which the region
     cuts short too: a scan's or drawing's lines are searched for as a photo's are.
-    ``thicker``: lines up to this many px thicker than usual (``THICKER_LINES``)."""
+    ``thicker``: lines up to this many region px thicker than usual (``THICKER_LINES``)."""
     height = float(median(g.h for g in digits)) / factor
     margin = REGION_MARGIN * max(g.h for g in digits) / factor
     h, w = gray.shape

@@ -693,8 +693,9 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         # A heavy grid's or ruling's lines blurred wider in the region read closer than the
         # analysis image's showed: only their thinner stretches were found there, and the
         # rest kept every digit one part with them (session 33). The bright page is read as
-        # a flat background, whose region's lines, cut short by it, were searched as a
-        # drawing's, which cross all of it.
+        # a flat background too, whose region's lines, cut short by it, were searched as a
+        # drawing's, which cross all of it: either change reads it (the unit test on a
+        # scanned squared page holds the second).
         ("heavy_grid", "blurred-grid-6.jpg", "6"),
         ("heavy_grid", "blurred-grid-5.jpg", "5"),
         ("heavy_grid", "blurred-ruled-4.jpg", "4"),

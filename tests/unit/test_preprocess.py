@@ -448,6 +448,43 @@ def test_a_scanned_squared_page_s_lines_are_removed_where_the_digits_are_read_cl
         ), prepared.boxes
 
 
+def test_a_hairline_number_as_thin_as_the_grid_is_not_cut_down_to_one_1() -> None:
+    # "111" in a hairline pen on a squared page: the region read closer finds its lines and
+    # leaves no digit, and searched again for thicker lines (``THICKER_LINES``) loses two of
+    # the 1s, as thin as the lines, with them. What is left spans a third of the row the
+    # analysis image found: not kept (``THICKER_FOUND``), where it was read as a sure "1".
+    page = np.full((700, 900), 255, np.uint8)
+    for r in range(15, 700, 30):
+        cv2.line(page, (0, r), (900, r), 150, 2)
+    for c in range(15, 900, 30):
+        cv2.line(page, (c, 0), (c, 700), 150, 2)
+    for k in range(3):
+        cv2.line(page, (345 + k * 40, 300), (345 + k * 40, 350), 0, 1, cv2.LINE_AA)
+    prepared = prepare(_png(page))
+    assert "region" in prepared.notes and "thicker_lines" not in prepared.notes
+    assert len(prepared.digits) != 1
+
+
+def test_a_region_with_no_lines_is_not_searched_again_for_thicker_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Only a region that found lines may hold lines too thick to be found whole: a page with
+    # none is read closer once.
+    page = _photo_page()
+    cv2.circle(page, (160, 120), 6, 180, -1)  # a faint blot, looked at closer: no digit
+    calls: list[float] = []
+    read_region = preprocess._read_region
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(float(args[-1]) if len(args) > 13 else 0.0)  # type: ignore[arg-type]
+        return read_region(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(preprocess, "_read_region", counted)
+    prepared = prepare(_png(page))
+    assert "region" in prepared.notes and prepared.notes["lines_removed"] == 0 and not len(prepared.digits)
+    assert calls == [0.0]
+
+
 def test_removing_lines_keeps_the_strokes_that_cross_them() -> None:
     mask = np.zeros((200, 300), np.uint8)
     for y in range(20, 200, 25):
