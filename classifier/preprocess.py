@@ -127,9 +127,10 @@ HEAVY_LINES = 1.5
 # (region) px thicker: a heavy grid's, blurred, may be wider there than the analysis image's
 # lines showed, and only its thinner stretches were found, the rest one part with every digit
 # (session 33). What is then found is kept only when its digits are at least this share of
-# the analysis image's digits' height and of their row's width: on a blank squared page, the
-# marks found there were the lines' pieces, and so are these; and a hairline "111", as thin
-# as the grid, loses all but one 1 to the thicker lines.
+# the analysis image's digits' height: on a blank squared page, the marks found there were
+# the lines' pieces, and so are these. (Not of their row's width too: a hairline 1 on a grid
+# line is a blurred part several times its stroke wide in the analysis image, and a 1 beside
+# a line's piece kept there is a third of that row; both were lost.)
 THICKER_LINES = 2.0
 THICKER_FOUND = 0.5
 # A crop in which nothing was found, whose frame's pixels vary by this much noise (grey
@@ -593,15 +594,10 @@ def _read_look(
     )
     region = read_region()
     if not region.layout.digits and region.ink.lines:
-        again = read_region(THICKER_LINES)
-        found = again.layout.digits
-        to_region = again.zoom / factor  # region px per analysis px
-        row = max(g.x1 for g in layout.digits) - min(g.x for g in layout.digits)
-        if (
-            found
-            and median(g.h for g in found) >= THICKER_FOUND * height * to_region
-            and max(g.x1 for g in found) - min(g.x for g in found) >= THICKER_FOUND * row * to_region
-        ):
+        again = read_region(thicker=THICKER_LINES)
+        found = [g.h for g in again.layout.digits]
+        # (``again.zoom / factor``: region px per analysis px)
+        if found and median(found) >= THICKER_FOUND * height * again.zoom / factor:
             region = again
             notes["thicker_lines"] = True
     notes["lines_removed"] = region.ink.lines

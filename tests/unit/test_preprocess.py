@@ -448,21 +448,22 @@ def test_a_scanned_squared_page_s_lines_are_removed_where_the_digits_are_read_cl
         ), prepared.boxes
 
 
-def test_a_hairline_number_as_thin_as_the_grid_is_not_cut_down_to_one_1() -> None:
-    # "111" in a hairline pen on a squared page: the region read closer finds its lines and
-    # leaves no digit, and searched again for thicker lines (``THICKER_LINES``) loses two of
-    # the 1s, as thin as the lines, with them. What is left spans a third of the row the
-    # analysis image found: not kept (``THICKER_FOUND``), where it was read as a sure "1".
+def test_a_hairline_1_on_a_grid_line_is_read_once_the_lines_are_searched_thicker() -> None:
+    # A 1 drawn with a one-pixel pen along a squared page's line: the region read closer
+    # finds the grid but not all of that line, and the 1 stays one part with it ("nothing
+    # shaped like a digit"). Searched again for lines 2 px thicker (``THICKER_LINES``), the 1
+    # is left, as tall as the part the analysis image found. (Held also to that part's width
+    # as well, a review's first remedy, it was lost: blurred, the part is several times the
+    # stroke wide there.)
     page = np.full((700, 900), 255, np.uint8)
     for r in range(15, 700, 30):
         cv2.line(page, (0, r), (900, r), 150, 2)
     for c in range(15, 900, 30):
         cv2.line(page, (c, 0), (c, 700), 150, 2)
-    for k in range(3):
-        cv2.line(page, (345 + k * 40, 300), (345 + k * 40, 350), 0, 1, cv2.LINE_AA)
+    cv2.line(page, (345, 300), (345, 350), 0, 1, cv2.LINE_AA)
     prepared = prepare(_png(page))
-    assert "region" in prepared.notes and "thicker_lines" not in prepared.notes
-    assert len(prepared.digits) != 1
+    assert prepared.notes.get("thicker_lines") is True
+    assert [(x <= 345 <= x + w and h >= 40) for x, _, w, h in prepared.boxes] == [True]
 
 
 def test_a_region_with_no_lines_is_not_searched_again_for_thicker_ones(
@@ -472,11 +473,11 @@ def test_a_region_with_no_lines_is_not_searched_again_for_thicker_ones(
     # none is read closer once.
     page = _photo_page()
     cv2.circle(page, (160, 120), 6, 180, -1)  # a faint blot, looked at closer: no digit
-    calls: list[float] = []
+    calls: list[object] = []
     read_region = preprocess._read_region
 
     def counted(*args: object, **kwargs: object) -> object:
-        calls.append(float(args[-1]) if len(args) > 13 else 0.0)  # type: ignore[arg-type]
+        calls.append(kwargs.get("thicker", 0.0))
         return read_region(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(preprocess, "_read_region", counted)
