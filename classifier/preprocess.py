@@ -623,7 +623,11 @@ def _read_look(
     digits, boxes, segments, filled = _digit_rows(
         region.ink, region.layout, lambda g: _scale_box(region.to_source(g), source_scale), filled
     )
-    notes["left_out"] = pieces_left_out(region.layout) or row_left_out(layout)
+    notes["left_out"] = (
+        pieces_left_out(region.layout)
+        or row_left_out(layout)
+        or _left_out_beyond(layout, _scale_box(region.box, factor))  # analysis px
+    )
     return Prepared(
         digits,
         boxes,
@@ -988,6 +992,17 @@ class _Region:
         x0, y0 = self.box[:2]
         z = self.zoom
         return (round(x0 + g.x / z), round(y0 + g.y / z), round(g.w / z), round(g.h / z))
+
+
+def _left_out_beyond(layout: Layout, box: Box) -> bool:
+    """Whether the analysis image left out pieces beside its digits, beyond the region read
+    closer (``box``, in its px), that may be a digit of the row, broken apart, or smaller
+    writing (``pieces_left_out``). The region, cut around the digits kept, never sees them:
+    a pencil 7 that the grid's removal broke into pieces, left out as smaller, was answered
+    as a sure "1" of its 17 (session 33)."""
+    x, y, w, h = box
+    beyond = [(g, why) for g, why in layout.rejected if g.x < x or g.y < y or g.x1 > x + w or g.y1 > y + h]
+    return pieces_left_out(replace(layout, rejected=beyond))
 
 
 def _read_region(
