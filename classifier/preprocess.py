@@ -1000,8 +1000,7 @@ def _left_out_beyond(layout: Layout, box: Box) -> bool:
     writing (``pieces_left_out``). The region, cut around the digits kept, never sees them:
     a pencil 7 that the grid's removal broke into pieces, left out as smaller, was answered
     as a sure "1" of its 17 (session 33)."""
-    x, y, w, h = box
-    beyond = [(g, why) for g, why in layout.rejected if g.x < x or g.y < y or g.x1 > x + w or g.y1 > y + h]
+    beyond = [(g, why) for g, why in layout.rejected if not holds(box, (g.x, g.y, g.w, g.h))]
     return pieces_left_out(replace(layout, rejected=beyond))
 
 
