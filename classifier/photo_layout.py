@@ -71,6 +71,13 @@ LINE_ACROSS = "a line across the page"
 PAPER_DOT = "a dot of dotted paper"
 TALLER_ROW = 1.5  # a row of digits this many times as tall as every other is the main one,
 TALLER_ROW_WIDTH = 0.25  # ... unless all its parts are narrower than this share of their height
+# In a region read closer, a part narrower than this share of its height (a line's shape) and
+# ``ROW_SLIVER`` times as tall as the row of digits the analysis image found is a line: the
+# edge of a page beside a number, read as a "1" twice as tall as the digits (session 34). The
+# analysis image's row holds all of every digit it saw; a digit read closer may still be
+# taller, chained to dots of dotted paper (a 3 at 1.7 times, 0.23 of its height wide).
+ROW_LINE_WIDTH = 0.15
+ROW_SLIVER = 1.5
 DOT_SIDE = 0.03  # share of the short side: a dot of dotted paper is at most this wide and tall,
 DOT_FILL = 0.4  # ... fills at least this share of its box (no dash), ...
 DOT_GRID = 30  # ... and a page of it shows at least this many, ...
@@ -642,6 +649,9 @@ def find_digits(
         if row is not None and min(g.y1, row[1]) - max(g.y, row[0]) < 0.5 * g.h:
             layout.rejected.append((g, "outside the row of digits"))
             continue
+        if row is not None and g.w < ROW_LINE_WIDTH * g.h and g.h > ROW_SLIVER * (row[1] - row[0]):
+            layout.rejected.append((g, TALLER_LINE))
+            continue
         reason = _not_a_digit(g, layout, min_height, whole_photo, shapeless_below)
         if reason == FILLED_SHAPE:
             g.filled = True
@@ -658,11 +668,11 @@ def find_digits(
                 groups += group_parts(off)
         else:
             layout.digits.append(g)
-    _keep_digits_of_the_row(layout, (h, w), whole_photo)
+    _keep_digits_of_the_row(layout, (h, w), whole_photo, row is None)
     if not layout.digits:
         # Blobs alone: judged where they lie as digits are (a pebble at the frame is a mark).
         layout.digits, blobs = blobs, []
-        _keep_digits_of_the_row(layout, (h, w), whole_photo)
+        _keep_digits_of_the_row(layout, (h, w), whole_photo, row is None)
     # Beside digits, a blob has no say in which row they are or how tall: a dark thing on the
     # page would win the row. It joins them only within their row and at about their height.
     edge = _page_edge(layout) if blobs else None
@@ -675,9 +685,13 @@ def find_digits(
     return layout
 
 
-def _keep_digits_of_the_row(layout: Layout, shape: tuple[int, int], whole_photo: bool) -> None:
+def _keep_digits_of_the_row(
+    layout: Layout, shape: tuple[int, int], whole_photo: bool, at_frame: bool = False
+) -> None:
     """Drop lines far taller than the digits, marks at the frame, a lone dash and other
-    lines of writing (in a photo), and parts much smaller than the digits."""
+    lines of writing (in a photo), slivers at the frame off the digits' row (in an image
+    with a flat background whose border is its frame: ``at_frame``), and parts much smaller
+    than the digits."""
     if whole_photo:
         # The lines first: one chained rows of writing into one, and was the height a part
         # cut by the frame was measured against.
@@ -685,11 +699,31 @@ def _keep_digits_of_the_row(layout: Layout, shape: tuple[int, int], whole_photo:
         _drop_edge_marks(layout, shape)
         _drop_lone_dash(layout, shape)
         _keep_main_row(layout)
+    elif at_frame:
+        _drop_slivers_at_frame(layout, shape)
     if layout.digits:
         tallest = max(g.h for g in layout.digits)
         for g in [g for g in layout.digits if g.h < SMALLER_THAN_DIGITS * tallest]:
             layout.digits.remove(g)
             layout.rejected.append((g, MUCH_SMALLER))
+
+
+def _drop_slivers_at_frame(layout: Layout, shape: tuple[int, int]) -> None:
+    """Move to ``rejected`` the slivers (narrower than ``TALLER_ROW_WIDTH`` of their height)
+    the frame cuts that lie in no row with the other digits: a page filling the frame, read
+    as a flat background, with a strip of desk along its edge, read as a "1" above or below
+    the number (session 34). A tight crop's 1 at the frame lies in the row of its number."""
+    slivers = [g for g in layout.digits if g.w < TALLER_ROW_WIDTH * g.h and _touches_border(g, shape)]
+    others = [g for g in layout.digits if g not in slivers]
+    for g in slivers:
+        if others and not any(_one_row(g, other) for other in others):
+            layout.digits.remove(g)
+            layout.rejected.append((g, ALONG_FRAME))
+
+
+def _one_row(a: Part, b: Part) -> bool:
+    """Whether two parts overlap in height as digits of one row do (``_keep_main_row``)."""
+    return min(a.y1, b.y1) - max(a.y, b.y) >= 0.3 * min(a.h, b.h)
 
 
 # The tallest part of a photo's row, narrow (narrower than this share of its height), is a
@@ -1105,8 +1139,7 @@ def _keep_main_row(layout: Layout) -> None:
         for j in range(i + 1, len(digits)):
             b = digits[j]
             close = max(a.x, b.x) - min(a.x1, b.x1) <= 1.2 * max(a.h, b.h)
-            overlap = min(a.y1, b.y1) - max(a.y, b.y)
-            if close and overlap >= 0.3 * min(a.h, b.h):
+            if close and _one_row(a, b):
                 row_of[root(j)] = root(i)
     rows: dict[int, list[Part]] = {}
     for i, g in enumerate(digits):

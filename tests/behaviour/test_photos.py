@@ -711,6 +711,12 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         ("heavy_grid", "blurred-grid-5.jpg", "5"),
         ("heavy_grid", "blurred-ruled-4.jpg", "4"),
         ("heavy_grid", "bright-grid-28.jpg", "28"),
+        # A page filling the frame is read as a flat background: a strip of desk in the
+        # frame's corner, above or below the number, was read as a "1" ("19", "31"); and in
+        # the region read closer, a page's edge twice as tall as the row, "1766" (session 34).
+        ("frame_slivers", "dotted-9-desk-corner.jpg", "9"),
+        ("frame_slivers", "red-3-desk-strip.jpg", "3"),
+        ("frame_slivers", "pink-766-page-edge.jpg", "766"),
         # A printed header above the number, a date written small in the corner: their many
         # letters or digits held more ink and won the row: "42784754885", "8649" (session 24).
         ("other_writing", "header-above-32.jpg", "32"),

@@ -1640,6 +1640,44 @@ def test_specks_do_not_pull_a_strip_of_table_into_the_row_of_digits(
     assert [(g.x >= 200, g.h >= 50) for g in digits] == [(True, True)]
 
 
+@pytest.mark.parametrize("sliver", ["below the number", "in its row", "alone"])
+def test_a_sliver_at_the_frame_off_the_number_s_row_is_no_1(
+    mnist: tuple[np.ndarray, np.ndarray], sliver: str
+) -> None:
+    # A page filling the frame is read as a flat background, with no frame rules; a strip
+    # of desk in its corner was read as a "1" below a 9 (session 34). A tight crop's 1 at
+    # the frame lies in its number's row, and a 1 alone is a 1.
+    x, _ = mnist
+    mask = np.zeros((320, 240), np.uint8)
+    if sliver != "alone":
+        _stamp(mask, x[7], 98, 124, 53)  # a 9
+    top = 266 if sliver == "below the number" else 124
+    mask[top : top + 54, 0:7] = 255
+    digits = find_digits(mask).digits
+    assert [g.x == 0 for g in digits] == {
+        "below the number": [False],
+        "in its row": [True, False],
+        "alone": [True],
+    }[sliver]
+
+
+@pytest.mark.parametrize(("height", "width", "kept"), [(142, 17, False), (80, 17, True), (114, 26, True)])
+def test_a_line_far_taller_than_the_row_read_closer_is_no_1(
+    mnist: tuple[np.ndarray, np.ndarray], height: int, width: int, kept: bool
+) -> None:
+    # In a region read closer, the edge of a page beside "766" was read as a "1" twice as
+    # tall as the row the analysis image found (session 34). A 1 about as tall is a 1; a
+    # part as wide as a 3 chained to dotted paper's dots below it is judged as before.
+    x, _ = mnist
+    mask = np.zeros((164, 303), np.uint8)
+    for k in range(3):
+        _stamp(mask, x[k], 50 + 80 * k, 48, 70)
+    top = 93 - height // 2
+    mask[top : top + height, 13 : 13 + width] = 255
+    digits = find_digits(mask, row=(44.0, 120.0)).digits
+    assert [g.x == 13 for g in digits] == [True] * kept + [False] * 3
+
+
 def test_a_small_number_in_a_big_photo_is_read_from_full_resolution(
     mnist: tuple[np.ndarray, np.ndarray],
 ) -> None:
