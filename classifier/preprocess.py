@@ -52,6 +52,7 @@ from classifier.photo_layout import (
     MUCH_SMALLER,
     OTHER_LINE,
     PAPER_DOT,
+    ROW_LINE_WIDTH,
     SHADOW,
     TOO_SMALL,
     Layout,
@@ -105,6 +106,12 @@ SIDE_LINE_HEIGHT = 1.2
 # ... drawn thinner than this share of their stroke. Both were read as a "1" at the ends of
 # the number before (session 18): 3 of 6,600 dev and calibration images, "30901" for 3090.
 SIDE_LINE_STROKE = 0.75
+# ... or, of any height, a line (narrower than ``ROW_LINE_WIDTH`` of its height) drawn
+# thinner than this share of their stroke: a page's edge half as tall as the digits, a grid
+# line's piece as tall, at the region's side, read as a sure "1" at the end of a number
+# (session 34). A digit the analysis image missed there, in a thinner pen, is cut wider: a
+# 3 cut to 0.3-0.5 of its height wide, 0.4-0.6 of the other digits' stroke, stays.
+SIDE_THIN_STROKE = 0.6
 # Anywhere in the row, a straight line (narrower than this share of its height) drawn
 # thinner than this share of the other digits' (median) stroke is the edge of a page, a
 # note or a shadow, or a notebook's margin line: not a digit of the number they wrote
@@ -1092,7 +1099,8 @@ def _read_region(
 
 def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
     """Of a region's digits, move to ``rejected`` the parts its left or right side cuts that
-    are the edge of a page or a shadow (``SIDE_SLIVER``, ``SIDE_LINE_HEIGHT``)."""
+    are the edge of a page or a shadow (``SIDE_SLIVER``, ``SIDE_LINE_HEIGHT``,
+    ``SIDE_THIN_STROKE``)."""
     at_side = [g.x <= 0 or g.x1 >= width for g in layout.digits]
     if len(layout.digits) < 2 or not any(at_side):
         return
@@ -1105,7 +1113,8 @@ def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
     for g, side, own in zip(layout.digits, at_side, strokes, strict=True):
         sliver = g.w < SIDE_SLIVER * stroke
         line = g.h > SIDE_LINE_HEIGHT * height and own < SIDE_LINE_STROKE * stroke
-        if side and (sliver or line):
+        thin_line = g.w < ROW_LINE_WIDTH * g.h and own < SIDE_THIN_STROKE * stroke
+        if side and (sliver or line or thin_line):
             layout.rejected.append((g, SHADOW))
         else:
             kept.append(g)

@@ -909,6 +909,28 @@ def test_a_sliver_of_a_margin_line_left_in_the_region_is_no_1() -> None:
         assert len(layout.digits) == kept, (bar_width, on_line, layout.digits)
 
 
+@pytest.mark.parametrize("at_side", ["a line", "a 3 in a thinner pen"])
+def test_a_thin_line_at_the_region_s_side_is_no_1(mnist: tuple[np.ndarray, np.ndarray], at_side: str) -> None:
+    # A page's edge or a grid line's piece cut by the region's side, about as tall as the
+    # digits or half as tall and drawn thinner, was read as a sure "1" at the end of the
+    # number ("0431" for 043: session 34). A digit the analysis image missed there, in a
+    # thinner pen, is cut wider than a line and stays.
+    x, _ = mnist
+    mask = np.zeros((160, 322), np.uint8)
+    for k in range(3):
+        _stamp(mask, x[k], 60 + 80 * k, 40, 64)
+    if at_side == "a line":
+        mask[60:110, 0:4] = 255  # wider than a sliver, thinner than the digits' strokes
+    else:
+        # What the side leaves of a 3: the right half of its bowls, 16 px wide.
+        cv2.ellipse(mask, (0, 59), (14, 13), 0, -90, 90, 255, 2)
+        cv2.ellipse(mask, (0, 85), (14, 13), 0, -90, 90, 255, 2)
+    layout = find_digits(mask, row=(40.0, 104.0))
+    assert len(layout.digits) == 4
+    preprocess._drop_edges_at_the_sides(layout, mask.shape[1])
+    assert len(layout.digits) == (3 if at_side == "a line" else 4)
+
+
 def test_a_margin_line_printed_darker_in_places_is_no_1(mnist: tuple[np.ndarray, np.ndarray]) -> None:
     # A ruled page's margin line, darker than its faint ruling but not enough to be kept as
     # ink, is darker still where the light falls on it: that stretch was kept as ink on the
