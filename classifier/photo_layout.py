@@ -712,11 +712,15 @@ def _drop_slivers_at_frame(layout: Layout, shape: tuple[int, int]) -> None:
     """Move to ``rejected`` the slivers (narrower than ``TALLER_ROW_WIDTH`` of their height)
     the frame cuts that lie in no row with the other digits: a page filling the frame, read
     as a flat background, with a strip of desk along its edge, read as a "1" above or below
-    the number (session 34). A tight crop's 1 at the frame lies in the row of its number."""
+    the number (session 34). A tight crop's 1 at the frame lies in the row of its number;
+    and a 1 with only smaller things off its row (a speck, a tap of the pen, under
+    ``SMALLER_THAN_DIGITS`` of its height, left out after) stays: dropped, a speck was read
+    in its place (review)."""
     slivers = [g for g in layout.digits if g.w < TALLER_ROW_WIDTH * g.h and _touches_border(g, shape)]
     others = [g for g in layout.digits if g not in slivers]
     for g in slivers:
-        if others and not any(_one_row(g, other) for other in others):
+        digits = [other for other in others if other.h >= SMALLER_THAN_DIGITS * g.h]
+        if digits and not any(_one_row(g, other) for other in others):
             layout.digits.remove(g)
             layout.rejected.append((g, ALONG_FRAME))
 
