@@ -708,18 +708,24 @@ def _keep_digits_of_the_row(
             layout.rejected.append((g, MUCH_SMALLER))
 
 
+# A sliver at the frame is dropped beside a digit at least this share of its height: not
+# beside a speck (see ``_drop_slivers_at_frame``), but beside a number a strip of desk far
+# taller than it (at 0.45, a strip 2.2 times the number's height won the row as a "1" again
+# and the number was left out as much smaller: a second review).
+SLIVER_BESIDE = 0.25
+
+
 def _drop_slivers_at_frame(layout: Layout, shape: tuple[int, int]) -> None:
     """Move to ``rejected`` the slivers (narrower than ``TALLER_ROW_WIDTH`` of their height)
     the frame cuts that lie in no row with the other digits: a page filling the frame, read
     as a flat background, with a strip of desk along its edge, read as a "1" above or below
     the number (session 34). A tight crop's 1 at the frame lies in the row of its number;
-    and a 1 with only smaller things off its row (a speck, a tap of the pen, under
-    ``SMALLER_THAN_DIGITS`` of its height, left out after) stays: dropped, a speck was read
-    in its place (review)."""
+    and a 1 with only far smaller things off its row (a speck, a tap of the pen, under
+    ``SLIVER_BESIDE`` of its height) stays: dropped, a speck was read in its place (review)."""
     slivers = [g for g in layout.digits if g.w < TALLER_ROW_WIDTH * g.h and _touches_border(g, shape)]
     others = [g for g in layout.digits if g not in slivers]
     for g in slivers:
-        digits = [other for other in others if other.h >= SMALLER_THAN_DIGITS * g.h]
+        digits = [other for other in others if other.h >= SLIVER_BESIDE * g.h]
         if digits and not any(_one_row(g, other) for other in others):
             layout.digits.remove(g)
             layout.rejected.append((g, ALONG_FRAME))

@@ -106,12 +106,18 @@ SIDE_LINE_HEIGHT = 1.2
 # ... drawn thinner than this share of their stroke. Both were read as a "1" at the ends of
 # the number before (session 18): 3 of 6,600 dev and calibration images, "30901" for 3090.
 SIDE_LINE_STROKE = 0.75
-# ... or, of any height, a line (narrower than ``ROW_LINE_WIDTH`` of its height) drawn
+# ... or, where the side is the region's own margin (not the picture's frame, where a thin
+# 1 of a number run up to the frame lies: a review lost 70 of 400 tight crops of long
+# numbers), a line of any height (narrower than ``ROW_LINE_WIDTH`` of its height) drawn
 # thinner than this share of their stroke: a page's edge half as tall as the digits, a grid
-# line's piece as tall, at the region's side, read as a sure "1" at the end of a number
-# (session 34). A digit the analysis image missed there, in a thinner pen, is cut wider: a
-# 3 cut to 0.3-0.5 of its height wide, 0.4-0.6 of the other digits' stroke, stays.
+# line's piece as tall, read as a sure "1" at either end of a number (session 34). A digit
+# the analysis image missed there, in a thinner pen, is mostly cut wider (a 3 cut to 0.3-0.5
+# of its height wide stays); but a faint 1 it missed is not, and one at least
+# ``THIN_SIDE_SURE`` of the digits' height makes the answer "not sure" (a review: 2 of 400
+# numbers ending in a faint 1 lost it).
 SIDE_THIN_STROKE = 0.6
+THIN_SIDE_SURE = 0.8
+THIN_SIDE_LINE = "a thin line at the side of the region"
 # Anywhere in the row, a straight line (narrower than this share of its height) drawn
 # thinner than this share of the other digits' (median) stroke is the edge of a page, a
 # note or a shadow, or a notebook's margin line: not a digit of the number they wrote
@@ -632,6 +638,7 @@ def _read_look(
     )
     notes["left_out"] = (
         pieces_left_out(region.layout)
+        or _thin_side_line_left_out(region.layout)
         or row_left_out(layout)
         or _left_out_beyond(layout, _scale_box(region.box, factor))  # analysis px
     )
@@ -1092,15 +1099,16 @@ def _read_region(
         mask = np.where(cv2.dilate(on_margin, np.ones((1, 3), np.uint8)) > 0, np.uint8(0), mask)
         margin_band = cv2.dilate(on_margin, grow) > 0
     layout = find_digits(mask, row=row, shapeless_below=unjudged * zoom)
-    _drop_edges_at_the_sides(layout, mask.shape[1])
+    _drop_edges_at_the_sides(layout, mask.shape[1], margins=(x0 > 0, x1 < w))
     _drop_edge_lines(layout, margin_band)
     return _Region(ink, layout, (x0, y0, x1 - x0, y1 - y0), zoom)
 
 
-def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
+def _drop_edges_at_the_sides(layout: Layout, width: int, margins: tuple[bool, bool] = (True, True)) -> None:
     """Of a region's digits, move to ``rejected`` the parts its left or right side cuts that
-    are the edge of a page or a shadow (``SIDE_SLIVER``, ``SIDE_LINE_HEIGHT``,
-    ``SIDE_THIN_STROKE``)."""
+    are the edge of a page or a shadow (``SIDE_SLIVER``, ``SIDE_LINE_HEIGHT``; and
+    ``SIDE_THIN_STROKE`` where that side is the region's own margin, per ``margins``: left,
+    right, and not the picture's frame)."""
     at_side = [g.x <= 0 or g.x1 >= width for g in layout.digits]
     if len(layout.digits) < 2 or not any(at_side):
         return
@@ -1113,12 +1121,24 @@ def _drop_edges_at_the_sides(layout: Layout, width: int) -> None:
     for g, side, own in zip(layout.digits, at_side, strokes, strict=True):
         sliver = g.w < SIDE_SLIVER * stroke
         line = g.h > SIDE_LINE_HEIGHT * height and own < SIDE_LINE_STROKE * stroke
-        thin_line = g.w < ROW_LINE_WIDTH * g.h and own < SIDE_THIN_STROKE * stroke
-        if side and (sliver or line or thin_line):
+        at_margin = margins[0] if g.x <= 0 else margins[1]
+        thin_line = at_margin and g.w < ROW_LINE_WIDTH * g.h and own < SIDE_THIN_STROKE * stroke
+        if side and (sliver or line):
             layout.rejected.append((g, SHADOW))
+        elif side and thin_line:
+            layout.rejected.append((g, THIN_SIDE_LINE))
         else:
             kept.append(g)
     layout.digits = kept
+
+
+def _thin_side_line_left_out(layout: Layout) -> bool:
+    """Whether a thin line dropped at the region's side (``THIN_SIDE_LINE``) was about as tall
+    as the digits (``THIN_SIDE_SURE``): it may have been a faint 1 of the number."""
+    if not layout.digits:
+        return False
+    height = float(median(g.h for g in layout.digits))
+    return any(why == THIN_SIDE_LINE and g.h >= THIN_SIDE_SURE * height for g, why in layout.rejected)
 
 
 def _drop_edge_lines(layout: Layout, margin: np.ndarray | None = None) -> None:

@@ -669,8 +669,8 @@ PROBE_PHOTOS = Path(__file__).resolve().parent.parent / "data"
         ("edge_lines", "open-notebook-edge-80.jpg", "80"),
         ("edge_lines", "clipboard-edge-38.jpg", "38"),
         # Cut by the side of the region read closer: a page's edge half as tall as the
-        # digits, a grid line's piece as tall, drawn thinner, were read as a sure "1" at the
-        # end of the number: "0431", "107559" (session 34).
+        # digits, a grid line's piece as tall, drawn thinner, were read as a sure "1" at
+        # either end of the number: "0431", "107559" (session 34).
         ("edge_lines", "page-edge-at-side-043.jpg", "043"),
         ("edge_lines", "grid-line-at-side-07559.jpg", "07559"),
         # A notebook's red margin line, as dark as ink in grey, from the photo's top to its
