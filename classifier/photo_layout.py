@@ -686,7 +686,7 @@ def find_digits(
 
 
 def _keep_digits_of_the_row(
-    layout: Layout, shape: tuple[int, int], whole_photo: bool, at_frame: bool = False
+    layout: Layout, shape: tuple[int, int], whole_photo: bool, at_frame: bool
 ) -> None:
     """Drop lines far taller than the digits, marks at the frame, a lone dash and other
     lines of writing (in a photo), slivers at the frame off the digits' row (in an image
@@ -747,6 +747,11 @@ TALLER_LINE_HEIGHT = 0.6
 TALLER_LINE_STROKE = 0.7
 TALLER_LINE_SURE = 2.2
 TALLER_LINE = "a line far taller than the digits"
+# A thin line cut by the side of a region read closer (``preprocess.SIDE_THIN_STROKE``) at
+# least this share of the digits' (median) height may have been a faint 1 of the number: the
+# answer is "not sure" too (``pieces_left_out``).
+THIN_SIDE_SURE = 0.8
+THIN_SIDE_LINE = "a thin line at the side of the region"
 
 
 def _drop_taller_lines(layout: Layout, shape: tuple[int, int]) -> None:
@@ -794,8 +799,8 @@ WRITING_WIDTH = 0.5
 def pieces_left_out(layout: Layout) -> bool:
     """Whether parts left out beside the digits could be a digit of the row, broken apart
     (see ``LEFT_OUT_PIECE``), writing smaller than them (``WRITING_PIECE``), or a tall 1
-    taken for a line (``TALLER_LINE_SURE``): then the answer may lack a digit, or be no
-    number at all."""
+    taken for a line (``TALLER_LINE_SURE``), or a faint one at the side of a region read
+    closer (``THIN_SIDE_SURE``): then the answer may lack a digit, or be no number at all."""
     if not layout.digits:
         return False
     height = float(np.median([g.h for g in layout.digits]))
@@ -809,6 +814,8 @@ def pieces_left_out(layout: Layout) -> bool:
     tallest = max(g.h for g in layout.digits)
     if any(why == TALLER_LINE and g.h < TALLER_LINE_SURE * tallest for g, why in beside):
         return True  # perhaps a tall 1 in a thinner pen
+    if any(why == THIN_SIDE_LINE and g.h >= THIN_SIDE_SURE * height for g, why in beside):
+        return True  # perhaps a faint 1
     writing = [g for g, why in beside if why in (MUCH_SMALLER, DASH) and g.h >= WRITING_PIECE * height]
     if sum(g.w for g in writing) >= WRITING_WIDTH * height:
         return True

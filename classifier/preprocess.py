@@ -54,6 +54,7 @@ from classifier.photo_layout import (
     PAPER_DOT,
     ROW_LINE_WIDTH,
     SHADOW,
+    THIN_SIDE_LINE,
     TOO_SMALL,
     Layout,
     Part,
@@ -113,11 +114,9 @@ SIDE_LINE_STROKE = 0.75
 # line's piece as tall, read as a sure "1" at either end of a number (session 34). A digit
 # the analysis image missed there, in a thinner pen, is mostly cut wider (a 3 cut to 0.3-0.5
 # of its height wide stays); but a faint 1 it missed is not, and one at least
-# ``THIN_SIDE_SURE`` of the digits' height makes the answer "not sure" (a review: 2 of 400
-# numbers ending in a faint 1 lost it).
+# ``photo_layout.THIN_SIDE_SURE`` of the digits' height makes the answer "not sure" (a
+# review: 2 of 400 numbers ending in a faint 1 lost it).
 SIDE_THIN_STROKE = 0.6
-THIN_SIDE_SURE = 0.8
-THIN_SIDE_LINE = "a thin line at the side of the region"
 # Anywhere in the row, a straight line (narrower than this share of its height) drawn
 # thinner than this share of the other digits' (median) stroke is the edge of a page, a
 # note or a shadow, or a notebook's margin line: not a digit of the number they wrote
@@ -638,7 +637,6 @@ def _read_look(
     )
     notes["left_out"] = (
         pieces_left_out(region.layout)
-        or _thin_side_line_left_out(region.layout)
         or row_left_out(layout)
         or _left_out_beyond(layout, _scale_box(region.box, factor))  # analysis px
     )
@@ -1104,7 +1102,7 @@ def _read_region(
     return _Region(ink, layout, (x0, y0, x1 - x0, y1 - y0), zoom)
 
 
-def _drop_edges_at_the_sides(layout: Layout, width: int, margins: tuple[bool, bool] = (True, True)) -> None:
+def _drop_edges_at_the_sides(layout: Layout, width: int, margins: tuple[bool, bool]) -> None:
     """Of a region's digits, move to ``rejected`` the parts its left or right side cuts that
     are the edge of a page or a shadow (``SIDE_SLIVER``, ``SIDE_LINE_HEIGHT``; and
     ``SIDE_THIN_STROKE`` where that side is the region's own margin, per ``margins``: left,
@@ -1130,15 +1128,6 @@ def _drop_edges_at_the_sides(layout: Layout, width: int, margins: tuple[bool, bo
         else:
             kept.append(g)
     layout.digits = kept
-
-
-def _thin_side_line_left_out(layout: Layout) -> bool:
-    """Whether a thin line dropped at the region's side (``THIN_SIDE_LINE``) was about as tall
-    as the digits (``THIN_SIDE_SURE``): it may have been a faint 1 of the number."""
-    if not layout.digits:
-        return False
-    height = float(median(g.h for g in layout.digits))
-    return any(why == THIN_SIDE_LINE and g.h >= THIN_SIDE_SURE * height for g, why in layout.rejected)
 
 
 def _drop_edge_lines(layout: Layout, margin: np.ndarray | None = None) -> None:

@@ -37,6 +37,7 @@ from classifier.photo_layout import (
     OTHER_LINE,
     PAPER_DOT,
     TALLER_LINE,
+    THIN_SIDE_LINE,
     Layout,
     Part,
     _line_under,
@@ -944,9 +945,7 @@ def test_a_thin_line_as_tall_as_the_digits_dropped_at_the_side_makes_the_answer_
     def left_out(line_height: int) -> bool:
         digits = [Part(40 + 60 * k, 20, 40, 60, 900, [k + 1]) for k in range(3)]
         line = Part(0, 20, 3, line_height, 3 * line_height, [4])
-        return preprocess._thin_side_line_left_out(
-            Layout(digits, np.zeros((100, 240), np.int32), [(line, preprocess.THIN_SIDE_LINE)])
-        )
+        return pieces_left_out(Layout(digits, np.zeros((100, 240), np.int32), [(line, THIN_SIDE_LINE)]))
 
     assert left_out(56)
     assert not left_out(31)  # a page's edge half as tall
