@@ -106,17 +106,6 @@ PAGE_LINE_STROKE = 0.02
 ACROSS_PAGE_BAR = 0.6
 PAGE_BAR_STROKE = 0.015
 FLAT_LINE = 3.0  # ... when its box is this many times as wide as tall (a box is thickness and slant)
-# A part with more loops than this is a mesh of leftover lines (an 8 has two), unless it
-# may be digits that touch (``_loops_of_touching_digits``): up to ``LOOPS_PER_DIGIT`` loops
-# (two of its own, one where it meets the next) less one for each ``TOUCHING_DIGIT_WIDTH``
-# of its height that it is wide, none wider than ``LOOP_WIDTH`` of its height. A touching
-# "886" or "6810" was rejected whole as a mesh ("no digit found", or the 6 of 6810 read as
-# a sure "6"); the strips of paper between ruled lines across a shadow's band are wider
-# loops, a mesh left on a blank page or a scene has more of them for its width.
-MESH_LOOPS = 4
-LOOPS_PER_DIGIT = 3
-TOUCHING_DIGIT_WIDTH = 0.7
-LOOP_WIDTH = 0.8
 UNDERLINED_NUMBER = 1.5  # ... nor, when it reaches past the part on one side only, this many times as wide
 DRAWN_AROUND = "a ring or box drawn around the digits"
 # A part inside another's box, this share of its height, is held by it. (0.3 until session
@@ -141,9 +130,6 @@ class Part:
     # whose loops filled in. Its shape cannot tell which: it is a digit only if the model
     # is sure of it.
     filled: bool = False
-    # More loops than one digit has, kept as digits that touch (``MESH_LOOPS``): where to
-    # cut them is a guess, and a digit may be lost in it.
-    loops_of_several: bool = False
     # A piece cut from a part (``segments``): which pixels of its box lie between its cuts.
     within: np.ndarray | None = field(default=None, compare=False, repr=False)
 
@@ -1425,10 +1411,8 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeles
         return "a blob, not strokes"
     if frame and _across_page(g, layout):
         return LINE_ACROSS  # broken up: a double margin line's pieces, grouped
-    if shape.holes > MESH_LOOPS:
-        if not _loops_of_touching_digits(layout.mask_of(g)):
-            return "a mesh of lines"
-        g.loops_of_several = True
+    if shape.holes > 4:  # an 8 has two; a mesh of lines has many
+        return "a mesh of lines"
     # A "1" may be one solid bar, upright or slanted, and a marker's 7 nearly convex; a
     # solid shape that is neither elongated like a bar nor drawn with strokes is a blob,
     # unless it is pinched at the waist: a marker's 8 (or 9) whose loops filled in.
@@ -1441,26 +1425,6 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeles
     ):
         return FILLED_SHAPE
     return None
-
-
-def _loops_of_touching_digits(mask: np.ndarray) -> bool:
-    """Whether a part's loops may be those of digits that touch (``MESH_LOOPS``)."""
-    h, w = mask.shape
-    digits = max(1, round(w / (TOUCHING_DIGIT_WIDTH * h)))
-    contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
-    least = 0.004 * h * w  # as ``shape_of`` counts them
-    loops = [
-        cv2.boundingRect(c)
-        for c, hh in zip(contours, hierarchy[0], strict=True)
-        if hh[3] >= 0 and cv2.contourArea(c) >= least
-    ]
-    return len(loops) <= LOOPS_PER_DIGIT * digits - 1 and all(lw <= LOOP_WIDTH * h for _, _, lw, _ in loops)
-
-
-def touching_loops(layout: Layout) -> bool:
-    """Whether a digit kept has more loops than one digit has (``Part.loops_of_several``):
-    the answer may lack a digit that the cut between them lost."""
-    return any(g.loops_of_several for g in layout.digits)
 
 
 WAIST_DEPTH = 0.1  # share of the shape's width: how deep a notch on each side of a waist is

@@ -64,7 +64,6 @@ from classifier.photo_layout import (
     row_tilt,
     shape_of,
     stroke_width,
-    touching_loops,
 )
 from classifier.photo_page import page_on_desk
 from classifier.segments import MAX_DIGITS, SHORTEST, WIDE, Segment, cut_paths, spans
@@ -555,7 +554,7 @@ def _read_look(
         _drop_edge_lines(layout)
         to_box = partial(_analysis_box, per_pixel=per_pixel)
         digits, boxes, segments, filled = _digit_rows(ink, layout, to_box, [g.filled for g in layout.digits])
-        notes["left_out"] = pieces_left_out(layout) or row_left_out(layout) or touching_loops(layout)
+        notes["left_out"] = pieces_left_out(layout) or row_left_out(layout)
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
 
     if height >= READ_IN_ANALYSIS:
@@ -638,7 +637,6 @@ def _read_look(
     )
     notes["left_out"] = (
         pieces_left_out(region.layout)
-        or touching_loops(region.layout)
         or row_left_out(layout)
         or _left_out_beyond(layout, _scale_box(region.box, factor))  # analysis px
     )

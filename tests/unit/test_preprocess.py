@@ -47,7 +47,6 @@ from classifier.photo_layout import (
     pinched_waist,
     row_left_out,
     row_tilt,
-    touching_loops,
 )
 from classifier.preprocess import SCENE_HINT, ImageError, prepare, prepare_gray
 
@@ -825,43 +824,6 @@ def test_a_digit_grouped_with_a_margin_line_cut_short_is_read(mnist: tuple[np.nd
                     cv2.line(mask, a, b, 255, 1)
                 along += n + int(rng.integers(2, 8))
     assert not find_digits(mask, frame=True).digits
-
-
-def test_touching_digits_with_many_loops_are_no_mesh_but_make_the_answer_unsure() -> None:
-    # An 8 touching a 0 and another 8: two loops each 8, one the 0, one where they meet
-    # (session 35: a touching "886" or "6810" was rejected whole as a mesh of lines). Kept,
-    # and flagged: where to cut them is a guess.
-    def drawn(shapes: str) -> np.ndarray:
-        mask = np.zeros((240, 320), np.uint8)
-        for k, shape in enumerate(shapes):
-            x = 60 + 30 * k
-            if shape == "8":
-                cv2.ellipse(mask, (x, 100), (13, 17), 0, 0, 360, 255, 4)
-                cv2.ellipse(mask, (x, 134), (15, 18), 0, 0, 360, 255, 4)
-            else:
-                cv2.ellipse(mask, (x, 117), (15, 35), 0, 0, 360, 255, 4)
-        return mask
-
-    layout = find_digits(drawn("808"), frame=True)
-    assert len(layout.digits) == 1 and layout.digits[0].w > layout.digits[0].h, layout.digits
-    assert touching_loops(layout)
-    alone = find_digits(drawn("8"), frame=True)
-    assert len(alone.digits) == 1 and not touching_loops(alone)
-    # A mesh of a grid's lines as big has more loops for its width (six cells where two
-    # digits have at most five); the strips of paper between ruled lines across a shadow's
-    # band are wider loops than a digit's.
-    grid = np.zeros((240, 320), np.uint8)
-    for k in range(4):
-        cv2.line(grid, (40 + 30 * k, 80), (40 + 30 * k, 150), 255, 2)
-    for k in range(3):
-        cv2.line(grid, (40, 80 + 35 * k), (130, 80 + 35 * k), 255, 2)
-    strips = np.zeros((240, 320), np.uint8)
-    cv2.rectangle(strips, (40, 80), (200, 150), 255, 2)
-    for k in range(1, 6):
-        cv2.line(strips, (40, 80 + 12 * k), (200, 80 + 12 * k), 255, 2)
-    for mask in (grid, strips):
-        layout = find_digits(mask, frame=True)
-        assert not layout.digits and [why for _, why in layout.rejected] == ["a mesh of lines"]
 
 
 def test_a_notebook_page_s_edge_taller_than_the_digits_is_no_1(mnist: tuple[np.ndarray, np.ndarray]) -> None:
