@@ -66,7 +66,17 @@ from classifier.photo_layout import (
     stroke_width,
 )
 from classifier.photo_page import page_on_desk
-from classifier.segments import MAX_DIGITS, SHORTEST, WIDE, Segment, cut_paths, spans
+from classifier.segments import (
+    APART_HEIGHT,
+    APART_STROKES,
+    MAX_DIGITS,
+    SHORTEST,
+    WIDE,
+    Segment,
+    cut_paths,
+    spans,
+    strokes_crossed,
+)
 
 # The pipeline works on images of a few hundred pixels, where OpenCV's thread pool costs
 # more than it saves and competes with the bot's own worker threads (measured on 2 cores:
@@ -685,6 +695,7 @@ def _crops_and_pieces(
         pieces = len(edges) - 1
         h, w = mask.shape
         cuts = [np.zeros(h, np.intp), *cut_paths(mask, edges[1:-1]), np.full(h, w, np.intp)]
+        crossed = [0, *(strokes_crossed(mask, path) for path in cuts[1:-1]), 0]  # the ends cross none
         candidates = {
             (start, stop): piece
             for start, stop in runs[1:]
@@ -695,9 +706,11 @@ def _crops_and_pieces(
             continue
         segments[index] = Segment(index, 0, pieces, pieces)
         for start, stop in usable:
-            crops.append(_crop(ink, layout, candidates[start, stop]))
-            rows.append(candidates[start, stop])
-            segments.append(Segment(index, start, stop, pieces))
+            piece = candidates[start, stop]
+            apart = piece.h >= APART_HEIGHT * g.h and max(crossed[start], crossed[stop]) <= APART_STROKES
+            crops.append(_crop(ink, layout, piece))
+            rows.append(piece)
+            segments.append(Segment(index, start, stop, pieces, apart))
     return crops, rows, segments
 
 

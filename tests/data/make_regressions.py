@@ -33,6 +33,21 @@ PHOTOS = [
     ("number4", 54, "dev"),
     ("number5-6", 65, "calibration"),
     ("number5-6", 68, "calibration"),
+    # Digits that touch, read whole as surely as their pieces: "44" read as a sure "4",
+    # "22" as "2", "470" as "40" (segments.APART_MARGIN) ...
+    ("number-touching", 26, "dev"),
+    ("number-touching", 76, "dev"),
+    ("number-touching", 186, "dev"),
+    # ... and single digits cut across one stroke into pieces the model reads as surely,
+    # which that margin alone split: a 9 into "01", a 6 into "60" (its loop shorter than
+    # the 6), a 6 of "66" into "10" (APART_HEIGHT 0.75: its loop is 0.76 of the 6).
+    ("dim", 33, "dev"),
+    ("tiny", 99, "dev"),
+    ("number2", 24, "calibration"),
+    # ... and, by pieces tall enough cut across two strokes (APART_STROKES), a 5 into "53"
+    # and the 5 of "2352" into "55".
+    ("paint-white-on-black", 88, "calibration"),
+    ("number4", 58, "calibration"),
 ]
 
 

@@ -11,7 +11,17 @@ import numpy as np
 from classifier.photo_layout import Layout, Part
 from classifier.preprocess import Prepared, _crop, _piece
 from classifier.reader import assemble, calibrate
-from classifier.segments import LIKELY_PIECE, SURE_PIECE, Segment, best_split, cut_columns, cut_paths, spans
+from classifier.segments import (
+    APART_MARGIN,
+    LIKELY_PIECE,
+    SURE_PIECE,
+    Segment,
+    best_split,
+    cut_columns,
+    cut_paths,
+    spans,
+    strokes_crossed,
+)
 
 
 def _touching_rings() -> np.ndarray:
@@ -121,6 +131,35 @@ def test_the_pieces_are_read_only_when_the_model_is_fairly_sure_of_each() -> Non
     # A piece read less surely than a piece must be: the whole stands, however unsure.
     assert best_split(segments, [0.4, 0.99, LIKELY_PIECE - 0.01]) == [0]
     assert best_split(segments, [0.4, 0.99, LIKELY_PIECE]) == [1, 2]
+
+
+def test_pieces_that_each_look_like_a_digit_stand_when_read_nearly_as_well_as_the_whole() -> None:
+    # A touching "44": the model reads it whole as a 4 at 0.998, its pieces at 1.0 and 0.993.
+    whole, left, right = Segment(0, 0, 2, 2), Segment(0, 0, 1, 2, True), Segment(0, 1, 2, 2, True)
+    assert best_split([whole, left, right], [0.998, 1.0, 0.993]) == [1, 2]
+    # Only pieces that stand apart get the margin: half a 9, its loop, is shorter than it.
+    assert best_split([whole, left, replace(right, apart=False)], [0.998, 1.0, 0.993]) == [0]
+    # ... and only the margin: pieces read much less well than the whole leave it whole.
+    below = 0.998 * APART_MARGIN - 0.001
+    assert best_split([whole, left, right], [0.998, 1.0, below]) == [0]
+    assert best_split([whole, left, right], [0.998, 1.0, below + 0.002]) == [1, 2]
+    # A run mixing pieces apart with one that is not gets no margin either.
+    middle = Segment(0, 1, 2, 3, True)
+    three = [Segment(0, 0, 3, 3), Segment(0, 0, 1, 3, True), middle, Segment(0, 2, 3, 3)]
+    assert best_split(three, [0.9995, 1.0, 1.0, 0.999]) == [0]
+    assert best_split([*three[:3], replace(three[3], apart=True)], [0.9995, 1.0, 1.0, 0.999]) == [1, 2, 3]
+
+
+def test_a_cut_counts_the_strokes_it_crosses() -> None:
+    mask = _touching_rings()
+    h = mask.shape[0]
+    assert strokes_crossed(mask, np.full(h, 32)) == 1  # the stroke joining the two 0s
+    assert strokes_crossed(mask, np.full(h, 15)) == 2  # a ring's top and bottom
+    assert strokes_crossed(mask, np.full(h, 31)) == 1
+    mask[:, 31] = False  # the join broken: the cut crosses no ink
+    assert strokes_crossed(mask, np.full(h, 31)) == 0
+    # A cut bent along the gap crosses only what it meets on its way.
+    assert strokes_crossed(_touching_rings(), cut_paths(_touching_rings(), [31])[0]) == 1
 
 
 def _sure_of(digit: int, confidence: float) -> np.ndarray:
