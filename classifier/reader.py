@@ -6,6 +6,7 @@ renamed, removed or given another meaning.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -73,7 +74,8 @@ class Reading:
     kept: list[int] | None = None
     dropped: int = 0  # prepared parts not answered: blobs the model was not sure of
     # Digits read from pieces of a part cut apart (digits that touch) that the model was
-    # fairly but not quite sure of (``segments.SURE_PIECE``): where to cut was a guess.
+    # fairly but not quite sure of (``segments.SURE_PIECE``), or read no better than the
+    # part whole (``segments.APART_MARGIN``): where to cut was a guess.
     guessed_pieces: int = 0
     look: int = 0  # of a photo read twice or turned, the look answered from (``Prepared.look``)
     # Writing on other lines was seen and not read: only the main row is (``photo_layout``).
@@ -188,10 +190,17 @@ def _read_parts(prepared: Prepared, calibrated: np.ndarray, parts: list[int]) ->
             # A pebble, a shadow, or a fat marker's digit the model cannot place.
             dropped += 1
             continue
-        for row in _split(prepared, calibrated, index):
+        rows = _split(prepared, calibrated, index)
+        # Pieces the model reads no better than the whole were chosen against it, for looking
+        # like digits of their own (``segments.APART_MARGIN``): a guess too. A wide 0 open at
+        # the top, cut across its bottom, was read as a sure "67" so.
+        against_the_model = len(rows) > 1 and math.prod(
+            float(calibrated[row].max()) for row in rows
+        ) <= float(probs.max())
+        for row in rows:
             results.append(_result(calibrated[row], prepared.boxes[row]))
             kept.append(row)
-            if prepared.is_piece(row) and calibrated[row].max() < SURE_PIECE:
+            if prepared.is_piece(row) and (calibrated[row].max() < SURE_PIECE or against_the_model):
                 guessed += 1
     if results:
         return Reading(digits=results, kept=kept, dropped=dropped, guessed_pieces=guessed)

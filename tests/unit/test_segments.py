@@ -198,6 +198,29 @@ def test_the_reader_answers_from_the_pieces_of_a_part_cut_in_two() -> None:
     assert assemble(prepared, probabilities).number == "48"
 
 
+def test_pieces_read_no_better_than_the_whole_make_the_answer_unsure() -> None:
+    # A wide part the model reads whole as a sure 4, and its two pieces, which stand apart
+    # (``segments.APART_MARGIN``), each sure too but together read a little less well: a
+    # touching "44", or a wide 0 cut across its bottom into a "6" and a "7".
+    prepared = Prepared(
+        digits=np.zeros((3, 28, 28), np.uint8),
+        boxes=[(0, 0, 40, 30), (0, 0, 18, 30), (20, 2, 20, 28)],
+        gray=np.zeros((40, 80), np.uint8),
+        scale=1.0,
+        filled=[False] * 3,
+        segments=[Segment(0, 0, 2, 2), Segment(0, 0, 1, 2, True), Segment(0, 1, 2, 2, True)],
+    )
+    probabilities = np.stack([_sure_of(4, 0.99999), _sure_of(4, 0.99998), _sure_of(4, 0.99997)])
+    calibrated = calibrate(probabilities).max(axis=1)
+    assert calibrated[1] * calibrated[2] < calibrated[0] and min(calibrated[1:]) >= SURE_PIECE
+    reading = assemble(prepared, probabilities)
+    assert reading.number == "44" and reading.guessed_pieces == 2 and reading.unsure
+    # Pieces read better than the whole are the model's own answer: sure.
+    probabilities[0] = _sure_of(4, 0.9999)
+    reading = assemble(prepared, probabilities)
+    assert reading.number == "44" and reading.guessed_pieces == 0 and not reading.unsure
+
+
 def test_a_blob_is_read_whole_never_from_its_pieces() -> None:
     # A part flagged as a blob is a digit only if the model is sure of it and it is not a 0
     # or 1; read from its pieces, it would have dodged that rule ("10" from a pebble).
