@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from classifier.photo_ink import percentile
+from classifier.photo_ink import FAR_OFF, percentile
 
 SMOOTH = 0.75  # px at half size: the blur before the threshold, so the page is one region despite its grain
 MIN_PAGE, MAX_PAGE = 0.04, 0.97  # the page's hull covers this share of the frame, at least and at most
@@ -67,6 +67,15 @@ SHADE = 0.35  # ... and at least this share of the paper's brightness (a room ar
 DESK_LIKE = 2.0
 BAY_CORE = 3  # ... judged opened by a disk of this radius (px at half size): strokes joined to it go
 BAY_BLOCKS = 2  # ... and once at least this many grain blocks large
+
+
+# A card or a note on a desk so evenly lit that the frame is one flat grey looks like a
+# drawing whose light strokes are the card (``off_page_on_flat_desk``): its outline covers at
+# least this share of the frame, and the marks written on it at least and at most this
+# share of the outline.
+FLAT_DESK_PAGE = 0.03
+MARKS = (0.003, 0.35)
+BAR = 4.0  # ... and it is no longer than this many times its width (a white 1 is a bar)
 
 
 @dataclass(frozen=True)
@@ -283,3 +292,34 @@ def _without_desk_bays(
         if SHADOW_SMOOTH * desk_grain <= low and typical <= DESK_LIKE * desk_grain:
             kept[own] = 0
     return kept
+
+
+def off_page_on_flat_desk(gray: np.ndarray, level: int) -> np.ndarray | None:
+    """Where a picture whose frame is one flat grey (``level``: ``photo_ink.flat_background``)
+    shows the desk around a page, a card or a note lying on it (a boolean mask of the pixels
+    off the page, as ``page_on_desk`` gives), or None when it is no such photo. The page is
+    a region far lighter (``FAR_OFF``) shaped like one (a quadrilateral, ``PAGE_RECTANGLE``;
+    no bar, ``BAR``) with marks on it, covering ``FLAT_DESK_PAGE`` of the frame at least.
+    Light strokes on a dark ground never are: a 0's outline is an ellipse, a 1 a bar with
+    nothing inside."""
+    light = np.asarray(gray > level + FAR_OFF, np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(light, connectivity=8)
+    if count < 2:
+        return None
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    region = (labels == largest).view(np.uint8)
+    outline, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outer = max(outline, key=cv2.contourArea)
+    page = np.zeros_like(light)
+    cv2.drawContours(page, [outer], 0, 1, thickness=cv2.FILLED)
+    area = cv2.countNonZero(page)
+    if area < FLAT_DESK_PAGE * page.size:
+        return None
+    (_, _), (rw, rh), _ = cv2.minAreaRect(outer)
+    if area < PAGE_RECTANGLE * rw * rh or max(rw, rh) > BAR * min(rw, rh):
+        return None
+    marks = 1.0 - stats[largest, cv2.CC_STAT_AREA] / area
+    if not MARKS[0] <= marks <= MARKS[1]:
+        return None
+    # (The page's rim, a pixel or two between its grey and the desk's, is desk too.)
+    return np.asarray(cv2.erode(page, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)

@@ -65,7 +65,7 @@ from classifier.photo_layout import (
     shape_of,
     stroke_width,
 )
-from classifier.photo_page import page_on_desk
+from classifier.photo_page import off_page_on_flat_desk, page_on_desk
 from classifier.segments import (
     APART_HEIGHT,
     APART_STROKES,
@@ -776,10 +776,17 @@ def _find_number(
     # table or marks along its frame (a digit may touch it).
     background, tight = flat_background(analysis, may_be_crop, enlarged)
     light_ink = ink_is_lighter(analysis, background, tight) or (light and background is None)
+    # A photo of a card on a desk so evenly lit that its frame is flat, not a light drawing
+    # on that grey: dark ink, on the card only (``photo_page``). (A crop is no photo.)
+    off_card = None
+    if light_ink and background is not None and not may_be_crop:
+        off_card = off_page_on_flat_desk(analysis, background)
+        if off_card is not None:
+            background, light_ink = None, light
     ink = find_ink(analysis, light_ink=light_ink, background=background, wide=wide, measure_hidden=not wide)
     # A photo's page on a grainy desk: the grain is no ink (``photo_page``).
-    desk = page_on_desk(analysis) if background is None and not light_ink else None
-    off_page = desk.off if desk is not None and desk.grainy else None
+    desk = page_on_desk(analysis) if background is None and not light_ink and off_card is None else None
+    off_page = desk.off if desk is not None and desk.grainy else off_card
     if off_page is not None:
         ink.mask[off_page] = 0
     # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small

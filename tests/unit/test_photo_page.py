@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
-from classifier.photo_page import off_page, page_on_desk
+from classifier.photo_page import off_page, off_page_on_flat_desk, page_on_desk
 
 
 def _photo(desk: np.ndarray, seed: int = 0, shadow: np.ndarray | None = None, at: int = 150) -> np.ndarray:
@@ -128,3 +128,32 @@ def test_a_small_plate_on_a_grainy_desk_is_no_page() -> None:
     cv2.ellipse(plate, (160, 120), (55, 38), 0, 0, 360, 1, -1)  # a tenth of the frame
     image = np.where(plate > 0, 215.0, _stripes()) + rng.normal(0.0, 2.0, (240, 320))
     assert page_on_desk(np.clip(cv2.GaussianBlur(image, (0, 0), 0.7), 0, 255).astype(np.uint8)) is None
+
+
+def _light_on_flat(shape: str, marks: bool = True) -> np.ndarray:
+    """A 320x240 picture whose frame is one flat grey (40), holding one light (215) shape:
+    a tilted card, an ellipse (a fat 0's outline) or a bar (a 1); ``marks``: a stroke of
+    dark writing on it."""
+    image = np.full((240, 320), 40.0)
+    if shape == "card":
+        cv2.fillConvexPoly(image, np.array([[100, 60], [222, 72], [214, 190], [92, 178]], np.int32), 215.0)
+    elif shape == "ellipse":
+        cv2.ellipse(image, (160, 120), (50, 80), 10, 0, 360, 215.0, -1)
+    else:
+        cv2.line(image, (150, 30), (170, 210), 215.0, 36)
+    if marks:
+        cv2.line(image, (150, 100), (160, 160), 40.0, 3)
+    return np.clip(cv2.GaussianBlur(image, (0, 0), 0.7), 0, 255).astype(np.uint8)
+
+
+def test_a_card_with_writing_on_a_flat_desk_is_a_page_and_light_shapes_are_not() -> None:
+    # A desk lit so evenly that the frame is flat looks like a drawing's ground; a card on
+    # it, like a light drawing on it (session 37). A light drawing's shape is no card: a 0
+    # an ellipse, a 1 a bar; and a card with nothing written on it is no photo to read.
+    off = off_page_on_flat_desk(_light_on_flat("card"), 40)
+    assert off is not None
+    assert off[5, 5] and off[120, 60] and off[120, 96]  # the desk, and the card's rim
+    assert not off[120, 160] and not off[130, 155]  # the card, and the writing on it
+    assert off_page_on_flat_desk(_light_on_flat("ellipse"), 40) is None
+    assert off_page_on_flat_desk(_light_on_flat("bar"), 40) is None
+    assert off_page_on_flat_desk(_light_on_flat("card", marks=False), 40) is None
