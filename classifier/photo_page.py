@@ -72,10 +72,18 @@ BAY_BLOCKS = 2  # ... and once at least this many grain blocks large
 # A card or a note on a desk so evenly lit that the frame is one flat grey looks like a
 # drawing whose light strokes are the card (``off_page_on_flat_desk``): its outline covers at
 # least this share of the frame, and the marks written on it at least and at most this
-# share of the outline.
+# share of the outline ...
 FLAT_DESK_PAGE = 0.03
 MARKS = (0.003, 0.35)
-BAR = 4.0  # ... and it is no longer than this many times its width (a white 1 is a bar)
+BAR = 4.0  # ... it is no longer than this many times its width (a white 1 is a bar) ...
+# ... its outline is four straight sides, within this share of its length (a bold font's
+# digits touching are as solid, but rounded) ...
+SIDES_WITHIN = 0.02
+# ... the marks are strokes no thicker than this share of its width (a fat boxy 0's hole is
+# one thick mark, 0.3-0.55 of it, and was read as a "1" on its own; a digit drawn with a
+# fat brush on a small canvas, 0.11-0.27; written on a card, 0.05-0.13) ...
+MARK_STROKE = 0.25
+LIGHT_BESIDE = 0.02  # ... and there is no more light beside it than this share of it (a second card, a digit)
 
 
 @dataclass(frozen=True)
@@ -298,10 +306,13 @@ def off_page_on_flat_desk(gray: np.ndarray, level: int) -> np.ndarray | None:
     """Where a picture whose frame is one flat grey (``level``: ``photo_ink.flat_background``)
     shows the desk around a page, a card or a note lying on it (a boolean mask of the pixels
     off the page, as ``page_on_desk`` gives), or None when it is no such photo. The page is
-    a region far lighter (``FAR_OFF``) shaped like one (a quadrilateral, ``PAGE_RECTANGLE``;
-    no bar, ``BAR``) with marks on it, covering ``FLAT_DESK_PAGE`` of the frame at least.
+    a region far lighter (``FAR_OFF``) shaped like one (a quadrilateral, ``PAGE_RECTANGLE``,
+    ``SIDES_WITHIN``; no bar, ``BAR``), covering ``FLAT_DESK_PAGE`` of the frame at least,
+    with strokes written on it (``MARKS``, ``MARK_STROKE``) and nothing as light beside it
+    (``LIGHT_BESIDE``).
     Light strokes on a dark ground never are: a 0's outline is an ellipse, a 1 a bar with
-    nothing inside."""
+    nothing inside, a boxy 0's hole one thick mark, and the digits of a number lie side by
+    side."""
     light = np.asarray(gray > level + FAR_OFF, np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(light, connectivity=8)
     if count < 2:
@@ -318,8 +329,16 @@ def off_page_on_flat_desk(gray: np.ndarray, level: int) -> np.ndarray | None:
     (_, _), (rw, rh), _ = cv2.minAreaRect(outer)
     if area < PAGE_RECTANGLE * rw * rh or max(rw, rh) > BAR * min(rw, rh):
         return None
-    marks = 1.0 - stats[largest, cv2.CC_STAT_AREA] / area
-    if not MARKS[0] <= marks <= MARKS[1]:
+    if len(cv2.approxPolyDP(outer, SIDES_WITHIN * cv2.arcLength(outer, True), True)) != 4:
+        return None
+    if cv2.countNonZero(light) - cv2.countNonZero(cv2.bitwise_and(light, page)) > LIGHT_BESIDE * area:
+        return None
+    # Marks: what is not light on the page (the paper inside a written 0 is).
+    marks = cv2.subtract(page, light)
+    if not MARKS[0] * area <= cv2.countNonZero(marks) <= MARKS[1] * area:
+        return None
+    thickest = 2.0 * float(cv2.distanceTransform(marks, cv2.DIST_L2, 3).max())
+    if thickest > MARK_STROKE * min(rw, rh):
         return None
     # (The page's rim, a pixel or two between its grey and the desk's, is desk too.)
     return np.asarray(cv2.erode(page, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
