@@ -19,10 +19,12 @@ beside it (session 27). A finger or a pen lying across the page's edge is bright
 joins the region, and the desk between it and the page makes bays in it: on a grainy desk,
 each bay is told by its grain, and the desk's are left out of the page while the smooth
 ones (the page in a shadow, the finger) and the far grainier ones (writing) stay (session
-29). A plain desk is left alone: the paper estimate takes it for its own
-paper already. But its blotches may still be "ink" over much of the
-frame, which would make the photo a scene: ``page_on_desk`` reports a smooth desk far darker
-than the page too, on which the photo is judged a scene or not by its page alone.
+29). A plain desk is left alone: the paper estimate takes it for its own paper already.
+But its blotches may still be "ink" over much of the frame, which would make the photo a
+scene: ``page_on_desk`` reports a smooth desk far darker than the page too, on which the
+photo is judged a scene or not by its page alone. A small card with writing on it, lying
+whole within the frame on a smooth desk, is read alone (``Desk.card``, session 37): its
+edge was ink, read as a "1", and a desk's broad blotches made the photo a scene.
 """
 
 from __future__ import annotations
@@ -86,6 +88,14 @@ MARK_STROKE = 0.25
 LIGHT_BESIDE = 0.02  # ... and there is no more light beside it than this share of it (a second card, a digit)
 
 
+# A card (``Desk.card``) is read alone only with writing on it, at least this share of it (a
+# blank label beside a number written on the sheet it lies on took the number's place), and
+# no other bright thing as large as this share of it lying whole within the frame (a second
+# card: the larger was read alone).
+CARD_WRITING = 0.003
+SECOND_CARD = 0.25
+
+
 @dataclass(frozen=True)
 class Desk:
     """A desk around a photo's page."""
@@ -94,13 +104,17 @@ class Desk:
     grainy: bool  # grainy, as no page is: surely a desk (a smooth one may be a hard shadow on the page)
     # Far darker than the page, which is a good part of the photo: a dark desk, or a deep shadow.
     dark: bool
+    # A card lying whole within the frame, small and a quadrilateral (``SMALL_PAGE``,
+    # ``PAGE_RECTANGLE``), on a smooth desk darker than it: surely a desk too.
+    card: bool = False
 
 
 def off_page(gray: np.ndarray) -> np.ndarray | None:
-    """Where a photo (grey, dark ink on light paper) shows a grainy desk around the page:
-    a boolean mask of the pixels off the page, or None when it shows no such desk."""
+    """Where a photo (grey, dark ink on light paper) shows a grainy desk around the page, or
+    a smooth one around a card (``Desk.card``): a boolean mask of the pixels off the page, or
+    None when it shows no such desk."""
     desk = page_on_desk(gray)
-    return desk.off if desk is not None and desk.grainy else None
+    return desk.off if desk is not None and (desk.grainy or desk.card) else None
 
 
 def page_on_desk(gray: np.ndarray) -> Desk | None:
@@ -156,6 +170,15 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     # The desk's typical grain: a hard shadow on the page is far smoother, though the
     # camera's noise is larger for its darker paper (SHADOW_SMOOTH).
     desk_typical = float(np.median(desk_grain[desk])) if desk.any() else 0.0
+    # A small page lying whole within the frame (a card): what is written on it is holes in
+    # its bright region, no bays of the desk, and it is judged with them filled (and read
+    # alone only when something is written on it: ``CARD_WRITING``).
+    within_frame = not (hull[0].any() or hull[-1].any() or hull[:, 0].any() or hull[:, -1].any())
+    written = False
+    if within_frame and float(full_hull.mean()) < SMALL_PAGE:
+        bright_part = cv2.countNonZero(page)
+        cv2.drawContours(page, outline, -1, 1, thickness=cv2.FILLED)
+        written = cv2.countNonZero(page) - bright_part >= CARD_WRITING * cv2.countNonZero(page)
     # (Measured with the writing's holes still open: beside a smooth desk, a page with a big
     # digit run off the frame is left alone, whose digit would otherwise count as desk, lying
     # at the frame; on a grainy desk, such a digit is a bay far grainier than the desk.)
@@ -207,7 +230,10 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     dark = desk_level <= DARK_DESK * paper and float(full_hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
     if not rectangular and float(full_hull.mean()) < SMALL_PAGE:
         return None  # a small bright thing that is no quadrilateral: a plate, a mug, a lamp
-    if not grainy and not dark:
+    # (A page's part lit beside a shadow reaches the frame, ``within_frame``: the page runs
+    # on into the shadow.)
+    card = rectangular and written and not _second_card(labels, stats, largest)
+    if not grainy and not dark and not card:
         return None  # a smooth desk no darker: its own paper to the paper estimate, no scene
     # The page itself, with what is written on it (the holes in it), but not the desk in a
     # bay of its outline (a page beside something else bright). (A digit within a pixel or
@@ -217,7 +243,7 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     filled = np.where(np.isin(gaps, at_frame[at_frame > 0]), 0, 1).astype(np.uint8) | page
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     off = np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
-    return Desk(off, grainy, dark)
+    return Desk(off, grainy, dark, card)
 
 
 def _with_shadowed_part(
@@ -342,3 +368,13 @@ def off_page_on_flat_desk(gray: np.ndarray, level: int) -> np.ndarray | None:
         return None
     # (The page's rim, a pixel or two between its grey and the desk's, is desk too.)
     return np.asarray(cv2.erode(page, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
+
+
+def _second_card(labels: np.ndarray, stats: np.ndarray, card: int) -> bool:
+    """Whether another bright region (``labels``, ``stats``: connected parts) than the
+    ``card`` lies whole within the frame and is ``SECOND_CARD`` as large as it at least."""
+    h, w = labels.shape
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    others = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h) & (area >= SECOND_CARD * area[card])
+    others[[0, card]] = False  # (0: the rest, dark)
+    return bool(others.any())

@@ -564,7 +564,7 @@ def _read_look(
         _drop_edge_lines(layout)
         to_box = partial(_analysis_box, per_pixel=per_pixel)
         digits, boxes, segments, filled = _digit_rows(ink, layout, to_box, [g.filled for g in layout.digits])
-        notes["left_out"] = pieces_left_out(layout) or row_left_out(layout)
+        notes["left_out"] = pieces_left_out(layout) or row_left_out(layout) or layout.card
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
 
     if height >= READ_IN_ANALYSIS:
@@ -649,6 +649,7 @@ def _read_look(
         pieces_left_out(region.layout)
         or row_left_out(layout)
         or _left_out_beyond(layout, _scale_box(region.box, factor))  # analysis px
+        or layout.card
     )
     return Prepared(
         digits,
@@ -784,9 +785,9 @@ def _find_number(
         if off_card is not None:
             background, light_ink = None, light
     ink = find_ink(analysis, light_ink=light_ink, background=background, wide=wide, measure_hidden=not wide)
-    # A photo's page on a grainy desk: the grain is no ink (``photo_page``).
+    # A photo's page on a grainy desk, or a card on a smooth one: the desk holds no ink (``photo_page``).
     desk = page_on_desk(analysis) if background is None and not light_ink and off_card is None else None
-    off_page = desk.off if desk is not None and desk.grainy else off_card
+    off_page = desk.off if desk is not None and (desk.grainy or desk.card) else off_card
     if off_page is not None:
         ink.mask[off_page] = 0
     # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small
@@ -798,6 +799,7 @@ def _find_number(
         shapeless_below=shapeless_below if background is None else float("inf"),
         off_page=off_page,
     )
+    layout.card = desk is not None and desk.card and not desk.grainy
     if desk is not None and off_page is None and desk.dark:
         layout.smooth_desk = desk.off
     if light and background is None:

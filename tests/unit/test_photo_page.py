@@ -183,3 +183,34 @@ def test_a_card_with_writing_on_a_flat_desk_is_a_page() -> None:
     assert off[5, 5] and off[120, 60] and off[120, 96]  # the desk, and the card's rim
     assert not off[120, 160] and not off[130, 155]  # the card, and the writing on it
     assert off_page_on_flat_desk(_light_on_flat("card", marks=False), 40) is None
+
+
+def _small_card(writing: bool = True, second: bool = False) -> np.ndarray:
+    """A 320x240 photo of a small card (grey 215, 12% of the frame) lying tilted within the
+    frame on a smooth desk of broad dark and light bands, a digit-sized stroke written on it
+    (``writing``); ``second``: another, smaller card beside it."""
+    yy, xx = np.mgrid[0:240, 0:320].astype(np.float64)
+    image = 90.0 * (1 + 0.2 * np.sin(yy / 8 + 3 * np.sin(xx / 60)))
+    card = np.array([[120, 70], [200, 78], [195, 160], [115, 152]], np.int32)
+    cv2.fillConvexPoly(image, card, 215.0)
+    if second:  # 0.7 times as large
+        cv2.fillConvexPoly(
+            image, (0.7 * (card - card.mean(0)) + card.mean(0) + [100, 0]).astype(np.int32), 215.0
+        )
+    if writing:
+        cv2.line(image, (155, 95), (160, 140), 40.0, 3)
+    rng = np.random.default_rng(3)
+    blurred = cv2.GaussianBlur(image + rng.normal(0.0, 2.0, image.shape), (0, 0), 0.7)
+    return np.asarray(np.clip(blurred, 0, 255), np.uint8)
+
+
+def test_a_small_card_with_writing_on_a_smooth_desk_is_read_alone() -> None:
+    # Session 37: the card's edge was ink, read as a "1", and the desk's broad bands made the
+    # photo a scene. A blank card is not read alone (a number written beside a blank label
+    # lost its place to it), nor the larger of two cards.
+    desk = page_on_desk(_small_card())
+    assert desk is not None and desk.card and not desk.grainy
+    assert desk.off[5, 5] and desk.off[120, 60] and not desk.off[120, 158] and not desk.off[118, 157]
+    for photo in (_small_card(writing=False), _small_card(second=True)):
+        other = page_on_desk(photo)
+        assert other is None or not other.card
