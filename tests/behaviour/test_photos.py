@@ -589,6 +589,27 @@ def on_the_desk(rng: np.random.Generator, page: np.ndarray, turn: np.ndarray, de
     return synth.encode(np.clip(scene, 0, 255).astype(np.uint8), "jpg", 88)
 
 
+def card_and_turn(
+    rng: np.random.Generator,
+    digit: np.ndarray,
+    widths: tuple[float, float],
+    heights: tuple[float, float],
+    tilt: float,
+    room: tuple[float, float, float, float],
+    gradient: float = BASE.gradient,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A photographed card (float32 RGB, 4:3) ``widths`` px wide with ``digit`` on it,
+    ``heights`` of it tall, and the affine turn that lays it on a desk: tilted up to ``tilt``
+    degrees, within ``room`` (left, right, top, bottom)."""
+    width = int(rng.uniform(*widths))
+    look = replace(BASE, size=(width, width * 3 // 4), digit_height=rng.uniform(*heights), gradient=gradient)
+    card = synth.render_photo(rng, [digit], look).astype(np.float32)
+    turn = np.asarray(cv2.getRotationMatrix2D((width / 2, width * 3 / 8), rng.uniform(-tilt, tilt), 1.0))
+    left, right, top, bottom = room
+    turn[:, 2] += np.array([rng.uniform(left, right - width), rng.uniform(top, bottom - width * 3 // 4)])
+    return card, turn
+
+
 def test_a_page_on_a_wooden_desk_is_read(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:
     # The desk's grain around the page was ink to the paper's estimate: its pieces were read
     # as digits beside the one on the page, or instead of it. Before session 23 (``photo_page``)
@@ -617,11 +638,7 @@ def test_a_small_card_on_a_wooden_desk_is_read(
     right = []
     for i in range(20):
         rng = np.random.default_rng(100 + i)
-        width = int(rng.uniform(300, 480))
-        look = replace(BASE, size=(width, width * 3 // 4), digit_height=rng.uniform(0.3, 0.45))
-        card = synth.render_photo(rng, [x[300 + i]], look).astype(np.float32)
-        turn = np.asarray(cv2.getRotationMatrix2D((width / 2, width * 3 / 8), rng.uniform(-15, 15), 1.0))
-        turn[:, 2] += np.array([rng.uniform(200, 1200 - width), rng.uniform(150, 900 - width * 3 // 4)])
+        card, turn = card_and_turn(rng, x[300 + i], (300, 480), (0.3, 0.45), 15, (200, 1200, 150, 900))
         desk = wood(rng, 960, 1280)
         right.append(read(reader, on_the_desk(rng, card, turn, desk)).number == str(y[300 + i]))
     assert sum(right) >= 16, right
@@ -637,11 +654,7 @@ def test_a_small_card_on_a_smooth_desk_is_read(
     right = []
     for i in range(20):
         rng = np.random.default_rng(1300 + i)
-        width = int(rng.uniform(300, 480))
-        look = replace(BASE, size=(width, width * 3 // 4), digit_height=rng.uniform(0.3, 0.45))
-        card = synth.render_photo(rng, [x[700 + i]], look).astype(np.float32)
-        turn = np.asarray(cv2.getRotationMatrix2D((width / 2, width * 3 / 8), rng.uniform(-20, 20), 1.0))
-        turn[:, 2] += np.array([rng.uniform(100, 1180 - width), rng.uniform(100, 860 - width * 3 // 4)])
+        card, turn = card_and_turn(rng, x[700 + i], (300, 480), (0.3, 0.45), 20, (100, 1180, 100, 860))
         yy, xx = np.mgrid[0:960, 0:1280].astype(np.float32)
         bands = np.sin(yy / rng.uniform(15, 50) + 3 * np.sin(xx / 250 + rng.uniform(0, 6)))
         lit = np.linspace(rng.uniform(0.8, 1.0), rng.uniform(1.0, 1.15), 1280, dtype=np.float32)[None, :]
@@ -663,11 +676,9 @@ def test_a_card_on_an_evenly_lit_dark_desk_is_read(
     right = []
     for i in range(20):
         rng = np.random.default_rng(1200 + i)
-        width = int(rng.uniform(300, 560))
-        look = replace(BASE, size=(width, width * 3 // 4), digit_height=rng.uniform(0.35, 0.55), gradient=0.0)
-        card = synth.render_photo(rng, [x[600 + i]], look).astype(np.float32)
-        turn = np.asarray(cv2.getRotationMatrix2D((width / 2, width * 3 / 8), rng.uniform(-20, 20), 1.0))
-        turn[:, 2] += np.array([rng.uniform(100, 1180 - width), rng.uniform(100, 860 - width * 3 // 4)])
+        card, turn = card_and_turn(
+            rng, x[600 + i], (300, 560), (0.35, 0.55), 20, (100, 1180, 100, 860), gradient=0.0
+        )
         desk = np.full((960, 1280, 3), rng.uniform(25, 90), np.float32)
         right.append(read(reader, on_the_desk(rng, card, turn, desk)).number == str(y[600 + i]))
     assert sum(right) >= 18, right
