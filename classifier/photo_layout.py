@@ -157,8 +157,9 @@ class Layout:
     # page: its ink stays), which makes it no scene (``photo_page``); of a dark surface read
     # as light writing, its soft light patches (``preprocess._light_writing``)
     smooth_desk: np.ndarray | None = None
-    # Read on a card alone, the smooth desk around it wiped (``photo_page.Desk.card``): the
-    # answer may lack what was written beside it, or the "card" may be a thing in a scene.
+    # Read on a card alone, ink on the smooth desk around it wiped (``photo_page.Desk.card``,
+    # ``preprocess.CARD_INK_LEFT``): the answer may lack what was written beside it, or the
+    # "card" may be a thing in a scene.
     card: bool = False
 
     @property

@@ -171,6 +171,11 @@ DARK_SURFACE = 100
 # (``STROKE_RANGE``), and at most this share of the photo's short side tall.
 LIGHT_WRITING_HEIGHT = 0.5
 LIGHT_WRITING_INK = 0.2  # ... and their ink, its soft patches aside, at most this share of it
+# A card read alone (``photo_page.Desk.card``) with ink around it, over at least this share of
+# the frame, makes the answer "not sure" (``Layout.card``): what was left out may have been
+# writing beside it, or the "card" a thing in a scene. With no ink around it (a card or a
+# page on a plain desk), nothing was left out.
+CARD_INK_LEFT = 0.0005
 OTHER_LINE_HEIGHT = 0.6  # parts on other lines this share of the digits' height are writing,
 OTHER_LINE_GAP = 0.2  # ... when at least this share of it away from every digit
 STROKE_TARGET = 0.11  # MNIST's median stroke width, as a share of the digit's height
@@ -788,7 +793,15 @@ def _find_number(
     # A photo's page on a grainy desk, or a card on a smooth one: the desk holds no ink (``photo_page``).
     desk = page_on_desk(analysis) if background is None and not light_ink and off_card is None else None
     off_page = desk.off if desk is not None and (desk.grainy or desk.card) else off_card
+    # A card read alone makes the answer "not sure" when ink was left out around it.
+    card_left_ink = False
     if off_page is not None:
+        card_left_ink = (
+            desk is not None
+            and desk.card
+            and not desk.grainy
+            and int(np.count_nonzero(ink.mask[off_page])) >= CARD_INK_LEFT * ink.mask.size
+        )
         ink.mask[off_page] = 0
     # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small
     # digit drawn with a fat brush fills its loops in (in a photo, a blob is a shadow or a thing).
@@ -799,7 +812,7 @@ def _find_number(
         shapeless_below=shapeless_below if background is None else float("inf"),
         off_page=off_page,
     )
-    layout.card = desk is not None and desk.card and not desk.grainy
+    layout.card = card_left_ink
     if desk is not None and off_page is None and desk.dark:
         layout.smooth_desk = desk.off
     if light and background is None:

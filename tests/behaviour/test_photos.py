@@ -665,6 +665,28 @@ def test_a_small_card_on_a_smooth_desk_is_read(
     assert sum(right) >= 17, right
 
 
+def test_a_card_read_alone_is_not_sure_only_when_ink_around_it_was_left_out(
+    reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # A review (session 37): cards and pages on plain desks, read right and sure, all became
+    # "not sure" once read alone; only ink left out around the card says something may be
+    # missing (``preprocess.CARD_INK_LEFT``).
+    x, y = digits
+    rng = np.random.default_rng(1300)
+    card, turn = card_and_turn(rng, x[700], (300, 480), (0.3, 0.45), 20, (100, 1180, 100, 860))
+    plain = (
+        90
+        * np.linspace(0.85, 1.1, 1280, dtype=np.float32)[None, :, None]
+        * np.ones((960, 1280, 3), np.float32)
+    )
+    marked = cv2.line(
+        plain.copy(), (60, 300), (70, 520), (20.0, 20.0, 20.0), 10
+    )  # a pen's stroke on the desk
+    for desk, left_out in ((plain, False), (marked, True)):
+        reading = read(reader, on_the_desk(np.random.default_rng(0), card, turn, desk))
+        assert reading.number == str(y[700]) and reading.left_out == left_out, (reading.number, left_out)
+
+
 def test_a_card_on_an_evenly_lit_dark_desk_is_read(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
 ) -> None:
