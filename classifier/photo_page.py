@@ -105,7 +105,8 @@ class Desk:
     # Far darker than the page, which is a good part of the photo: a dark desk, or a deep shadow.
     dark: bool
     # A card lying whole within the frame, small and a quadrilateral (``SMALL_PAGE``,
-    # ``PAGE_RECTANGLE``), on a smooth desk darker than it: surely a desk too.
+    # ``PAGE_RECTANGLE``), written on (``CARD_WRITING``) and alone (``SECOND_CARD``), on a
+    # smooth desk darker than it: surely a desk too.
     card: bool = False
 
 
@@ -230,8 +231,8 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     dark = desk_level <= DARK_DESK * paper and float(full_hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
     if not rectangular and float(full_hull.mean()) < SMALL_PAGE:
         return None  # a small bright thing that is no quadrilateral: a plate, a mug, a lamp
-    # (A page's part lit beside a shadow reaches the frame, ``within_frame``: the page runs
-    # on into the shadow.)
+    # (``written`` only within the frame: a page's part lit beside a shadow reaches the
+    # frame, the page running on into the shadow.)
     card = rectangular and written and not _second_card(labels, stats, largest)
     if not grainy and not dark and not card:
         return None  # a smooth desk no darker: its own paper to the paper estimate, no scene
