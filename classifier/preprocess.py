@@ -794,14 +794,13 @@ def _find_number(
     desk = page_on_desk(analysis) if background is None and not light_ink and off_card is None else None
     off_page = desk.off if desk is not None and (desk.grainy or desk.card) else off_card
     # A card read alone makes the answer "not sure" when ink was left out around it.
-    card_left_ink = False
+    card_left_ink = (
+        desk is not None
+        and desk.card
+        and not desk.grainy
+        and int(np.count_nonzero(ink.mask[desk.off])) >= CARD_INK_LEFT * ink.mask.size
+    )
     if off_page is not None:
-        card_left_ink = (
-            desk is not None
-            and desk.card
-            and not desk.grainy
-            and int(np.count_nonzero(ink.mask[off_page])) >= CARD_INK_LEFT * ink.mask.size
-        )
         ink.mask[off_page] = 0
     # A drawing's or crop's shapes are not judged: it was drawn to be read, and a small
     # digit drawn with a fat brush fills its loops in (in a photo, a blob is a shadow or a thing).
