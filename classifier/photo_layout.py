@@ -647,6 +647,8 @@ def find_digits(
             count += 1 + len(rest)
     min_height = max(5, round(0.02 * short))
     blobs: list[Part] = []
+    # Before grouping: its printed number would be grouped with the bars above it.
+    _drop_barcode(parts, layout)
     groups = group_parts(parts)
     while groups:
         g = groups.pop(0)
@@ -710,6 +712,47 @@ def _keep_digits_of_the_row(
         for g in [g for g in layout.digits if g.h < SMALLER_THAN_DIGITS * tallest]:
             layout.digits.remove(g)
             layout.rejected.append((g, MUCH_SMALLER))
+
+
+BARCODE_BARS = 8  # a barcode: at least this many bars (a number is at most 6 digits), ...
+BAR_FILL = 0.5  # ... each filling this share of its smallest rectangle (a thin bar's steps: 0.55-0.9), ...
+BAR_LENGTHS = 0.05  # ... as long as their median within this share of it, ...
+BAR_PITCH = 0.25  # ... and this share of it apart, centre to centre (a barcode's: 0.05-0.2; so thin)
+BARCODE = "a barcode"
+
+
+def _drop_barcode(parts: list[Part], layout: Layout) -> None:
+    """A barcode's bars were read as a row of sure 1s. Handwritten 1s in a row are never
+    as many, as alike and as close together as its bars: where there are enough of those,
+    they, and what lies in their columns just above and below them (the printed number),
+    are no digits."""
+    if len(parts) < BARCODE_BARS:
+        return
+    bars: list[tuple[Part, float]] = []
+    for g in [g for g in parts if max(g.w, g.h) >= 2 * min(g.w, g.h)]:  # (a bar's box is long)
+        pixels = cv2.findNonZero(layout.mask_of(g).view(np.uint8))
+        sides = cv2.minAreaRect(pixels)[1]
+        # Pixel centres: a bar's rectangle is a pixel short of its box each way.
+        length, width = max(sides) + 1, min(sides) + 1
+        if g.area >= BAR_FILL * length * width:
+            bars.append((g, length))
+    if len(bars) < BARCODE_BARS:
+        return
+    median = float(np.median([length for _, length in bars]))
+    alike = [g for g, length in bars if abs(length - median) <= BAR_LENGTHS * median]
+    if len(alike) < BARCODE_BARS:
+        return
+    middles = sorted(g.x + g.w / 2 for g in alike)
+    if (middles[-1] - middles[0]) / (len(alike) - 1) > BAR_PITCH * median:
+        return
+    x0, x1 = min(g.x for g in alike), max(g.x1 for g in alike)
+    y0, y1 = min(g.y for g in alike), max(g.y1 for g in alike)
+    reach_x, reach_y = 0.1 * (x1 - x0), 0.5 * (y1 - y0)
+    for g in list(parts):
+        middle = g.x + g.w / 2
+        if x0 - reach_x <= middle <= x1 + reach_x and y0 - reach_y <= g.y and g.y1 <= y1 + reach_y:
+            parts.remove(g)
+            layout.rejected.append((g, BARCODE))
 
 
 # A sliver at the frame is dropped beside a digit at least this share of its height: not

@@ -46,6 +46,7 @@ from classifier.photo_ink import (
 )
 from classifier.photo_layout import (
     ALONG_FRAME,
+    BARCODE,
     DRAWN_AROUND,
     EDGE_MARK,
     LINE_ACROSS,
@@ -1233,6 +1234,8 @@ def _hint(ink: InkMap, layout: Layout) -> str:
     reasons = {reason for _, reason in layout.rejected} - {PAPER_DOT, LINE_ACROSS}
     if ink.level == 0.0 or not reasons:
         return "I could not find any writing in this image: the page looks blank"
+    if BARCODE in reasons:
+        return "I found a barcode, not handwritten digits"
     specks = {TOO_SMALL, MUCH_SMALLER}
     if reasons <= specks:
         return "I only found specks too small to be digits; move the camera closer to the number"

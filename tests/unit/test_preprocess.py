@@ -29,6 +29,8 @@ from classifier.photo_ink import (
     without_frame_line,
 )
 from classifier.photo_layout import (
+    BARCODE,
+    BARCODE_BARS,
     DASH,
     DRAWN_AROUND,
     LINE_ACROSS,
@@ -675,6 +677,59 @@ def test_a_thin_bar_across_most_of_the_photo_is_no_1(mnist: tuple[np.ndarray, np
     _write(page, x[two], 230, 280, 70)
     prepared = prepare(_jpeg(page))
     assert len(prepared.boxes) == 1 and prepared.boxes[0][0] > 200
+
+
+def _barcode(page: np.ndarray, x: int, y: int, height: int, seed: int) -> int:
+    """Bars of a barcode (1 to 4 modules of 3 px, and as wide gaps) drawn in place from
+    (x, y); where they end."""
+    rng = np.random.default_rng(seed)
+    while x < page.shape[1] - 60:
+        width = 3 * int(rng.integers(1, 5))
+        page[y : y + height, x : x + width] = 30
+        x += width + 3 * int(rng.integers(1, 5))
+    return x
+
+
+def test_a_barcode_is_no_row_of_1s(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # A product's barcode was read as a sure "1111111111..." (session 37's probe).
+    x, y = mnist
+    mask = np.zeros((240, 640), np.uint8)
+    end = _barcode(mask, 40, 50, 120, seed=1)
+    cv2.putText(mask, "4006381 333931", (40, 210), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 2)
+    tilt = cv2.getRotationMatrix2D((320, 120), 4.0, 1.0)  # its bars' edges in steps
+    layout = find_digits(cv2.warpAffine(mask, tilt, (640, 240), flags=cv2.INTER_NEAREST), frame=True)
+    assert not layout.digits and any(why == BARCODE for _, why in layout.rejected)
+    assert (end - 40) / 12 >= BARCODE_BARS  # enough bars, the widest taking up 12 px with its gap
+    page = _photo_page()
+    _barcode(page, 40, 150, 140, seed=2)
+    assert prepare(_png(page)).hint == "I found a barcode, not handwritten digits"
+    # Handwritten 1s in a row, each as tall as the next, are no barcode.
+    ones = _page()
+    for k, one in enumerate(np.flatnonzero(y == 1)[:BARCODE_BARS]):
+        _write(ones, x[one], 20 + 70 * k, 150, 120)
+    assert len(find_digits((ones < 128).astype(np.uint8), frame=True).digits) == BARCODE_BARS
+
+
+@pytest.mark.parametrize(
+    "bars",
+    ["fewer", "far apart", "of lengths unlike", "curved"],
+)
+def test_bars_unlike_a_barcode_s_are_not_taken_for_one(bars: str) -> None:
+    # Each differs from a barcode's (upright, straight, close together, as long as each other,
+    # at least BARCODE_BARS of them) in one way only.
+    mask = np.zeros((240, 720), np.uint8)
+    count = 7 if bars == "fewer" else BARCODE_BARS  # a number is at most six digits
+    pitch = 50 if bars == "far apart" else 15
+    unlike = bars == "of lengths unlike"
+    lengths = np.random.default_rng(3).integers(70, 131, count) if unlike else [100] * count
+    for k, length in enumerate(lengths):
+        x = 40 + pitch * k
+        if bars == "curved":  # an arc's chord as long as the bars, its middle 14 px off it
+            cv2.ellipse(mask, (x - 80, 120), (94, 94), 0, -32, 32, 1, 3)
+        else:
+            mask[20 : 20 + int(length), x : x + 4] = 1
+    layout = find_digits(mask, frame=True)
+    assert not any(why == BARCODE for _, why in layout.rejected)
 
 
 def test_pieces_of_a_stroke_left_out_beside_the_digits_make_the_answer_unsure(
