@@ -108,14 +108,26 @@ class Desk:
     # ``PAGE_RECTANGLE``), written on (``CARD_WRITING``) and alone (``SECOND_CARD``), on a
     # smooth desk darker than it: surely a desk too.
     card: bool = False
+    # A larger page, or one the frame cuts, but a quadrilateral, written on and alone too,
+    # on a smooth desk darker than it, neither grainy nor dark: a desk out of focus. It is
+    # surely a desk only where it makes the photo look like a scene (``preprocess``); else
+    # the "desk" may be the page's own part beside a hard shadow, the digits in it.
+    plain: bool = False
+
+    @property
+    def read_alone(self) -> bool:
+        """Whether the page is read alone, the desk holding no ink (not a dark desk's: a
+        deep shadow across the page is as dark and as smooth; a plain one's only in a photo
+        that looks like a scene)."""
+        return self.grainy or self.card or self.plain
 
 
 def off_page(gray: np.ndarray) -> np.ndarray | None:
-    """Where a photo (grey, dark ink on light paper) shows a grainy desk around the page, or
-    a smooth one around a card (``Desk.card``): a boolean mask of the pixels off the page, or
-    None when it shows no such desk."""
+    """Where a photo (grey, dark ink on light paper) shows a desk around the page that is
+    grainy, or smooth around a card or a page written on (``Desk.read_alone``): a boolean
+    mask of the pixels off the page, or None when it shows no such desk."""
     desk = page_on_desk(gray)
-    return desk.off if desk is not None and (desk.grainy or desk.card) else None
+    return desk.off if desk is not None and desk.read_alone else None
 
 
 def page_on_desk(gray: np.ndarray) -> Desk | None:
@@ -175,11 +187,12 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     # its bright region, no bays of the desk, and it is judged with them filled (and read
     # alone only when something is written on it: ``CARD_WRITING``).
     within_frame = not (hull[0].any() or hull[-1].any() or hull[:, 0].any() or hull[:, -1].any())
-    written = False
+    bright_part = cv2.countNonZero(page)
+    whole = page.copy()
+    cv2.drawContours(whole, outline, -1, 1, thickness=cv2.FILLED)
+    written = cv2.countNonZero(whole) - bright_part >= CARD_WRITING * cv2.countNonZero(whole)
     if within_frame and float(full_hull.mean()) < SMALL_PAGE:
-        bright_part = cv2.countNonZero(page)
-        cv2.drawContours(page, outline, -1, 1, thickness=cv2.FILLED)
-        written = cv2.countNonZero(page) - bright_part >= CARD_WRITING * cv2.countNonZero(page)
+        page = whole
     # (Measured with the writing's holes still open: beside a smooth desk, a page with a big
     # digit run off the frame is left alone, whose digit would otherwise count as desk, lying
     # at the frame; on a grainy desk, such a digit is a bay far grainier than the desk.)
@@ -231,10 +244,12 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     dark = desk_level <= DARK_DESK * paper and float(full_hull.mean()) >= MIN_PAGE_ON_DARK and rectangular
     if not rectangular and float(full_hull.mean()) < SMALL_PAGE:
         return None  # a small bright thing that is no quadrilateral: a plate, a mug, a lamp
-    # (``written`` only within the frame: a page's part lit beside a shadow reaches the
+    # (A card lies within the frame: a page's part lit beside a hard shadow reaches the
     # frame, the page running on into the shadow.)
-    card = rectangular and written and not _second_card(labels, stats, largest)
-    if not grainy and not dark and not card:
+    alone = rectangular and written and not _second_card(labels, stats, largest)
+    card = alone and within_frame and float(full_hull.mean()) < SMALL_PAGE
+    plain = alone and not (card or grainy or dark)
+    if not grainy and not dark and not card and not plain:
         return None  # a smooth desk no darker: its own paper to the paper estimate, no scene
     # The page itself, with what is written on it (the holes in it), but not the desk in a
     # bay of its outline (a page beside something else bright). (A digit within a pixel or
@@ -244,7 +259,7 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     filled = np.where(np.isin(gaps, at_frame[at_frame > 0]), 0, 1).astype(np.uint8) | page
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     off = np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
-    return Desk(off, grainy, dark, card)
+    return Desk(off, grainy, dark, card, plain)
 
 
 def _with_shadowed_part(

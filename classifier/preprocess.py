@@ -791,9 +791,12 @@ def _find_number(
         if off_card is not None:
             background, light_ink = None, light
     ink = find_ink(analysis, light_ink=light_ink, background=background, wide=wide, measure_hidden=not wide)
-    # A photo's page on a grainy desk, or a card on a smooth one: the desk holds no ink (``photo_page``).
+    # A photo's page on a grainy desk, or a card or a page written on on a smooth one: the
+    # desk holds no ink (``photo_page``).
     desk = page_on_desk(analysis) if background is None and not light_ink and off_card is None else None
-    off_page = desk.off if desk is not None and (desk.grainy or desk.card) else off_card
+    if desk is not None and desk.plain and not looks_like_scene(ink):
+        desk = None  # (``Desk.plain``: the page's part beside a hard shadow may be the "desk")
+    off_page = desk.off if desk is not None and desk.read_alone else off_card
     # A card read alone makes the answer "not sure" when ink was left out around it.
     card_left_ink = (
         desk is not None

@@ -49,7 +49,12 @@ def test_a_plain_desk_is_left_to_the_paper_estimate() -> None:
     dark = page_on_desk(_photo(np.full((240, 320), 60.0)))
     assert dark is not None and dark.dark and not dark.grainy and dark.off[5, 5] and not dark.off[120, 160]
     grey = page_on_desk(_photo(np.full((240, 320), 140.0)))
-    assert grey is None or not grey.dark
+    assert grey is not None and not grey.dark and not grey.grainy and not grey.card
+    # A lighter one, around a page written on, is a plain desk, the page read alone; around
+    # a blank page, no desk.
+    assert grey.plain and grey.off[5, 5] and not grey.off[120, 160]
+    blank = _photo(np.full((240, 320), 140.0), at=400)  # (the stroke off the frame)
+    assert page_on_desk(blank) is None
     # A bright ellipse on a dark ground (a plate on a table, in a scene) is no page: a page
     # is a quadrilateral, however aslant.
     plate = np.full((240, 320), 60.0)
