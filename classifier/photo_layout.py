@@ -1452,7 +1452,10 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeles
     if frame and g.area < 0.12 * g.w * g.h and g.w > 0.85 * w and g.h > 0.85 * h:
         return "a network of lines across the photo"  # the table all around a page, say
     if g.h < shapeless_below:
-        return None  # too few pixels to tell a digit from a dot
+        # Too few pixels to tell a digit from a dot. (A drawing's or a crop's shapes are not
+        # judged at all, ``inf``: a fat brush's small digit fills its loops in. But a round
+        # dot is no more than a blob there either: a scan's punch hole was a sure "0".)
+        return FILLED_SHAPE if shapeless_below == float("inf") and _dot(g, layout) else None
     shape = shape_of(layout.mask_of(g))
     if shape.stroke > 0.4 * max(g.h, g.w):
         return "a blob, not strokes"
@@ -1460,18 +1463,34 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeles
         return LINE_ACROSS  # broken up: a double margin line's pieces, grouped
     if shape.holes > 4:  # an 8 has two; a mesh of lines has many
         return "a mesh of lines"
-    # A "1" may be one solid bar, upright or slanted, and a marker's 7 nearly convex; a
-    # solid shape that is neither elongated like a bar nor drawn with strokes is a blob,
-    # unless it is pinched at the waist: a marker's 8 (or 9) whose loops filled in.
-    if (
+    return FILLED_SHAPE if _filled(g, layout, shape) else None
+
+
+# A filled dot is at most this many times as long as wide (a fat brush's small digit, or a
+# crop's blurred one, its loops filled in, is longer: at 2.2, the UCI crops and drawings
+# with a fat brush lost up to 3% of their digits).
+DOT_ROUND = 1.2
+
+
+def _dot(g: Part, layout: Layout) -> bool:
+    """Whether a part is a round filled dot (``DOT_ROUND``, ``_filled``)."""
+    shape = shape_of(layout.mask_of(g))
+    return shape.elongation <= DOT_ROUND and _filled(g, layout, shape)
+
+
+def _filled(g: Part, layout: Layout, shape: Shape | None = None) -> bool:
+    """Whether a part is a filled shape (``FILLED_SHAPE``). A "1" may be one solid bar,
+    upright or slanted, and a marker's 7 nearly convex; a solid shape that is neither
+    elongated like a bar nor drawn with strokes is a blob, unless it is pinched at the
+    waist: a marker's 8 (or 9) whose loops filled in."""
+    shape = shape_of(layout.mask_of(g)) if shape is None else shape
+    return (
         shape.solidity > 0.9
         and shape.holes == 0
         and shape.elongation < 2.2
         and shape.stroke > 0.28 * max(g.h, g.w)
         and not pinched_waist(layout.mask_of(g))
-    ):
-        return FILLED_SHAPE
-    return None
+    )
 
 
 WAIST_DEPTH = 0.1  # share of the shape's width: how deep a notch on each side of a waist is

@@ -679,6 +679,21 @@ def test_a_thin_bar_across_most_of_the_photo_is_no_1(mnist: tuple[np.ndarray, np
     assert len(prepared.boxes) == 1 and prepared.boxes[0][0] > 200
 
 
+def test_a_scan_s_punch_holes_are_blobs_not_0s(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # A scanned page's punch holes, black where the scanner's lid showed through: its flat
+    # white made it a drawing, whose shapes are not judged, and each hole was a sure "0"
+    # (session 38's probe: "0000" for a blank page, "00005" for a 5).
+    x, _ = mnist
+    page = _page(1240, 1754, 250)
+    for y in (300, 700, 1054, 1454):
+        cv2.circle(page, (70, y), 30, 35.0, -1)
+    blank = prepare(_png(page))
+    assert blank.filled == [True] * 4  # blobs: a digit only where the model is sure (never a 0)
+    _write(page, x[0], 600, 800, 150)
+    written = prepare(_png(page))
+    assert [f for f, box in zip(written.filled, written.boxes, strict=True) if box[0] > 500] == [False]
+
+
 def _barcode(page: np.ndarray, x: int, y: int, height: int, seed: int) -> int:
     """Bars of a barcode (1 to 4 modules of 3 px, and as wide gaps) drawn in place from
     (x, y); where they end."""
