@@ -48,7 +48,7 @@ _UPRIGHT = {
     2: lambda a: a[:, ::-1],
     3: lambda a: a[::-1, ::-1],
     4: lambda a: a[::-1, :],
-    5: lambda a: a.T,
+    5: lambda a: np.swapaxes(a, 0, 1),  # (a colour picture's channels stay last)
     6: lambda a: np.rot90(a, -1),
     7: lambda a: np.rot90(a, -1)[::-1, :],
     8: lambda a: np.rot90(a, 1),
@@ -121,6 +121,45 @@ _REDUCED = {
     4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
     8: cv2.IMREAD_REDUCED_GRAYSCALE_8,
 }
+_REDUCED_COLOUR = {
+    1: cv2.IMREAD_COLOR,
+    2: cv2.IMREAD_REDUCED_COLOR_2,
+    4: cv2.IMREAD_REDUCED_COLOR_4,
+    8: cv2.IMREAD_REDUCED_COLOR_8,
+}
+# Pictures whose colours are read (``decode_colour``): no grey, none with transparency.
+_COLOUR_MODES = ("RGB", "YCbCr", "P", "CMYK")
+
+
+def decode_colour(data: bytes, min_side: int) -> tuple[np.ndarray, float] | None:
+    """Bytes ``decode`` read -> the upright picture in colour (uint8 RGB, (h, w, 3)) with
+    its scale, reduced as ``decode`` reduces it for ``min_side``; None for a grey picture,
+    one with transparency (flattened in grey only), or one that cannot be read."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.mode not in _COLOUR_MODES or "transparency" in image.info:
+            return None
+        width, height = image.size
+        orientation = _orientation(image)
+        if _dct_scalable(image) and data.endswith(b"\xff\xd9"):
+            factor = _halving(width, height, min_side, 8)
+            flags = _REDUCED_COLOUR[factor] | cv2.IMREAD_IGNORE_ORIENTATION
+            bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+            if bgr is None:
+                return None
+            rgb = np.asarray(bgr)[:, :, ::-1]
+        else:
+            if image.format != "HEIF":
+                image.seek(0)  # (as ``_picture``: the first frame)
+            factor = _reduction(image, min_side)
+            converted = image.convert("RGB")
+            rgb = np.asarray(converted.reduce(factor) if factor > 1 else converted)
+    except Exception:  # ``decode`` has said what was wrong with the bytes
+        return None
+    scale = width / rgb.shape[1]
+    if orientation in _UPRIGHT:
+        rgb = _UPRIGHT[orientation](rgb)
+    return np.ascontiguousarray(rgb), scale
 
 
 def _halving(width: int, height: int, min_side: int, most: int) -> int:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from classifier.canvas import find_canvas, holds
-from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, Decoded, ImageError, decode
+from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, Decoded, ImageError, decode, decode_colour
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import (
     BLURRED_DRAWING_DETAIL,
@@ -185,6 +185,21 @@ STROKE_RANGE = (0.07, 0.18)  # stroke widths left alone (MNIST's 5th-95th percen
 
 Box = tuple[int, int, int, int]  # x, y, w, h in the original image's pixels
 SCENE_HINT = "this looks like a photo of a scene, not of a number written on paper"
+BLANK_HINT = "I could not find any writing in this image: the page looks blank"
+MARKS_HINT = "I found marks, but nothing shaped like a handwritten digit"
+# A picture where grey shows no writing (``IN_COLOUR_AFTER``) on light paper may hold ink
+# whose colour, not its brightness, differs from its paper's (light blue on brown kraft
+# paper): it is read again in colour (``_read_in_colour``), unless its colours all lie
+# within this many grey levels of grey (a grey picture saved as colour would only read the same).
+IN_COLOUR_AFTER = (BLANK_HINT,)
+COLOURLESS = 24
+# The paper's colour: this percentile of each channel (the paper is the brightest thing in
+# a photo of it; the median of a sheet held before a dark room is the room's).
+PAPER_PERCENTILE = 90
+# What it finds is ink its colour hid when it stands out this many times as far in colour
+# as in grey (``_contrast``: light blue on kraft paper 0.06 -> 0.60, red on a pink page
+# 0.30 -> 0.58, and a black speck on orange ruled paper 0.78 -> 0.77).
+HIDDEN_IN_GREY = 1.5
 # ``Prepared.look`` of the parts of a photo whose row slopes read the other way: as it lay,
 # when it is answered from it turned level; turned level, when answered from it as it lay.
 OTHER_WAY = 2
@@ -284,18 +299,83 @@ def prepare(data: bytes) -> Prepared:
     redecode = sharper if decoded.scale > 1 else None
     # A canvas's boxes are placed on the whole screenshot, which is not turned with it.
     prepared = prepare_gray(gray, decoded.scale, redecode, may_turn=canvas is None)
+    # (A screenshot's program is drawn in colours: its buttons, its palette.)
+    may_read_in_colour = canvas is None
     if canvas is not None and not len(prepared.digits):
         # Nothing on the canvas: whatever was taken for one, the whole picture is read.
         canvas, gray = None, decoded.gray
         prepared = prepare_gray(gray, decoded.scale, redecode)
     if canvas is not None:
         _place_on_screenshot(prepared, decoded, canvas)
+    elif (
+        may_read_in_colour
+        and not len(prepared.digits)
+        and prepared.hint in IN_COLOUR_AFTER
+        and prepared.notes.get("polarity") == "dark-on-light"
+    ):
+        in_colour = _read_in_colour(data, decoded)
+        if in_colour is not None and len(in_colour.digits):
+            prepared = in_colour
+            prepared.notes["read_in_colour"] = True
     prepared.notes["format"] = decoded.format
     if decoded.orientation != 1:
         prepared.notes["exif_orientation"] = decoded.orientation
     if decoded.flattened:
         prepared.notes["transparency_on"] = decoded.flattened
     return prepared
+
+
+def _read_in_colour(data: bytes, grey: Decoded) -> Prepared | None:
+    """A colour picture read where its ink is darker than its paper in any one of red,
+    green or blue (``darker_in_any_colour``); None for a grey one (``COLOURLESS``), and
+    when what it finds was no fainter in ``grey`` (the picture decoded in grey) than in
+    colour (``HIDDEN_IN_GREY``): a speck grey took for paper is no ink hidden by its colour."""
+    colour = decode_colour(data, DECODE_SIDE)
+    if colour is None:
+        return None
+    rgb, scale = colour
+    step = stats_step(rgb[:, :, 0], 20_000)
+    sample = rgb[::step, ::step].reshape(-1, 3).astype(np.int16)
+    if float(np.percentile(sample.max(axis=1) - sample.min(axis=1), 99.5)) < COLOURLESS:
+        return None
+    paper = np.percentile(sample, PAPER_PERCENTILE, axis=0).astype(np.float32)
+
+    def sharper(min_side: int) -> tuple[np.ndarray, float]:
+        again = decode_colour(data, min_side)
+        if again is None:  # (read once already: never)
+            return darker_in_any_colour(rgb, paper), scale
+        return darker_in_any_colour(again[0], paper), again[1]
+
+    darker = darker_in_any_colour(rgb, paper)
+    read = prepare_gray(darker, scale, sharper if scale > 1 else None)
+    if len(read.digits) and _contrast(darker, scale, read.boxes) < HIDDEN_IN_GREY * _contrast(
+        grey.gray, grey.scale, read.boxes
+    ):
+        return None
+    return read
+
+
+def _contrast(image: np.ndarray, scale: float, boxes: list[Box]) -> float:
+    """How much darker than their paper the darkest pixels in ``boxes`` (original pixels)
+    are, in ``image`` (``scale`` original pixels per pixel): 1 - the 2nd percentile over the
+    median, both over all the boxes."""
+    pixels = [
+        image[
+            round(y / scale) : round((y + h) / scale) + 1, round(x / scale) : round((x + w) / scale) + 1
+        ].ravel()
+        for x, y, w, h in boxes
+    ]
+    inside = np.concatenate(pixels)
+    return 1.0 - float(np.percentile(inside, 2)) / max(float(np.median(inside)), 1.0)
+
+
+def darker_in_any_colour(rgb: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """Grey (uint8) in which a pixel is as dark as it is in the colour where it is darkest
+    for the ``paper``'s colour (RGB): each channel over the paper's, the least of them, at
+    the paper's mean brightness. Light blue ink on brown paper is as bright as the paper,
+    but far darker in red."""
+    ratio = np.min(rgb.astype(np.float32) / np.maximum(paper, 1.0), axis=2)
+    return np.asarray(np.clip(ratio * float(paper.mean()), 0, 255), np.uint8)
 
 
 def _place_on_screenshot(prepared: Prepared, decoded: Decoded, canvas: Box) -> None:
@@ -1236,7 +1316,7 @@ def _hint(ink: InkMap, layout: Layout) -> str:
     # The paper's own dots and margin line are no marks on it.
     reasons = {reason for _, reason in layout.rejected} - {PAPER_DOT, LINE_ACROSS}
     if ink.level == 0.0 or not reasons:
-        return "I could not find any writing in this image: the page looks blank"
+        return BLANK_HINT
     if BARCODE in reasons:
         return "I found a barcode, not handwritten digits"
     specks = {TOO_SMALL, MUCH_SMALLER}
@@ -1249,4 +1329,4 @@ def _hint(ink: InkMap, layout: Layout) -> str:
             "I only found marks near the edge of the photo; if you wrote a number there, "
             "take the photo again with the number in the middle"
         )
-    return "I found marks, but nothing shaped like a handwritten digit"
+    return MARKS_HINT

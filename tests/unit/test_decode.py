@@ -16,7 +16,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from classifier import imageio
-from classifier.imageio import ImageError, decode
+from classifier.imageio import ImageError, decode, decode_colour
 from tests.bot.photos import png_chunk, png_header_only
 
 
@@ -118,6 +118,32 @@ def test_every_exif_orientation_is_turned_as_pillow_turns_it(orientation: int) -
     data = _encode(Image.fromarray(stored), "PNG", exif=exif.tobytes())
     expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("L"))
     assert np.array_equal(decode(data).gray, expected)
+
+
+@pytest.mark.parametrize("orientation", [1, 5, 6, 8])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
+def test_a_picture_in_colour_is_turned_and_reduced_as_its_grey_is(orientation: int, fmt: str) -> None:
+    stored = np.full((600, 800, 3), (200, 150, 100), np.uint8)  # brown paper ...
+    stored[50:200, 80:300] = (80, 160, 230)  # ... with a light blue block at the top left
+    exif = Image.Exif()
+    exif[imageio.ORIENTATION_TAG] = orientation
+    data = _encode(Image.fromarray(stored), fmt, exif=exif.tobytes())
+    grey = decode(data, min_side=150)
+    coloured = decode_colour(data, min_side=150)
+    assert coloured is not None
+    rgb, scale = coloured
+    assert rgb.shape == (*grey.gray.shape, 3) and scale == pytest.approx(grey.scale)
+    assert scale == pytest.approx(4.0 if fmt == "JPEG" else 1.0)
+    upright = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
+    expected = upright[:: round(scale), :: round(scale)][: rgb.shape[0], : rgb.shape[1]]
+    assert np.abs(rgb.astype(int) - expected).mean() < 8  # the same picture, as it stands
+
+
+def test_grey_and_transparent_pictures_have_no_colour_to_read() -> None:
+    assert decode_colour(_encode(Image.fromarray(_page()), "PNG"), 0) is None
+    assert decode_colour(_encode(Image.fromarray(_page()).convert("RGBA"), "PNG"), 0) is None
+    assert decode_colour(b"not a picture", 0) is None
+    assert decode_colour(_encode(Image.fromarray(_page()).convert("RGB"), "PNG"), 0) is not None
 
 
 @pytest.mark.parametrize(("ink", "background"), [(1000, 255), (60000, 0)])

@@ -50,7 +50,7 @@ from classifier.photo_layout import (
     row_left_out,
     row_tilt,
 )
-from classifier.preprocess import SCENE_HINT, ImageError, prepare, prepare_gray
+from classifier.preprocess import BLANK_HINT, SCENE_HINT, ImageError, prepare, prepare_gray
 
 
 @pytest.fixture(scope="module")
@@ -703,6 +703,37 @@ def _barcode(page: np.ndarray, x: int, y: int, height: int, seed: int) -> int:
         page[y : y + height, x : x + width] = 30
         x += width + 3 * int(rng.integers(1, 5))
     return x
+
+
+def test_ink_as_bright_as_its_coloured_paper_is_read_in_colour(mnist: tuple[np.ndarray, np.ndarray]) -> None:
+    # Light blue gel pen on brown kraft paper: in grey the ink is as bright as the paper, and
+    # the page looked blank (session 38's probe: 10 of 50 such photos, "no digit", sure).
+    x, y = mnist
+    kraft, light_blue = np.array([176, 138, 96], np.float32), np.array([96, 168, 226], np.float32)
+    rng = np.random.default_rng(5)
+    page = np.broadcast_to(kraft, (480, 640, 3)) + np.linspace(-12, 12, 640)[None, :, None]
+    page = page + rng.normal(0, 2, page.shape)
+    blank = page.copy()
+    for k in range(3):
+        alpha = synth.stroke_alpha(x[k], 120, 0.1)[..., None]
+        h, w = alpha.shape[:2]
+        region = page[150 : 150 + h, 150 + 110 * k : 150 + 110 * k + w]
+        region[:] = region * (1 - alpha) + light_blue * alpha
+    photo = Image.fromarray(np.clip(page, 0, 255).astype(np.uint8))
+    in_grey = prepare(_jpeg(np.asarray(photo.convert("L"), np.float32)))
+    assert not in_grey.digits.shape[0] and in_grey.hint == BLANK_HINT  # what grey shows
+    buffer = io.BytesIO()
+    photo.save(buffer, "JPEG", quality=90)
+    in_colour = prepare(buffer.getvalue())
+    assert in_colour.digits.shape[0] == 3 and in_colour.notes.get("read_in_colour")
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(blank, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    assert not prepare(buffer.getvalue()).digits.shape[0]  # a blank kraft sheet stays blank
+    # Blank orange ruled paper with two black specks, which grey took for paper: in colour,
+    # one was a "0". It is no ink its colour hid (``HIDDEN_IN_GREY``).
+    specks = synth.make_sample("empty-paper", 88, "calibration", x, y).data
+    assert np.asarray(Image.open(io.BytesIO(specks)).convert("RGB")).std(axis=2).mean() > 10  # (coloured)
+    assert not prepare(specks).digits.shape[0]
 
 
 def test_a_barcode_is_no_row_of_1s(mnist: tuple[np.ndarray, np.ndarray]) -> None:
