@@ -147,7 +147,7 @@ def decode_colour(data: bytes, min_side: int) -> tuple[np.ndarray, float] | None
             bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
             if bgr is None:
                 return None
-            rgb = np.asarray(bgr)[:, :, ::-1]
+            rgb = np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         else:
             if image.format != "HEIF":
                 image.seek(0)  # (as ``_picture``: the first frame)

@@ -745,12 +745,18 @@ def _drop_barcode(parts: list[Part], layout: Layout) -> None:
     middles = sorted(g.x + g.w / 2 for g in alike)
     if (middles[-1] - middles[0]) / (len(alike) - 1) > BAR_PITCH * median:
         return
+    bar_ids = {id(g) for g, _ in bars}
     x0, x1 = min(g.x for g in alike), max(g.x1 for g in alike)
     y0, y1 = min(g.y for g in alike), max(g.y1 for g in alike)
     reach_x, reach_y = 0.1 * (x1 - x0), 0.5 * (y1 - y0)
     for g in list(parts):
         middle = g.x + g.w / 2
-        if x0 - reach_x <= middle <= x1 + reach_x and y0 - reach_y <= g.y and g.y1 <= y1 + reach_y:
+        # Just beyond its ends, only bars (an EAN's longer guards) and what lies above or
+        # below them (its first digit): a digit written beside them is no part of it.
+        off_the_bars = g.y >= y1 - 0.25 * (y1 - y0) or g.y1 <= y0 + 0.25 * (y1 - y0)
+        beyond = x0 - reach_x <= middle <= x1 + reach_x and (off_the_bars or id(g) in bar_ids)
+        across = x0 <= middle <= x1 or beyond
+        if across and y0 - reach_y <= g.y and g.y1 <= y1 + reach_y:
             parts.remove(g)
             layout.rejected.append((g, BARCODE))
 
@@ -1466,10 +1472,11 @@ def _not_a_digit(g: Part, layout: Layout, min_height: int, frame: bool, shapeles
     return FILLED_SHAPE if _filled(g, layout, shape) else None
 
 
-# A filled dot is at most this many times as long as wide (a fat brush's small digit, or a
-# crop's blurred one, its loops filled in, is longer: at 2.2, the UCI crops and drawings
-# with a fat brush lost up to 3% of their digits).
-DOT_ROUND = 1.2
+# A filled dot is at most this many times as long as wide: a punch hole measures 1.0. A fat
+# brush's small digit, or a crop's blurred one, its loops filled in, is longer: a 0 whose
+# hole closed 1.09-1.19 (a review: 3 such 0s lost at 1.2), and at 2.2 the UCI crops and
+# drawings with a fat brush lost up to 3% of their digits.
+DOT_ROUND = 1.05
 
 
 def _dot(g: Part, layout: Layout) -> bool:

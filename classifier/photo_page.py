@@ -94,6 +94,10 @@ LIGHT_BESIDE = 0.02  # ... and there is no more light beside it than this share 
 # card: the larger was read alone).
 CARD_WRITING = 0.003
 SECOND_CARD = 0.25
+# A page on a plain desk (``Desk.plain``) covers at most this share of the frame: a scene's
+# bright background with shapes on it (0.86) is no page (the pages on desks a helper's
+# photos show cover 0.27-0.65).
+PLAIN_PAGE = 0.75
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,7 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     # frame, the page running on into the shadow.)
     alone = rectangular and written and not _second_card(labels, stats, largest)
     card = alone and within_frame and float(full_hull.mean()) < SMALL_PAGE
-    plain = alone and not (card or grainy or dark)
+    plain = alone and not (card or grainy or dark) and float(full_hull.mean()) <= PLAIN_PAGE
     if not grainy and not dark and not card and not plain:
         return None  # a smooth desk no darker: its own paper to the paper estimate, no scene
     # The page itself, with what is written on it (the holes in it), but not the desk in a

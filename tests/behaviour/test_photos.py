@@ -669,7 +669,7 @@ def test_light_blue_ink_on_brown_kraft_paper_is_read(
     reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]
 ) -> None:
     # In grey, light blue ink is as bright as brown kraft paper: every one of these looked
-    # like a blank page (a helper's probe, session 38), read in colour since (20 of 20).
+    # like a blank page (a helper's probe, session 38), read in colour since (19 of 20).
     x, y = digits
     look = replace(BASE, paper=(176, 138, 96), ink=(96, 168, 226))
     right = sum(read(reader, photo([x[i]], look, seed=i)).number == str(y[i]) for i in range(400, 420))

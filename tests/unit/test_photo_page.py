@@ -55,6 +55,15 @@ def test_a_plain_desk_is_left_to_the_paper_estimate() -> None:
     assert grey.plain and grey.off[5, 5] and not grey.off[120, 160]
     blank = _photo(np.full((240, 320), 140.0), at=400)  # (the stroke off the frame)
     assert page_on_desk(blank) is None
+    # A bright region covering most of the frame, things on it, a rim of grey around it: a
+    # scene's background, no page on a desk (``PLAIN_PAGE``).
+    rng = np.random.default_rng(3)
+    wide = np.full((240, 320), 140.0)
+    wide[14:226, 18:302] = 215.0  # 0.78 of it
+    cv2.line(wide, (150, 100), (160, 160), 40.0, 3)
+    wide = np.clip(cv2.GaussianBlur(wide + rng.normal(0.0, 2.0, wide.shape), (0, 0), 0.7), 0, 255)
+    covering = page_on_desk(wide.astype(np.uint8))
+    assert covering is None or not covering.plain
     # A bright ellipse on a dark ground (a plate on a table, in a scene) is no page: a page
     # is a quadrilateral, however aslant.
     plate = np.full((240, 320), 60.0)

@@ -734,6 +734,16 @@ def test_ink_as_bright_as_its_coloured_paper_is_read_in_colour(mnist: tuple[np.n
     specks = synth.make_sample("empty-paper", 88, "calibration", x, y).data
     assert np.asarray(Image.open(io.BytesIO(specks)).convert("RGB")).std(axis=2).mean() > 10  # (coloured)
     assert not prepare(specks).digits.shape[0]
+    # A faint coffee ring on a blank white page stands out twice as far in blue as in grey:
+    # no more hidden than the specks (a review: at 1.5 times, such rings were sure 0s).
+    ring = np.zeros((960, 1280), np.float32)
+    cv2.circle(ring, (700, 450), 100, 1.0, 8, cv2.LINE_AA)
+    coffee = 1 - np.array([0.92, 0.82, 0.62], np.float32)  # what it takes of each channel
+    tint = cv2.GaussianBlur(ring, (0, 0), 2.0)[..., None] * 0.8 * coffee
+    stained = np.full((960, 1280, 3), (242, 240, 236), np.float32) * (1 - tint) + rng.normal(0, 2, tint.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.clip(stained, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    assert not prepare(buffer.getvalue()).digits.shape[0]
 
 
 def test_a_barcode_is_no_row_of_1s(mnist: tuple[np.ndarray, np.ndarray]) -> None:
@@ -746,6 +756,15 @@ def test_a_barcode_is_no_row_of_1s(mnist: tuple[np.ndarray, np.ndarray]) -> None
     layout = find_digits(cv2.warpAffine(mask, tilt, (640, 240), flags=cv2.INTER_NEAREST), frame=True)
     assert not layout.digits and any(why == BARCODE for _, why in layout.rejected)
     assert (end - 40) / 12 >= BARCODE_BARS  # enough bars, the widest taking up 12 px with its gap
+    # A digit written just beside the bars, level with them, stays (a review: an 8 beside a
+    # drawing's hatching went with it).
+    beside = np.zeros((240, 820), np.uint8)
+    beside[:, :640] = mask
+    eight = (synth.stroke_alpha(x[int(np.flatnonzero(y == 8)[0])], 60, 0.15) > 0.5).astype(np.uint8)
+    beside[85 : 85 + eight.shape[0], end + 2 : end + 2 + eight.shape[1]] = eight
+    assert end + 2 + eight.shape[1] / 2 < end + 0.1 * (end - 40)  # (within the bars' reach)
+    layout = find_digits(beside, frame=True)
+    assert len(layout.digits) == 1 and layout.digits[0].x >= end
     page = _photo_page()
     _barcode(page, 40, 150, 140, seed=2)
     assert prepare(_png(page)).hint == "I found a barcode, not handwritten digits"
