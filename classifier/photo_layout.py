@@ -1482,7 +1482,8 @@ DOT_ROUND = 1.05
 def _dot(g: Part, layout: Layout) -> bool:
     """Whether a part is a round filled dot (``DOT_ROUND``, ``_filled``)."""
     shape = shape_of(layout.mask_of(g))
-    return shape.elongation <= DOT_ROUND and _filled(g, layout, shape)
+    # (Within a pixel: a dot 7 px wide measures 1.125.)
+    return shape.elongation <= DOT_ROUND + 1 / min(g.w, g.h) and _filled(g, layout, shape)
 
 
 def _filled(g: Part, layout: Layout, shape: Shape | None = None) -> bool:

@@ -689,6 +689,13 @@ def test_a_scan_s_punch_holes_are_blobs_not_0s(mnist: tuple[np.ndarray, np.ndarr
         cv2.circle(page, (70, y), 30, 35.0, -1)
     blank = prepare(_png(page))
     assert blank.filled == [True] * 4  # blobs: a digit only where the model is sure (never a 0)
+    # Light holes (the lid's white through them, a shadow along their rim), each 7 px wide
+    # in the analysis image, where the pixel steps make one 1.125 times as long as wide.
+    light = _page(2480, 3508, 250)
+    for y in (600, 1350, 2150, 2900):
+        cv2.circle(light, (140, y), 35, 195.0, -1, cv2.LINE_AA)
+        cv2.ellipse(light, (140, y), (35, 35), 0, 200, 340, 90.0, 5, cv2.LINE_AA)
+    assert prepare(_png(light)).filled == [True] * 4
     _write(page, x[0], 600, 800, 150)
     written = prepare(_png(page))
     assert [f for f, box in zip(written.filled, written.boxes, strict=True) if box[0] > 500] == [False]
