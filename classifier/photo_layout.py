@@ -761,6 +761,12 @@ def _drop_barcode(parts: list[Part], layout: Layout) -> None:
             layout.rejected.append((g, BARCODE))
 
 
+def beside_a_barcode(layout: Layout) -> bool:
+    """Whether a barcode was dropped (``_drop_barcode``): digits read beside it may be its
+    bars that were left (a longer one at its end), or its number's the user wrote by it."""
+    return any(why == BARCODE for _, why in layout.rejected)
+
+
 # A sliver at the frame is dropped beside a digit at least this share of its height: not
 # beside a speck (see ``_drop_slivers_at_frame``), but beside a number a strip of desk far
 # taller than it (at 0.45, a strip 2.2 times the number's height won the row as a "1" again

@@ -59,6 +59,7 @@ from classifier.photo_layout import (
     TOO_SMALL,
     Layout,
     Part,
+    beside_a_barcode,
     find_digits,
     pieces_left_out,
     row_left_out,
@@ -654,7 +655,9 @@ def _read_look(
         _drop_edge_lines(layout)
         to_box = partial(_analysis_box, per_pixel=per_pixel)
         digits, boxes, segments, filled = _digit_rows(ink, layout, to_box, [g.filled for g in layout.digits])
-        notes["left_out"] = pieces_left_out(layout) or row_left_out(layout) or layout.card
+        notes["left_out"] = (
+            pieces_left_out(layout) or row_left_out(layout) or layout.card or beside_a_barcode(layout)
+        )
         return Prepared(digits, boxes, analysis, per_pixel, None, notes, ink.mask, filled, segments=segments)
 
     if height >= READ_IN_ANALYSIS:
@@ -740,6 +743,8 @@ def _read_look(
         or row_left_out(layout)
         or _left_out_beyond(layout, _scale_box(region.box, factor))  # analysis px
         or layout.card
+        or beside_a_barcode(layout)
+        or beside_a_barcode(region.layout)
     )
     return Prepared(
         digits,

@@ -775,6 +775,11 @@ def test_a_barcode_is_no_row_of_1s(mnist: tuple[np.ndarray, np.ndarray]) -> None
     page = _photo_page()
     _barcode(page, 40, 150, 140, seed=2)
     assert prepare(_png(page)).hint == "I found a barcode, not handwritten digits"
+    # A number written by it is read "not sure": what is left of the barcode may be read with
+    # it (a review: a longer bar at its end read as a sure "1"), or a digit go with it.
+    _write(page, x[0], 260, 20, 60)
+    beside_it = prepare(_png(page))
+    assert len(beside_it.digits) == 1 and beside_it.notes["left_out"]
     # Handwritten 1s in a row, each as tall as the next, are no barcode.
     ones = _page()
     for k, one in enumerate(np.flatnonzero(y == 1)[:BARCODE_BARS]):
