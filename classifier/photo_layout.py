@@ -762,8 +762,9 @@ def _drop_barcode(parts: list[Part], layout: Layout) -> None:
 
 
 def beside_a_barcode(layout: Layout) -> bool:
-    """Whether a barcode was dropped (``_drop_barcode``): digits read beside it may be its
-    bars that were left (a longer one at its end), or its number's the user wrote by it."""
+    """Whether a barcode was dropped (``_drop_barcode``): digits read beside it may hold a
+    bar of it that was left (a longer one at its end), or lack a digit of a number written
+    by it that stood in its columns and went with it."""
     return any(why == BARCODE for _, why in layout.rejected)
 
 

@@ -83,7 +83,8 @@ class Reading:
     # Parts beside the digits were left out as too small, though together they may be one,
     # or as smaller writing (``photo_layout.pieces_left_out``), or digits as tall farther
     # along their line (``photo_layout.row_left_out``), or a card was read alone, the desk
-    # around it left out (``photo_layout.Layout.card``): the answer may lack a digit.
+    # around it left out (``photo_layout.Layout.card``), or a barcode was dropped beside
+    # them (``photo_layout.beside_a_barcode``): the answer may lack a digit, or hold a bar.
     left_out: bool = False
 
     def of_digits(self, per_part: np.ndarray) -> np.ndarray:
