@@ -8,8 +8,9 @@ light) must not change the answer, and pages with no digit must say so.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import cv2
@@ -579,6 +580,24 @@ def wood(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return np.asarray((rng.uniform(60, 110) * (0.75 + 0.25 * grain))[..., None] * brown, np.float32)
 
 
+def banded_desk(rng: np.random.Generator) -> np.ndarray:
+    """A 1280x960 desk with no grain but broad, wavering light and dark bands, lit unevenly
+    across. RGB float32."""
+    yy, xx = np.mgrid[0:960, 0:1280].astype(np.float32)
+    bands = np.sin(yy / rng.uniform(15, 50) + 3 * np.sin(xx / 250 + rng.uniform(0, 6)))
+    lit = np.linspace(rng.uniform(0.8, 1.0), rng.uniform(1.0, 1.15), 1280, dtype=np.float32)[None, :]
+    return np.asarray(
+        (rng.uniform(50, 110) * (1 + 0.2 * bands) * lit)[..., None] * np.array([1.0, 0.8, 0.6], np.float32)
+    )
+
+
+def blotchy_desk(rng: np.random.Generator) -> np.ndarray:
+    """A 1280x960 desk out of focus: smooth grey blotches, no grain. RGB float32."""
+    blotches = cv2.GaussianBlur(rng.normal(0, 1, (960, 1280)).astype(np.float32), (0, 0), rng.uniform(40, 90))
+    level = rng.uniform(90, 150) * (1 + 0.15 * blotches / (blotches.std() + 1e-6))
+    return np.asarray(level[..., None] * np.array([1.0, 0.97, 0.95], np.float32), np.float32)
+
+
 def on_the_desk(rng: np.random.Generator, page: np.ndarray, turn: np.ndarray, desk: np.ndarray) -> bytes:
     """A photographed page (float32 RGB) laid on a 1280x960 ``desk`` where the affine ``turn``
     puts it, photographed again: slightly blurred, with sensor noise, as a JPEG."""
@@ -610,6 +629,29 @@ def card_and_turn(
     return card, turn
 
 
+def cards_read(
+    reader: DigitReader,
+    digits: tuple[np.ndarray, np.ndarray],
+    seed: int,
+    first: int,
+    card: tuple[tuple[float, float], tuple[float, float], float, tuple[float, float, float, float]],
+    desk: Callable[[np.random.Generator], np.ndarray],
+    gradient: float = BASE.gradient,
+) -> list[bool]:
+    """Whether each of 20 cards (``card_and_turn``'s widths, heights, tilt and room) is read,
+    laid on the ``desk`` its generator makes: the i-th with generator ``seed`` + i and test
+    digit ``first`` + i."""
+    x, y = digits
+    right = []
+    for i in range(20):
+        rng = np.random.default_rng(seed + i)
+        photo_of_card, turn = card_and_turn(rng, x[first + i], *card, gradient=gradient)
+        right.append(
+            read(reader, on_the_desk(rng, photo_of_card, turn, desk(rng))).number == str(y[first + i])
+        )
+    return right
+
+
 def test_a_page_on_a_wooden_desk_is_read(reader: DigitReader, digits: tuple[np.ndarray, np.ndarray]) -> None:
     # The desk's grain around the page was ink to the paper's estimate: its pieces were read
     # as digits beside the one on the page, or instead of it. Before session 23 (``photo_page``)
@@ -634,13 +676,14 @@ def test_a_small_card_on_a_wooden_desk_is_read(
     # A card covering 5-15% of the photo: the desk was looked for only around a page covering
     # a fifth of the frame at least, and the grain around a smaller one made the photo "a
     # scene", or was read as digits (session 29).
-    x, y = digits
-    right = []
-    for i in range(20):
-        rng = np.random.default_rng(100 + i)
-        card, turn = card_and_turn(rng, x[300 + i], (300, 480), (0.3, 0.45), 15, (200, 1200, 150, 900))
-        desk = wood(rng, 960, 1280)
-        right.append(read(reader, on_the_desk(rng, card, turn, desk)).number == str(y[300 + i]))
+    right = cards_read(
+        reader,
+        digits,
+        100,
+        300,
+        ((300, 480), (0.3, 0.45), 15, (200, 1200, 150, 900)),
+        partial(wood, h=960, w=1280),
+    )
     assert sum(right) >= 16, right
 
 
@@ -650,18 +693,9 @@ def test_a_small_card_on_a_smooth_desk_is_read(
     # A card covering 5-15% of the photo, on a desk with no grain but broad light and dark
     # bands (a helper's probe, session 37): the card's edge was read as a "1" beside its
     # digit, or the bands made the photo "a scene". Before ``Desk.card``, 5 of these 20 read, 19 since.
-    x, y = digits
-    right = []
-    for i in range(20):
-        rng = np.random.default_rng(1300 + i)
-        card, turn = card_and_turn(rng, x[700 + i], (300, 480), (0.3, 0.45), 20, (100, 1180, 100, 860))
-        yy, xx = np.mgrid[0:960, 0:1280].astype(np.float32)
-        bands = np.sin(yy / rng.uniform(15, 50) + 3 * np.sin(xx / 250 + rng.uniform(0, 6)))
-        lit = np.linspace(rng.uniform(0.8, 1.0), rng.uniform(1.0, 1.15), 1280, dtype=np.float32)[None, :]
-        desk = (rng.uniform(50, 110) * (1 + 0.2 * bands) * lit)[..., None] * np.array(
-            [1.0, 0.8, 0.6], np.float32
-        )
-        right.append(read(reader, on_the_desk(rng, card, turn, desk)).number == str(y[700 + i]))
+    right = cards_read(
+        reader, digits, 1300, 700, ((300, 480), (0.3, 0.45), 20, (100, 1180, 100, 860)), banded_desk
+    )
     assert sum(right) >= 17, right
 
 
@@ -683,17 +717,9 @@ def test_a_page_on_a_smooth_blotchy_desk_is_read(
     # focus: smooth grey blotches, no grain, not dark enough for a dark desk. The desk was
     # "ink" all around, and the photo "a scene" (two helpers' probes, session 38). Before
     # ``Desk.plain``, 1 of these 20 read, 16 since.
-    x, y = digits
-    right = []
-    for i in range(20):
-        rng = np.random.default_rng(1500 + i)
-        page, turn = card_and_turn(rng, x[800 + i], (560, 760), (0.12, 0.22), 12, (40, 1240, 20, 940))
-        blotches = cv2.GaussianBlur(
-            rng.normal(0, 1, (960, 1280)).astype(np.float32), (0, 0), rng.uniform(40, 90)
-        )
-        level = rng.uniform(90, 150) * (1 + 0.15 * blotches / (blotches.std() + 1e-6))
-        desk = level[..., None] * np.array([1.0, 0.97, 0.95], np.float32)
-        right.append(read(reader, on_the_desk(rng, page, turn, desk)).number == str(y[800 + i]))
+    right = cards_read(
+        reader, digits, 1500, 800, ((560, 760), (0.12, 0.22), 12, (40, 1240, 20, 940)), blotchy_desk
+    )
     assert sum(right) >= 14, right
 
 
@@ -726,15 +752,15 @@ def test_a_card_on_an_evenly_lit_dark_desk_is_read(
     # that grey: the card was the digit, read as a sure "0" (a helper's probe, session 37:
     # 14 of 23 such photos read wrong, 7 of them sure). Before ``off_page_on_flat_desk``,
     # 2 of these 20 were read.
-    x, y = digits
-    right = []
-    for i in range(20):
-        rng = np.random.default_rng(1200 + i)
-        card, turn = card_and_turn(
-            rng, x[600 + i], (300, 560), (0.35, 0.55), 20, (100, 1180, 100, 860), gradient=0.0
-        )
-        desk = np.full((960, 1280, 3), rng.uniform(25, 90), np.float32)
-        right.append(read(reader, on_the_desk(rng, card, turn, desk)).number == str(y[600 + i]))
+    right = cards_read(
+        reader,
+        digits,
+        1200,
+        600,
+        ((300, 560), (0.35, 0.55), 20, (100, 1180, 100, 860)),
+        lambda rng: np.full((960, 1280, 3), rng.uniform(25, 90), np.float32),  # flat, dark
+        gradient=0.0,
+    )
     assert sum(right) >= 18, right
 
 
