@@ -42,19 +42,6 @@ MIN_SIDE = 16  # px: a narrower picture has no room for a canvas with a program 
 # A canvas inside a saved picture has at least this share of its box drawn on, and at most
 # the second (an MNIST digit covers a fifth of its square on average, a fat one 40%).
 MIN_DRAWN, MAX_DRAWN = 0.02, 0.5
-# A drawing app's widgets float over its canvas along an edge: brush-size and opacity
-# sliders, a tool bar. Each is a long panel filling a rectangle, with a knob, icons or an
-# outline of another colour on it. A stroke is neither: a straight fat 1 fills its box too,
-# but in one colour and the blend of its edge, spread over every level between it and the
-# canvas. (A picture in a panel, such as a layer's thumbnail of the drawing, is no longer
-# than the canvas's shape: when the panel is taken for the canvas, that may be all there is
-# to read.)
-WIDGET_EDGE = 0.05  # a widget's box lies within this share of the canvas's short side of an edge
-WIDGET_LONG = 2.0  # ... is at least this many times as long as wide ...
-WIDGET_FILL = 0.9  # ... it fills at least this share of its box (a frame around a digit does not) ...
-WIDGET_SECOND = 0.05  # ... and a second flat colour holds at least this share of it ...
-WIDGET_APART = 20  # ... at least this many grey levels from its commonest
-WIDGET_AREA = 64  # px: smaller parts are specks, not panels
 
 Box = tuple[int, int, int, int]  # x, y, w, h
 
@@ -177,34 +164,6 @@ def _flat_rectangle(small: np.ndarray, level: int, drawn_on: bool) -> Box | None
     if float(np.mean(steady[outside[:, 1:]])) < CHROME_FLAT:
         return None
     return x, y, bw, bh
-
-
-def floating_widgets(canvas: np.ndarray) -> list[Box]:
-    """The boxes of the widgets floating over ``canvas`` (grey, the canvas cut out) along
-    its edges (``WIDGET_EDGE`` ...): long panels of two colours or more filling their rectangle.
-    Read as ink, a slider along the canvas's edge was a sure "1", and won the row from the
-    digit drawn beside it."""
-    h, w = canvas.shape
-    histogram = cv2.calcHist([canvas], [0], None, [256], [0, 256]).ravel()
-    level = int(np.argmax(histogram))
-    off = (np.abs(canvas.astype(np.int16) - level) > FLAT_LEVELS).astype(np.uint8) * 255
-    count, labels, stats = components(off)
-    edge = WIDGET_EDGE * min(h, w)
-    band = np.ones(2 * FLAT_LEVELS + 1, np.int64)
-    widgets: list[Box] = []
-    for i in range(1, count):
-        x, y, bw, bh, area = (int(v) for v in stats[i])
-        if area < WIDGET_AREA or area < WIDGET_FILL * bw * bh or max(bw, bh) < WIDGET_LONG * min(bw, bh):
-            continue
-        if min(x, y, w - x - bw, h - y - bh) > edge:
-            continue
-        part = canvas[y : y + bh, x : x + bw][labels[y : y + bh, x : x + bw] == i]
-        levels = np.convolve(np.bincount(part, minlength=256), band, mode="same")
-        first = int(np.argmax(levels))
-        levels[max(0, first - WIDGET_APART) : first + WIDGET_APART + 1] = 0
-        if levels.max() >= WIDGET_SECOND * area:
-            widgets.append((x, y, bw, bh))
-    return widgets
 
 
 def _flat_hole(box: np.ndarray, flat: np.ndarray) -> bool:

@@ -26,7 +26,7 @@ from statistics import median
 import cv2
 import numpy as np
 
-from classifier.canvas import find_canvas, floating_widgets, holds
+from classifier.canvas import find_canvas, holds
 from classifier.imageio import FULL_SIDE, JPEG_FORMATS, MAX_PIXELS, Decoded, ImageError, decode, decode_colour
 from classifier.mnist_format import to_mnist
 from classifier.photo_ink import (
@@ -274,13 +274,9 @@ def prepare(data: bytes) -> Prepared:
     side = max(decoded.gray.shape) * decoded.scale
     canvas = find_canvas(decoded.gray, inner_only=side < CROP_SIDE) if side >= TINY_SIDE else None
     gray = decoded.gray
-    widgets: list[Box] = []
     if canvas is not None:
         cx, cy, cw, ch = canvas
         gray = gray[cy : cy + ch, cx : cx + cw]
-        # A drawing app's sliders and tool bars floating over the canvas are no ink.
-        widgets = floating_widgets(gray)
-        gray = _painted_over(gray, widgets, 1.0)
 
     # Only a JPEG decodes at any DCT scale; anything else is never sharper than FULL_SIDE.
     longest = max(decoded.gray.shape) * decoded.scale
@@ -300,18 +296,15 @@ def prepare(data: bytes) -> Prepared:
         if canvas is None:
             return image, scale
         f = decoded.scale / scale
-        cut = image[round(cy * f) : round((cy + ch) * f), round(cx * f) : round((cx + cw) * f)]
-        return _painted_over(cut, widgets, f), scale
+        return image[round(cy * f) : round((cy + ch) * f), round(cx * f) : round((cx + cw) * f)], scale
 
     redecode = sharper if decoded.scale > 1 else None
     # A canvas's boxes are placed on the whole screenshot, which is not turned with it.
     prepared = prepare_gray(gray, decoded.scale, redecode, may_turn=canvas is None)
     # (A screenshot's program is drawn in colours: its buttons, its palette.)
     may_read_in_colour = canvas is None
-    if canvas is not None and not len(prepared.digits) and prepared.hint != BLANK_HINT:
-        # Marks on the canvas but no digit: whatever was taken for one (a program's panel, a
-        # patch of a photo), the whole picture is read. A canvas with nothing at all on it is
-        # an empty drawing: read around it, the program's clock, zoom and sizes were digits.
+    if canvas is not None and not len(prepared.digits):
+        # Nothing on the canvas: whatever was taken for one, the whole picture is read.
         canvas, gray = None, decoded.gray
         prepared = prepare_gray(gray, decoded.scale, redecode)
     if canvas is not None:
@@ -332,19 +325,6 @@ def prepare(data: bytes) -> Prepared:
     if decoded.flattened:
         prepared.notes["transparency_on"] = decoded.flattened
     return prepared
-
-
-def _painted_over(image: np.ndarray, boxes: list[Box], f: float) -> np.ndarray:
-    """``image`` with ``boxes`` (in pixels ``f`` times as large as its own), a pixel beyond
-    their edges too, painted in its commonest level (a canvas's colour)."""
-    if not boxes:
-        return image
-    image = image.copy()
-    level = int(np.argmax(cv2.calcHist([image], [0], None, [256], [0, 256]).ravel()))
-    for x, y, w, h in boxes:
-        x0, y0 = max(0, int(x * f) - 1), max(0, int(y * f) - 1)
-        image[y0 : int(np.ceil((y + h) * f)) + 1, x0 : int(np.ceil((x + w) * f)) + 1] = level
-    return image
 
 
 def _read_in_colour(data: bytes, grey: Decoded) -> Prepared | None:

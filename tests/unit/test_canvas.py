@@ -8,9 +8,9 @@ import pytest
 
 from bench.bench_crops import MAP_DIGITS, load_digits, zoomed
 from classifier import synth
-from classifier.canvas import find_canvas, floating_widgets
+from classifier.canvas import find_canvas
 from classifier.imageio import decode
-from classifier.preprocess import BLANK_HINT, DECODE_SIDE, prepare
+from classifier.preprocess import DECODE_SIDE, prepare
 from tests.notebook_plots import notebook_plot
 
 CANVAS = (300, 160, 700, 450)  # x, y, w, h in a 1366x768 screenshot
@@ -245,76 +245,6 @@ def test_a_web_demo_s_canvas_is_found_in_its_page(width: int, digits: tuple[np.n
         digit
     )
     assert find_canvas(page, inner_only=width < 800) == (x, y, side, side)
-
-
-def _slider(image: np.ndarray, x: int, y: int, length: int, body: int, edge: int, knob: int) -> None:
-    """A drawing app's brush-size slider floating over its canvas: a panel of ``body`` grey,
-    28 px wide and ``length`` tall, outlined in ``edge``, with a knob of ``knob`` grey."""
-    cv2.rectangle(image, (x, y), (x + 28, y + length), body, -1)
-    cv2.rectangle(image, (x, y), (x + 28, y + length), edge, 1)
-    cv2.rectangle(image, (x + 3, y + length // 3 - 6), (x + 25, y + length // 3 + 6), knob, -1)
-
-
-@pytest.mark.parametrize("extension", ["png", "jpg"])
-@pytest.mark.parametrize(
-    "look", ["dark app", "light app", "dark canvas"], ids=["dark app", "light app", "dark canvas"]
-)
-def test_a_slider_floating_at_the_canvas_edge_is_no_digit(extension: str, look: str) -> None:
-    # Read as ink, a dark app's slider along a white canvas's left edge was a sure "1" before
-    # the digit ("17"; a helper's screenshots of drawing apps: "118", "13", or a "1" alone
-    # where it stood taller than the digit).
-    image = screenshot(digit_at=(400, 150), height=160)
-    cx, cy, cw, ch = CANVAS
-    if look == "dark canvas":  # the digit in white, the slider lighter than the canvas
-        image[cy : cy + ch, cx : cx + cw] = 255 - image[cy : cy + ch, cx : cx + cw]
-    if look == "light app":
-        _slider(image, cx + 8, cy + 60, 240, 235, 170, 90)
-    else:
-        _slider(image, cx + 8, cy + 60, 240, 60, 120, 230)
-    prepared = prepare(synth.encode(image, extension, 88))
-    assert prepared.notes.get("canvas") is not None
-    assert len(prepared.boxes) == 1
-    x, y, w, h = prepared.boxes[0]
-    assert cx + 390 <= x and x + w <= cx + 570 and cy + 140 <= y and y + h <= cy + 320
-
-
-def test_a_straight_fat_1_at_the_canvas_edge_is_no_widget() -> None:
-    # A stroke fills its box too, a straight one drawn with a fat brush, but in one colour
-    # and its anti-aliased edge; a square brush's in one colour alone. A slider is a panel
-    # of two colours at least.
-    canvas = np.full((450, 700), 255, np.uint8)
-    cv2.line(canvas, (20, 60), (20, 300), 0, 24, cv2.LINE_AA)
-    cv2.rectangle(canvas, (660, 100), (684, 340), 30, -1)
-    assert floating_widgets(canvas) == []
-    _slider(canvas, 300, 8, 200, 235, 170, 90)  # the slider, along the canvas's top edge
-    assert floating_widgets(canvas) == [(300, 8, 29, 201)]
-
-
-def _phone_app(canvas: int, chrome: int, text: int) -> np.ndarray:
-    """A phone drawing app with an empty canvas of grey ``canvas``: the clock and battery
-    above it, a pen, a brush's letter, a circle, a square and a "T" below it."""
-    image = np.full((1600, 720), chrome, np.uint8)
-    cv2.putText(image, "12:45", (40, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.2, text, 3, cv2.LINE_AA)
-    cv2.putText(image, "87%", (560, 60), cv2.FONT_HERSHEY_SIMPLEX, 1.1, text, 3, cv2.LINE_AA)
-    cv2.line(image, (40, 1490), (90, 1440), text, 4)
-    cv2.putText(image, "S", (130, 1485), cv2.FONT_HERSHEY_SIMPLEX, 1.6, text, 3, cv2.LINE_AA)
-    cv2.circle(image, (250, 1465), 28, text, 3)
-    cv2.rectangle(image, (310, 1435), (370, 1495), text, 3)
-    cv2.putText(image, "T", (410, 1485), cv2.FONT_HERSHEY_SIMPLEX, 1.6, text, 3, cv2.LINE_AA)
-    image[160:1380, 10:710] = canvas
-    return image
-
-
-@pytest.mark.parametrize("extension", ["png", "jpg"])
-@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_an_empty_canvas_is_no_digit(extension: str, dark: bool) -> None:
-    # Nothing on the canvas: the whole screenshot was read, and its tools were digits (13 of
-    # them here; a helper's empty drawing apps: "511411", "8528897711").
-    image = _phone_app(0, 30, 230) if dark else _phone_app(255, 240, 20)
-    prepared = prepare(synth.encode(image, extension, 88))
-    assert prepared.notes.get("canvas") == (10, 160, 700, 1220)
-    assert len(prepared.digits) == 0
-    assert prepared.hint == BLANK_HINT
 
 
 @pytest.fixture(scope="module")
