@@ -649,6 +649,9 @@ def find_digits(
     blobs: list[Part] = []
     # Before grouping: its printed number would be grouped with the bars above it.
     _drop_barcode(parts, layout)
+    if whole_photo:
+        # Before grouping too: a pen's long box would take in the digits beside it.
+        _drop_rods(parts, layout, min_height)
     groups = group_parts(parts)
     while groups:
         g = groups.pop(0)
@@ -759,6 +762,60 @@ def _drop_barcode(parts: list[Part], layout: Layout) -> None:
         if across and y0 - reach_y <= g.y and g.y1 <= y1 + reach_y:
             parts.remove(g)
             layout.rejected.append((g, BARCODE))
+
+
+# A pen or pencil lying on the page is a straight bar (filling at least this share of its
+# smallest rotated rectangle, at least this many times as long as its mean width) ...
+ROD_FILL = 0.5
+ROD_ELONGATION = 8.0
+ROD_LENGTH = 0.2  # ... and at least this share of the short side long (a pen is a hand's length)
+# ... at least this many times as long as every other part is long (its long side), one of
+# those at least this share of its length and no short dash (``STRAY_DASH``: writing, not
+# specks or a tap of the pen; a lone 1 beside such a mark stays): the digits are then much
+# smaller than it (``SMALLER_THAN_DIGITS``, 1 / 2.2), and it won the row as a sure "1", or
+# its box took in the digits beside it when grouped. A 1 of the number is about as tall as
+# its other digits; a 1 far taller than everything else on the page stays (nothing to read
+# beside it but specks). Session 39, a helper's 220 photos of pages with a pen, a pencil,
+# fingers, a clip, a ruler or an eraser on them.
+ROD_LONGER = 2.2
+ROD_COMPANY = 0.1
+ROD = "a pen or a rod, far longer than the writing"
+
+
+def _drop_rods(parts: list[Part], layout: Layout, min_height: int) -> None:
+    """Move to ``rejected`` straight bars far longer than every other part (``ROD_LONGER``):
+    a pen lying beside the digits; the longest first, while there is one."""
+    short = min(layout.labels.shape)
+    lengths: dict[int, tuple[float, bool]] = {}  # by the part's first label: measured once
+
+    def measure(g: Part) -> tuple[float, bool]:
+        """The part's length (its box's long side, a rod's own) and whether it is a rod."""
+        if g.labels[0] not in lengths:
+            lengths[g.labels[0]] = (float(max(g.w, g.h)), False)
+            # (A rectangle's long side is at most its box's diagonal: no rod otherwise.)
+            if 2 * max(g.w, g.h) ** 2 >= ROD_ELONGATION * g.area:
+                sides = cv2.minAreaRect(cv2.findNonZero(layout.mask_of(g).view(np.uint8)))[1]
+                # Pixel centres: a bar's rectangle is a pixel short of its box each way.
+                long, across = max(sides) + 1, min(sides) + 1
+                if g.area >= ROD_FILL * long * across and long * long >= ROD_ELONGATION * g.area:
+                    lengths[g.labels[0]] = (long, True)
+        return lengths[g.labels[0]]
+
+    while len(parts) > 1:
+        rods = [g for g in parts if measure(g)[1]]
+        if not rods:
+            return
+        rod = max(rods, key=lambda g: measure(g)[0])
+        length = measure(rod)[0]
+        others = max(measure(g)[0] for g in parts if g is not rod)
+        if (
+            length < ROD_LENGTH * short
+            or others * ROD_LONGER > length
+            or others < max(ROD_COMPANY * length, STRAY_DASH * short, min_height)
+        ):
+            return
+        parts.remove(rod)
+        layout.rejected.append((rod, ROD))
 
 
 def beside_a_barcode(layout: Layout) -> bool:

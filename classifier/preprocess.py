@@ -53,6 +53,7 @@ from classifier.photo_layout import (
     MUCH_SMALLER,
     OTHER_LINE,
     PAPER_DOT,
+    ROD,
     ROW_LINE_WIDTH,
     SHADOW,
     THIN_SIDE_LINE,
@@ -681,11 +682,14 @@ def _read_look(
     unjudged = float("inf") if enlarged or ink.background is not None else 0.0
     # (Dotted paper's dots too: the region holds too few of them to be told; and a line
     # across the page, which the region cuts short: what was written across it or against
-    # it is read without it. Not pieces grouped as one: a digit's may be among them.)
+    # it is read without it, and a pen lying beside the digits, which the region cuts short
+    # too. Not pieces grouped as one: a digit's may be among them.)
     set_aside = [
         label for g, why in layout.rejected if why in (DRAWN_AROUND, PAPER_DOT) for label in g.labels
     ]
-    set_aside += [g.labels[0] for g, why in layout.rejected if why == LINE_ACROSS and len(g.labels) == 1]
+    set_aside += [
+        g.labels[0] for g, why in layout.rejected if why in (LINE_ACROSS, ROD) and len(g.labels) == 1
+    ]
     drawn_around = np.isin(layout.labels, set_aside) if set_aside else None
     if layout.off_page is not None:  # nor the desk around the page
         drawn_around = layout.off_page if drawn_around is None else drawn_around | layout.off_page
