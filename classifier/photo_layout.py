@@ -769,16 +769,19 @@ def _drop_barcode(parts: list[Part], layout: Layout) -> None:
 ROD_FILL = 0.5
 ROD_ELONGATION = 8.0
 ROD_LENGTH = 0.2  # ... and at least this share of the short side long (a pen is a hand's length)
-# ... at least this many times as long as every other part is long (its long side), one of
-# those at least this share of its length and no short dash (``STRAY_DASH``: writing, not
-# specks or a tap of the pen; a lone 1 beside such a mark stays): the digits are then much
-# smaller than it (``SMALLER_THAN_DIGITS``, 1 / 2.2), and it won the row as a sure "1", or
-# its box took in the digits beside it when grouped. A 1 of the number is about as tall as
-# its other digits; a 1 far taller than everything else on the page stays (nothing to read
-# beside it but specks). Session 39, a helper's 220 photos of pages with a pen, a pencil,
-# fingers, a clip, a ruler or an eraser on them.
-ROD_LONGER = 2.2
+# ... as many times as long as every other part is long (its long side) as a digit is taller
+# than parts much smaller than the digits (``SMALLER_THAN_DIGITS``), one of those at least
+# this share of its length, no short dash (``STRAY_DASH``: writing, not specks or a tap of
+# the pen) and no flat dash (at most ``ROD_DASH`` times as wide as tall): it won the row as
+# a sure "1", the number left out as much smaller, or its box took in the digits beside it
+# when grouped. A 1 of the number is about as tall as its other digits; a 1 far taller than
+# everything else on the page stays when nothing but specks or a dash lies beside it (a
+# review's "-1", "+1", 1s underlined or with a foot: 13 of 70 were "no digit" until flat
+# dashes were left out of its company). Session 39, a helper's 220 photos of pages with a
+# pen, a pencil, fingers, a clip, a ruler or an eraser on them.
+ROD_LONGER = 1 / SMALLER_THAN_DIGITS
 ROD_COMPANY = 0.1
+ROD_DASH = 2.5
 ROD = "a pen or a rod, far longer than the writing"
 
 
@@ -808,10 +811,11 @@ def _drop_rods(parts: list[Part], layout: Layout, min_height: int) -> None:
         rod = max(rods, key=lambda g: measure(g)[0])
         length = measure(rod)[0]
         others = max(measure(g)[0] for g in parts if g is not rod)
+        company = max((measure(g)[0] for g in parts if g is not rod and g.w <= ROD_DASH * g.h), default=0.0)
         if (
             length < ROD_LENGTH * short
             or others * ROD_LONGER > length
-            or others < max(ROD_COMPANY * length, STRAY_DASH * short, min_height)
+            or company < max(ROD_COMPANY * length, STRAY_DASH * short, min_height)
         ):
             return
         parts.remove(rod)

@@ -1047,6 +1047,13 @@ def test_a_pen_lying_beside_the_digits_is_no_1(mnist: tuple[np.ndarray, np.ndarr
     for at in ((60, 60), (250, 180), (90, 200)):
         cv2.circle(mask, at, 3, 255, -1)
     assert [g.x for g in find_digits(mask, frame=True).digits] == [146]
+    # And a 1 with a flat mark of its own: a minus sign before it, a short underline.
+    for dash in [((90, 120), (125, 120)), ((140, 210), (175, 210))]:
+        mask[:] = 0
+        cv2.line(mask, (150, 40), (156, 200), 255, 8)
+        cv2.line(mask, *dash, 255, 6)
+        layout = find_digits(mask, frame=True)
+        assert ROD not in [why for _, why in layout.rejected] and 146 in [g.x for g in layout.digits], dash
     # A photo: the number is read beside the pen, which its region read closer leaves out.
     page = _photo_page()
     _write(page, x[int(np.flatnonzero(y == 4)[0])], 300, 200, 70)
