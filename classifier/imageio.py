@@ -139,11 +139,10 @@ def decode_colour(data: bytes, min_side: int) -> tuple[np.ndarray, float] | None
         image = Image.open(io.BytesIO(data))
         if image.mode not in _COLOUR_MODES or "transparency" in image.info:
             return None
-        width, height = image.size
+        width = image.size[0]
         orientation = _orientation(image)
-        if _dct_scalable(image) and data.endswith(b"\xff\xd9"):
-            factor = _halving(width, height, min_side, 8)
-            flags = _REDUCED_COLOUR[factor] | cv2.IMREAD_IGNORE_ORIENTATION
+        flags = _opencv_flags(data, image, min_side, _REDUCED_COLOUR)
+        if flags is not None:
             bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
             if bgr is None:
                 return None
@@ -174,14 +173,20 @@ def _decode_jpeg_fast(data: bytes, image: Image.Image, min_side: int) -> tuple[n
     """A complete grey or colour JPEG straight to grey through OpenCV's decoder (a fifth
     faster than Pillow's for a phone photo), scaled down as far as ``min_side`` allows.
     None for anything else, which Pillow decodes (and reports when damaged)."""
+    flags = _opencv_flags(data, image, min_side, _REDUCED)
+    gray = None if flags is None else cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if gray is None:
+        return None
+    return np.asarray(gray), image.size[0] / gray.shape[1]
+
+
+def _opencv_flags(data: bytes, image: Image.Image, min_side: int, reduced: dict[int, int]) -> int | None:
+    """OpenCV's flags (``_REDUCED`` or ``_REDUCED_COLOUR``) decoding a complete grey or
+    colour JPEG scaled down as far as ``min_side`` allows, or None for anything else."""
     if not _dct_scalable(image) or not data.endswith(b"\xff\xd9"):  # truncated: Pillow reports it
         return None
     width, height = image.size
-    factor = _halving(width, height, min_side, 8)
-    gray = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[factor] | cv2.IMREAD_IGNORE_ORIENTATION)
-    if gray is None:
-        return None
-    return np.asarray(gray), width / gray.shape[1]
+    return reduced[_halving(width, height, min_side, 8)] | cv2.IMREAD_IGNORE_ORIENTATION
 
 
 def _dct_scalable(image: Image.Image) -> bool:
