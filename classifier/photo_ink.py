@@ -620,9 +620,15 @@ def _without_line_pieces(mask: np.ndarray, band: np.ndarray) -> tuple[np.ndarray
     return cv2.subtract(mask, pieces), pieces
 
 
+_PAPER_FLOOR = np.array([MIN_PAPER])  # (OpenCV takes a one-element array as a scalar)
+_PAPER_FLOOR.setflags(write=False)
+
+
 def _darker_than(dark: np.ndarray, paper: np.ndarray) -> np.ndarray:
     """float32 in [0, 1]: the share by which each pixel of ``dark`` is darker than ``paper``."""
-    contrast = cv2.divide(cv2.subtract(paper, dark), np.maximum(paper, np.float32(MIN_PAPER)))
+    # (OpenCV's maximum with a scalar: the same numbers as numpy's, in less than half the time
+    # at 320x240.)
+    contrast = cv2.divide(cv2.subtract(paper, dark), cv2.max(paper, _PAPER_FLOOR))
     return np.asarray(np.clip(contrast, 0.0, 1.0, out=contrast), np.float32)
 
 
