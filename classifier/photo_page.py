@@ -144,12 +144,14 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     middle = gray[h // 4 : h - h // 4 : 2, w // 4 : w - w // 4 : 2]
     if percentile(border, DESK_BORDER) > DARKER * percentile(middle, PAGE_IN_MIDDLE):
         return None
-    # The page's outline needs no fine detail: found at half size.
+    # The page's outline needs no fine detail: found at half size. (The kernel SMOOTH makes
+    # has 7 taps whose outer two are 0 in OpenCV's 8-bit fixed point: 5 give the same image,
+    # 0.025 against 0.05 ms at 160x120.)
     half = cv2.GaussianBlur(
-        cv2.resize(gray, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA), (0, 0), SMOOTH
+        cv2.resize(gray, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA), (5, 5), SMOOTH
     )
-    _, bright = cv2.threshold(half, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    if percentile(half[bright == 0], 50) > DARKER * percentile(half[bright > 0], 50):
+    level, bright = cv2.threshold(half, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if _no_darker_below(half, int(level)):
         return None  # light falling off across a page, not a page and a desk
     count, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
     if count < 2:
@@ -264,6 +266,24 @@ def page_on_desk(gray: np.ndarray) -> Desk | None:
     filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_NEAREST)
     off = np.asarray(cv2.erode(filled, np.ones((3, 3), np.uint8), iterations=MARGIN) == 0)
     return Desk(off, grainy, dark, card, plain)
+
+
+def _no_darker_below(half: np.ndarray, level: int) -> bool:
+    """Whether the median grey of ``half`` at most ``level`` (Otsu's) is more than ``DARKER``
+    of the median of the rest (``percentile``'s medians, 0.0 of none). One histogram split
+    at the level, not two masks and a histogram of each: 0.025 against 0.05 ms at 160x120."""
+    histogram = np.asarray(cv2.calcHist([half], [0], None, [256], [0, 256]).ravel())
+    dark, light = histogram.copy(), histogram
+    dark[level + 1 :] = 0
+    light[: level + 1] = 0
+    return _median(dark) > DARKER * _median(light)
+
+
+def _median(histogram: np.ndarray) -> float:
+    """``percentile(values, 50)`` of the values ``histogram`` counts (float32, as
+    ``cv2.calcHist`` gives it), by the same arithmetic."""
+    cumulative = np.cumsum(histogram)
+    return float(np.searchsorted(cumulative, 0.5 * cumulative[-1])) if cumulative[-1] else 0.0
 
 
 def _with_shadowed_part(
