@@ -90,13 +90,13 @@ def test_edge_support_inside_the_box_is_the_whole_frames(mask: np.ndarray) -> No
     dark = rng.integers(0, 256, mask.shape).astype(np.uint8)
     paper = np.full(mask.shape, 200.0, np.float32)
     mask = _cleared_corners(mask)
-    count, labels, _ = components(mask)
-    whole_count, whole_labels, _ = components(_with_far_specks(mask))
+    count, labels, stats = components(mask)
+    whole_count, whole_labels, whole_stats = components(_with_far_specks(mask))
     assert ink_box(_with_far_specks(mask)) == (slice(0, 120), slice(0, 160))
     # The specks are the first and the last part.
     assert whole_count == count + 2 and whole_labels[0, 0] == 1 and whole_labels[-1, -1] == count + 1
-    boxed = edge_support(labels, count, dark, paper)
-    whole = edge_support(whole_labels, whole_count, dark, paper)
+    boxed = edge_support(labels, stats, dark, paper)
+    whole = edge_support(whole_labels, whole_stats, dark, paper)
     np.testing.assert_array_equal(boxed[1:], whole[2:-1])
 
 
