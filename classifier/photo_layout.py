@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from statistics import median
 
 import cv2
 import numpy as np
@@ -450,8 +451,8 @@ def _faint_and_soft(
     faint = np.zeros(len(among), bool)
     h, w = labels.shape
     page = float(np.max(ink.paper[::4, ::4]))
-    for i in np.flatnonzero(among):
-        x, y, pw, ph = (int(v) for v in stats[i, :4])
+    for i in np.flatnonzero(among).tolist():
+        x, y, pw, ph = stats[i, :4].tolist()
         box = (slice(max(0, y - 4), min(h, y + ph + 4)), slice(max(0, x - 4), min(w, x + pw + 4)))
         part = (labels[box] == i).view(np.uint8)
         darkness = np.cumsum(cv2.calcHist([ink.dark[box]], [0], part, [256], [0, 256]).ravel())
@@ -626,7 +627,7 @@ def find_digits(
     layout = Layout([], labels, [], off_page)
     parts: list[Part] = []
     for i in range(1, count):
-        x, y, pw, ph, area = (int(v) for v in stats[i])
+        x, y, pw, ph, area = stats[i].tolist()
         part = Part(x, y, pw, ph, area, [i])
         if part.area < speck:
             continue
@@ -768,12 +769,12 @@ def _drop_barcode(parts: list[Part], layout: Layout) -> None:
             bars.append((g, length))
     if len(bars) < BARCODE_BARS:
         return
-    median = float(np.median([length for _, length in bars]))
-    alike = [g for g, length in bars if abs(length - median) <= BAR_LENGTHS * median]
+    typical = float(median(length for _, length in bars))
+    alike = [g for g, length in bars if abs(length - typical) <= BAR_LENGTHS * typical]
     if len(alike) < BARCODE_BARS:
         return
     middles = sorted(g.x + g.w / 2 for g in alike)
-    if (middles[-1] - middles[0]) / (len(alike) - 1) > BAR_PITCH * median:
+    if (middles[-1] - middles[0]) / (len(alike) - 1) > BAR_PITCH * typical:
         return
     bar_ids = {id(g) for g, _ in bars}
     x0, x1 = min(g.x for g in alike), max(g.x1 for g in alike)
@@ -922,7 +923,7 @@ def _drop_taller_lines(layout: Layout, shape: tuple[int, int]) -> None:
         smaller = [g for g in digits if g.h < TALLER_LINE_HEIGHT * tallest.h]
         if not smaller or tallest.w >= TALLER_LINE_SHAPE * tallest.h:
             return
-        if stroke(tallest) >= TALLER_LINE_STROKE * float(np.median([stroke(g) for g in smaller])):
+        if stroke(tallest) >= TALLER_LINE_STROKE * float(median(stroke(g) for g in smaller)):
             return
         layout.digits.remove(tallest)
         layout.rejected.append((tallest, TALLER_LINE))
@@ -951,7 +952,8 @@ def pieces_left_out(layout: Layout) -> bool:
     closer (``THIN_SIDE_SURE``): then the answer may lack a digit, or be no number at all."""
     if not layout.digits:
         return False
-    height = float(np.median([g.h for g in layout.digits]))
+    # (The stdlib's median of a short list: numpy's costs 0.01 ms, and gives the same.)
+    height = float(median(g.h for g in layout.digits))
     top, bottom = min(g.y for g in layout.digits), max(g.y1 for g in layout.digits)
     left, right = min(g.x for g in layout.digits), max(g.x1 for g in layout.digits)
     beside = [
@@ -1315,7 +1317,7 @@ def _keep_main_row(layout: Layout) -> None:
     # A row written far taller than every other is the photo's subject: a number under a
     # printed header or beside a date written small, whose many letters hold more ink.
     # (Not a lone sliver: the edge of the page, which a "1" alone would look like too.)
-    height = {key: float(np.median([g.h for g in row])) for key, row in rows.items()}
+    height = {key: float(median(g.h for g in row)) for key, row in rows.items()}
     tallest = max(height, key=lambda key: height[key])
     slivers = all(g.w < TALLER_ROW_WIDTH * g.h for g in rows[tallest])
     if not slivers and all(height[tallest] >= TALLER_ROW * h for key, h in height.items() if key != tallest):
@@ -1681,7 +1683,7 @@ def row_tilt(layout: Layout) -> tuple[float, bool]:
     if len(tall) < 2:
         return 0.0, False
     points = np.array([centres[k] for k in tall], np.float64)
-    height = float(np.median([heights[k] for k in tall]))
+    height = float(median(heights[k] for k in tall))
     centred = points - points.mean(axis=0)
     # The principal axis of the centres: the line they lie closest to.
     _, _, axes = np.linalg.svd(centred, full_matrices=False)
