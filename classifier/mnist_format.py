@@ -62,13 +62,13 @@ def to_mnist(ink: np.ndarray) -> np.ndarray:
     if (new_w, new_h) != (w, h):
         # INTER_AREA anti-aliases when shrinking; bilinear keeps enlarged strokes smooth.
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        crop = cv2.resize(crop, (new_w, new_h), interpolation=interpolation).astype(np.float32)
+        crop = cv2.resize(crop, (new_w, new_h), interpolation=interpolation).astype(np.float32, copy=False)
     # Shrinking thin strokes dims them; MNIST strokes are saturated at their core.
     crop *= 255.0 / max(float(crop.max()), 1e-6)
     total = float(crop.sum())
-    ys, xs = np.indices(crop.shape, dtype=np.float32)
-    cy = float((crop * ys).sum()) / total
-    cx = float((crop * xs).sum()) / total
+    # (A row and a column of coordinates, broadcast: the same products as full grids.)
+    cy = float((crop * np.arange(new_h, dtype=np.float32)[:, None]).sum()) / total
+    cx = float((crop * np.arange(new_w, dtype=np.float32)).sum()) / total
     # MNIST shifted by whole pixels; clamp so the 20x20 box always stays on the canvas.
     row = min(max(round(CENTRE - cy), 0), SIZE - new_h)
     col = min(max(round(CENTRE - cx), 0), SIZE - new_w)
