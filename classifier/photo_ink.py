@@ -551,7 +551,7 @@ def find_ink(
         histogram = _histogram(levels, strong)
     # The strongest strokes set the level: a high percentile, so that a page of faint text
     # showing through from the back does not drag it down to its own contrast.
-    level = _percentile_of(histogram, 97) / 255.0 if histogram.sum() >= 3 else 0.0
+    level = percentile_of_histogram(histogram, 97) / 255.0 if histogram.sum() >= 3 else 0.0
     if level < MIN_INK_LEVEL:
         # A broad band of faint contrast (the edge of a hard shadow, which the paper's
         # estimate follows only roughly) can outnumber a small digit's pixels so far that
@@ -577,7 +577,7 @@ def find_ink(
         # its faint lines would reach the level of its darker margin line, which is kept
         # whole (and then rejected as a line across the page) rather than cut into "1"s.
         on_lines = cv2.dilate(levels, np.ones((3, 3), np.uint8)) if count <= FEW_LINES else levels
-        line_level = _percentile_of(_histogram(on_lines, lines), 50) / 255.0
+        line_level = percentile_of_histogram(_histogram(on_lines, lines), 50) / 255.0
         lines[levels > 255.0 * max(1.6 * line_level, line_level + 0.15)] = 0
         mask = cv2.subtract(mask, lines)
         if upright_band is not None:
@@ -679,14 +679,15 @@ def _histogram(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray
     return histogram
 
 
-def _percentile_of(histogram: np.ndarray, q: float) -> float:
+def percentile_of_histogram(histogram: np.ndarray, q: float) -> float:
+    """The q-th percentile of the uint8 values ``histogram`` counts (see ``percentile``)."""
     cumulative = np.cumsum(histogram)
     return float(np.searchsorted(cumulative, q / 100.0 * cumulative[-1])) if cumulative[-1] else 0.0
 
 
 def percentile(values: np.ndarray, q: float) -> float:
     """The q-th percentile of uint8 values, from their histogram."""
-    return _percentile_of(_histogram(np.ascontiguousarray(values)), q)
+    return percentile_of_histogram(_histogram(np.ascontiguousarray(values)), q)
 
 
 def _above(levels: np.ndarray, threshold: float) -> np.ndarray:

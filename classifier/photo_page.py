@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from classifier.photo_ink import FAR_OFF, percentile
+from classifier.photo_ink import FAR_OFF, percentile, percentile_of_histogram
 
 SMOOTH = 0.75  # px at half size: the blur before the threshold, so the page is one region despite its grain
 MIN_PAGE, MAX_PAGE = 0.04, 0.97  # the page's hull covers this share of the frame, at least and at most
@@ -276,14 +276,7 @@ def _no_darker_below(half: np.ndarray, level: int) -> bool:
     dark, light = histogram.copy(), histogram
     dark[level + 1 :] = 0
     light[: level + 1] = 0
-    return _median(dark) > DARKER * _median(light)
-
-
-def _median(histogram: np.ndarray) -> float:
-    """``percentile(values, 50)`` of the values ``histogram`` counts (float32, as
-    ``cv2.calcHist`` gives it), by the same arithmetic."""
-    cumulative = np.cumsum(histogram)
-    return float(np.searchsorted(cumulative, 0.5 * cumulative[-1])) if cumulative[-1] else 0.0
+    return percentile_of_histogram(dark, 50) > DARKER * percentile_of_histogram(light, 50)
 
 
 def _with_shadowed_part(
